@@ -1,0 +1,123 @@
+"""What the HTTP server hands a dialect front, and what the front hands back.
+
+The server (``ocdata/sandbox/server.py``) owns sockets, routing, PHP-style body
+parsing, latency injection and the sessions; a front owns one dialect's wire
+semantics (which checks run, which error shapes and messages come back) over
+the shared :class:`~ocdata.sandbox.engine.Engine`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class Request:
+    """One HTTP request as a front sees it.
+
+    ``form`` is the POST body parsed and cleaned the way PHP/OpenCart does it
+    (nested ``a[b][c]`` keys become nested dicts, every key and value
+    HTML-escaped and trimmed), see :mod:`ocdata._php`.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, Any]
+    headers: dict[str, str]
+    cookies: dict[str, str]
+    client_ip: str
+    host: str
+    raw_body: bytes = b""
+
+
+@dataclass
+class Response:
+    """A response in OpenCart's shape.
+
+    ``body`` is a JSON-able object (serialised the way PHP's ``json_encode``
+    does) or ``str``/``bytes`` sent verbatim (HTML error pages, stack traces).
+    """
+
+    body: Any
+    status: int = 200
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    set_cookies: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8")
+        return php_json_encode(self.body).encode("utf-8")
+
+
+def php_json_encode(obj: Any) -> str:
+    """``json_encode`` as PHP 8 writes it: no spaces, ``/`` escaped, unicode escaped."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+    return text.replace("/", "\\/")
+
+
+class Front(Protocol):
+    """A dialect front: answers the requests routed to it."""
+
+    def handle(self, request: Request) -> Response: ...
+
+
+@dataclass
+class Session:
+    """Server-side session data (OpenCart's ``$this->session->data``)."""
+
+    id: str
+    data: dict[str, Any] = field(default_factory=dict)
+    touched: float = field(default_factory=time.monotonic)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+
+class SessionStore:
+    """Thread-safe sessions keyed by id, expiring after ``ttl`` seconds idle.
+
+    OpenCart session ids are 26 lowercase hex characters.
+    """
+
+    def __init__(self, ttl: float = 3600.0) -> None:
+        self.ttl = ttl
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self) -> Session:
+        sid = secrets.token_hex(13)
+        session = Session(sid)
+        with self._lock:
+            self._sessions[sid] = session
+        return session
+
+    def get(self, sid: str | None) -> Session | None:
+        """The live session with that id, or ``None`` if unknown or expired."""
+        if not sid:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            session = self._sessions.get(sid)
+            if session is None:
+                return None
+            if now - session.touched > self.ttl:
+                del self._sessions[sid]
+                return None
+            session.touched = now
+            return session
+
+    def drop(self, sid: str) -> None:
+        with self._lock:
+            self._sessions.pop(sid, None)
+
+    def expire_all(self) -> None:
+        """Forget every session (tests use it to simulate expiry)."""
+        with self._lock:
+            self._sessions.clear()
