@@ -1,0 +1,172 @@
+"""``route=api/subscription``: OpenCart 4.1.0.4's subscription API (PROTOCOL.md §7).
+
+It only knows registered customers and their saved addresses (``customer_id``,
+``payment_address_id``, ``shipping_address_id``); unknown ones are silently not set.
+Answers carry ``products`` and ``shipping_required`` but no ``totals``. ``confirm``
+cannot create anything in 4.1.0.4: once validation passes it dies with a PHP TypeError
+printed as a 200 ``text/html`` page (085).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ocdata.sandbox.engine import AddressIn, CustomerIn
+from ocdata.sandbox.fronts import oc41_wire as w
+from ocdata.sandbox.fronts.oc41_steps import Call
+from ocdata.sandbox.model import Address, Customer
+
+
+@dataclass
+class Crash:
+    """An uncaught PHP error: the front answers 200 ``text/html`` with this text."""
+
+    text: str
+
+
+def _set_customer(c: Call) -> None:
+    """Look the customer up and log them in (``customer->login``)."""
+    customer_id = w.php_int(c.post.get("customer_id", 0))
+    info = c.engine.customer(customer_id) if customer_id else None
+    if info is None or not info.status:
+        return
+    c.data["customer"] = _customer_in(info)
+    c.data["customer_logged"] = info.customer_id
+
+
+def _set_address(c: Call, kind: str) -> None:
+    address_id = w.php_int(c.post.get(f"{kind}_address_id", 0))
+    customer_id = c.data.get("customer_logged", 0)
+    info = c.engine.customer_address(customer_id, address_id) if customer_id and address_id else None
+    if info is not None:
+        c.data[f"{kind}_address"] = _address_in(info)
+
+
+def _addresses(c: Call) -> None:
+    _set_address(c, "payment")
+    _set_address(c, "shipping")
+
+
+def _cart(c: Call) -> dict[str, Any]:
+    _set_customer(c)
+    out = c.cart_step()
+    _addresses(c)
+    c.shipping_method_step()
+    c.payment_method_step()
+    return c.with_cart(out, totals=False)
+
+
+def _product_add(c: Call) -> dict[str, Any]:
+    _set_customer(c)
+    out = c.cart_step()
+    if "error" in out:
+        return out
+    _addresses(c)
+    out = c.product_add_step()
+    return c.with_cart(out, totals=False)
+
+
+def _shipping_methods(c: Call) -> dict[str, Any]:
+    _set_customer(c)
+    out = c.cart_step()
+    if "error" in out:
+        return out
+    _addresses(c)
+    return c.shipping_methods_list()
+
+
+def _payment_methods(c: Call) -> dict[str, Any]:
+    _set_customer(c)
+    out = c.cart_step()
+    if "error" in out:
+        return out
+    _addresses(c)
+    c.shipping_method_step()
+    return c.payment_methods_list()
+
+
+def _confirm(c: Call) -> dict[str, Any] | Crash:
+    _set_customer(c)
+    out = c.cart_step()
+    if "error" in out:
+        return out
+    plan_id = w.php_int(c.post.get("subscription_plan_id", 0))
+    _addresses(c)
+    c.shipping_method_step()
+    c.payment_method_step()
+
+    errors: dict[str, str] = {}
+    if "customer" not in c.data:
+        errors["customer"] = w.CUSTOMER_REQUIRED
+    plans = {p.subscription_plan_id: p for p in c.engine.store.subscription_plans if p.status}
+    if plan_id not in plans:
+        errors["subscription_plan"] = w.SUBSCRIPTION_PLAN_REQUIRED
+    products = c.products()
+    if not products:
+        errors["product"] = w.CONFIRM_PRODUCT_REQUIRED
+    stock_ok = all(p.stock_status for p in products) or c.settings.stock_checkout
+    if not stock_ok or not all(p.minimum_status for p in products):
+        errors["product"] = w.CONFIRM_STOCK
+    if c.settings.checkout_payment_address and "payment_address" not in c.data:
+        errors["payment_address"] = w.PAYMENT_ADDRESS_REQUIRED
+    if c.has_shipping():
+        if "shipping_address" not in c.data:
+            errors["shipping_address"] = w.SHIPPING_ADDRESS_REQUIRED
+        if "shipping_method" not in c.data:
+            errors["shipping_method"] = w.SHIPPING_METHOD_REQUIRED
+    else:
+        c.data.pop("shipping_address", None)
+        c.data.pop("shipping_method", None)
+    if "payment_method" not in c.data:
+        errors["payment_method"] = w.PAYMENT_METHOD_REQUIRED
+    if errors:
+        return c.with_cart({"error": errors}, totals=False)
+    # A non-zero plan id makes 4.1.0.4 call editSubscription() for subscription_id 0,
+    # which dies on a null column value: nothing is written.
+    return Crash(w.SUBSCRIPTION_CONFIRM_TRACE)
+
+
+def _history_add(c: Call) -> dict[str, Any]:
+    """No subscription can exist (none can be created through 4.1.0.4's API), so every
+    id is unknown (079)."""
+    return {"error": w.SUBSCRIPTION_REQUIRED}
+
+
+def _customer_in(info: Customer) -> CustomerIn:
+    return CustomerIn(
+        customer_id=info.customer_id,
+        customer_group_id=info.customer_group_id,
+        firstname=info.firstname,
+        lastname=info.lastname,
+        email=info.email,
+        telephone=info.telephone,
+        custom_field=dict(info.custom_field),
+    )
+
+
+def _address_in(info: Address) -> AddressIn:
+    return AddressIn(
+        firstname=info.firstname,
+        lastname=info.lastname,
+        company=info.company,
+        address_1=info.address_1,
+        address_2=info.address_2,
+        city=info.city,
+        postcode=info.postcode,
+        country_id=info.country_id,
+        zone_id=info.zone_id,
+        address_id=info.address_id,
+        custom_field=dict(info.custom_field),
+    )
+
+
+CALLS: dict[str, Callable[[Call], Any]] = {
+    "cart": _cart,
+    "product_add": _product_add,
+    "shipping_methods": _shipping_methods,
+    "payment_methods": _payment_methods,
+    "confirm": _confirm,
+    "history_add": _history_add,
+}

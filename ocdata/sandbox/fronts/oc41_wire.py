@@ -1,0 +1,396 @@
+"""Wire shapes of OpenCart 4.1.0.4's API answers: messages, PHP value coercions, JSON rows.
+
+Everything here is presentation: how a 4.1.0.4 store spells its messages and which
+PHP types leak into its JSON (ids and quantities as strings, computed amounts as
+numbers, DB decimals as ``"1.0000"``). The references are
+``../shared/opencart/oc41/PROTOCOL.md`` §5/§8 and the recorded transcripts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from ocdata.sandbox.engine import CartOption, CartProduct, PaymentMethod, ShippingMethod, TotalLine
+
+# --------------------------------------------------------------------------- messages (en-gb)
+# Observed in transcripts unless marked [src?] (read from source/guessed, not observed).
+CALL_NOT_FOUND = "API call not found"
+CUSTOMER_SUCCESS = "You have successfully modified customers"
+CART_SUCCESS = "Success: You have modified your shopping cart!"
+CART_WARNING = "Warning: Please check the cart carefully for errors!"
+PRODUCT_NOT_FOUND = "Warning: Product could not be found!"
+PRODUCT_STOCK = "Product not available in the desired quantity or not in stock!"
+OPTION_NOT_FOUND = "Option could not be found!"
+OPTION_STOCK = "Option not available in the desired quantity or not in stock!"
+OPTION_REQUIRED = "{} required!"
+MINIMUM = "Minimum order amount for {} is {}!"
+SUBSCRIPTION_INVALID = "Subscription Plan is not valid!"  # [src?]
+PAYMENT_ADDRESS_SUCCESS = "Success: Payment address has been set!"
+SHIPPING_ADDRESS_SUCCESS = "Success: Shipping address has been set!"
+SHIPPING_METHOD_SUCCESS = "Success: Shipping method has been set!"
+PAYMENT_METHOD_SUCCESS = "Success: Payment method has been set!"
+AFFILIATE_SUCCESS = "Success: Affiliate commission will be applied to this order!"
+AFFILIATE_NOT_FOUND = "Warning: Affiliate could not be found!"
+ORDER_SUCCESS = "Success: You have modified orders!"
+ORDER_NOT_FOUND = "Warning: Order could not be found!"
+CUSTOMER_REQUIRED = "Warning: Customer details required!"
+SHIPPING_ADDRESS_REQUIRED = "Warning: Shipping address required!"
+PAYMENT_ADDRESS_REQUIRED = "Warning: Payment address required!"
+NO_SHIPPING_PRODUCTS = "Warning: There are no products that require shipping"
+NO_SHIPPING_OPTIONS = "Warning: No Shipping options are available!"  # [src?]
+SHIPPING_METHOD_REQUIRED = "Warning: Shipping method required!"
+PAYMENT_METHOD_REQUIRED = "Warning: Payment method required!"
+NO_PAYMENT_OPTIONS = "Warning: No payment options are available!"
+CONFIRM_PRODUCT_REQUIRED = "Warning: Products required!"  # [src?] empty cart on confirm
+CONFIRM_STOCK = "Warning: Products marked with *** are not available in the desired quantity or not in stock!"  # [src?]
+SUBSCRIPTION_REQUIRED = "Warning: Subscription required!"
+SUBSCRIPTION_PLAN_REQUIRED = "Warning: Subscription plan required!"  # [src?]
+COUPON_SUCCESS = "Success: Your coupon discount has been applied!"  # [src?]
+REWARD_SUCCESS = "Success: Your reward points discount has been applied!"  # [src?]
+REWARD_NONE = "Warning: Please enter the amount of reward points to use!"  # [src?]
+REWARD_POINTS = "Warning: You don't have {} reward points!"  # [src?]
+REWARD_MAXIMUM = "Warning: The maximum number of points that can be applied is {}!"  # [src?]
+
+#: What PHP prints (display_errors on) when 4.1.0.4's api/cart reads the stock of an
+#: option value that does not exist: ``getOptionValue()`` returns ``[]`` and line 124
+#: reads ``['quantity']`` from it before checking (transcript 068).
+OPTION_VALUE_WARNING = (
+    '<b>Warning</b>: Undefined array key "quantity" in '
+    "<b>/var/www/opencart/catalog/controller/api/cart.php</b> on line <b>124</b>"
+)
+
+#: The uncaught TypeError 4.1.0.4 prints for every subscription ``confirm`` that passes
+#: validation: the controller calls ``editSubscription()`` (it only adds when
+#: ``subscription_plan_id`` is 0, which fails validation), whose query escapes a null
+#: (transcript 085; HTTP 200, ``text/html; charset=UTF-8``).
+SUBSCRIPTION_CONFIRM_TRACE = (
+    "Error: Opencart\\System\\Library\\DB::escape(): Argument #1 ($value) must be of type string, "
+    "null given, called in /var/www/opencart/catalog/model/checkout/subscription.php on line 153\n"
+    "File: /var/www/opencart/system/library/db.php\nLine: 64\n\n"
+    "Backtrace: 0\nFile: /var/www/opencart/catalog/model/checkout/subscription.php\nLine: 153\n"
+    "Class: Opencart\\System\\Library\\DB\nFunction: escape\n\n"
+    "Backtrace: 1\nFile: /var/www/opencart/system/engine/loader.php\nLine: 351\n"
+    "Class: Opencart\\Catalog\\Model\\Checkout\\Subscription\nFunction: editSubscription\n\n"
+    "Backtrace: 2\nFile: /var/www/opencart/system/engine/proxy.php\nLine: 91\n"
+    "Class: Opencart\\System\\Engine\\Loader\nFunction: Opencart\\System\\Engine\\{closure}\n\n"
+    "Backtrace: 3\nFile: /var/www/opencart/catalog/controller/api/subscription.php\nLine: 391\n"
+    "Class: Opencart\\System\\Engine\\Proxy\nFunction: __call\n\n"
+    "Backtrace: 4\nFile: /var/www/opencart/catalog/controller/api/subscription.php\nLine: 40\n"
+    "Class: Opencart\\Catalog\\Controller\\Api\\Subscription\nFunction: confirm\n\n"
+    "Backtrace: 5\nFile: /var/www/opencart/system/engine/action.php\nLine: 96\n"
+    "Class: Opencart\\Catalog\\Controller\\Api\\Subscription\nFunction: index\n\n"
+    "Backtrace: 6\nFile: /var/www/opencart/system/framework.php\nLine: 275\n"
+    "Class: Opencart\\System\\Engine\\Action\nFunction: execute\n\n"
+    "Backtrace: 7\nFile: /var/www/opencart/index.php\nLine: 21\nFunction: require_once\n\n"
+)
+
+# --------------------------------------------------------------------------- PHP coercions
+_INT_PREFIX = re.compile(r"^[ \t\n\r\v\f]*([+-]?\d+)(\.\d*)?([eE][+-]?\d+)?")
+
+
+def php_int(value: Any) -> int:
+    """PHP ``(int)`` of a posted value: leading integer of a string, 0 otherwise."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else 0
+    if isinstance(value, str):
+        m = _INT_PREFIX.match(value)
+        if not m:
+            return 0
+        if m.group(3):  # "1e3" is numeric in PHP 8: (int) gives 1000
+            try:
+                return int(float(m.group(0)))
+            except (ValueError, OverflowError):
+                return 0
+        return int(m.group(1))
+    if isinstance(value, dict):
+        return 1 if value else 0
+    return 0
+
+
+def php_num(value: Any) -> float:
+    """The number PHP compares a posted string as (``"8"`` -> 8, ``"abc"`` -> 0)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        m = _INT_PREFIX.match(value)
+        if m:
+            try:
+                return float(m.group(0))
+            except ValueError:
+                return 0
+    return 0
+
+
+def php_empty(value: Any) -> bool:
+    """PHP ``empty()``: ``""``, ``"0"``, 0, 0.0, null, false and ``[]`` are empty."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, str):
+        return value in ("", "0")
+    if isinstance(value, (int, float)):
+        return value == 0
+    if isinstance(value, (dict, list, tuple)):
+        return len(value) == 0
+    return False
+
+
+def php_array_filter(value: Any) -> dict:
+    """``array_filter((array)$v)``: drop empty entries (nested arrays are kept whole)."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if not php_empty(v)}
+    if php_empty(value):
+        return {}
+    return {0: value}
+
+
+def php_values(value: Any) -> list[Any]:
+    """The values of a PHP array (a dict parsed from a form), or ``[value]`` for a scalar."""
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def php_json_value(obj: Any) -> Any:
+    """Make Python values encode like PHP's ``json_encode`` does.
+
+    PHP writes a float with no fractional part as an integer (``101.0`` -> ``101``)
+    unless ``JSON_PRESERVE_ZERO_FRACTION`` is set, which OpenCart never sets.
+    """
+    if isinstance(obj, float):
+        if math.isfinite(obj) and obj == int(obj) and abs(obj) < 1e15:
+            return int(obj)
+        return obj
+    if isinstance(obj, dict):
+        return {k: php_json_value(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [php_json_value(v) for v in obj]
+    return obj
+
+
+def json_or_prefixed(body: dict, warnings: list[str]) -> Any:
+    """The body as a JSON-able object, or as text with PHP warnings printed before it."""
+    value = php_json_value(body)
+    if not warnings:
+        return value
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
+    return "".join(warnings) + text
+
+
+# --------------------------------------------------------------------------- rows
+def _dec(value: float, places: int) -> str:
+    """A MySQL DECIMAL column as PHP receives it (``"30.0000"``)."""
+    return f"{value:.{places}f}"
+
+
+def option_row(option: CartOption) -> dict[str, Any]:
+    """One ``option[]`` element of a product row, with the PHP types the cart returns.
+
+    Choice options merge the DB row (all strings) into the cart's fields; text-like
+    options carry literal zeros and empty prefixes.
+    """
+    if option.product_option_value_id:
+        return {
+            "value": option.value,
+            "product_option_id": option.product_option_id,
+            "product_option_value_id": str(option.product_option_value_id),
+            "option_id": str(option.option_id),
+            "name": option.name,
+            "type": option.type,
+            "option_value_id": str(option.option_value_id),
+            "quantity": str(option.quantity),
+            "subtract": "1" if option.subtract else "0",
+            "price": _dec(option.price, 4),
+            "price_prefix": option.price_prefix,
+            "points": str(option.points),
+            "points_prefix": option.points_prefix,
+            "weight": _dec(option.weight, 8),
+            "weight_prefix": option.weight_prefix,
+        }
+    return {
+        "value": option.value,
+        "product_option_id": option.product_option_id,
+        "product_option_value_id": 0,
+        "option_value_id": 0,
+        "quantity": 0,
+        "subtract": 0,
+        "price": 0,
+        "price_prefix": "",
+        "points": 0,
+        "points_prefix": "",
+        "weight": 0,
+        "weight_prefix": "",
+        "option_id": str(option.option_id),
+        "name": option.name,
+        "type": option.type,
+    }
+
+
+#: The product DB row's columns in the order ``SELECT *`` returns them (after the
+#: cart's own fields); values come from ``Product.record`` when present.
+_RECORD_COLUMNS = (
+    "product_id", "store_id", "master_id", "model", "location", "variant", "override",
+    "stock_status_id", "manufacturer_id", "shipping", "tax_class_id", "date_available",
+    "weight_class_id", "length", "width", "height", "length_class_id", "subtract", "minimum",
+    "rating", "sort_order", "status", "date_added", "date_modified", "language_id", "name",
+    "description", "tag", "meta_title", "meta_description", "meta_keyword",
+)
+
+
+def _record_fallback(p: CartProduct, column: str) -> Any:
+    prod = p.product
+    fallback: dict[str, Any] = {
+        "product_id": str(p.product_id),
+        "store_id": "0",
+        "master_id": "0",
+        "model": p.model,
+        "location": "",
+        "variant": "",
+        "override": "",
+        "stock_status_id": "0",
+        "manufacturer_id": "0",
+        "shipping": "1" if p.shipping else "0",
+        "tax_class_id": str(p.tax_class_id),
+        "date_available": "",
+        "weight_class_id": str(p.weight_class_id),
+        "length": _dec(0, 8),
+        "width": _dec(0, 8),
+        "height": _dec(0, 8),
+        "length_class_id": "1",
+        "subtract": "1" if p.subtract else "0",
+        "minimum": str(p.minimum),
+        "rating": "0",
+        "sort_order": "0",
+        "status": "1" if prod.status else "0",
+        "date_added": "",
+        "date_modified": "",
+        "language_id": "1",
+        "name": p.name,
+        "description": "",
+        "tag": "",
+        "meta_title": p.name,
+        "meta_description": "",
+        "meta_keyword": "",
+    }
+    return fallback[column]
+
+
+def product_row(
+    p: CartProduct, *, cart_id: int, quantity: int, subscription_text: str, price_text: str, total_text: str
+) -> dict[str, Any]:
+    """One element of ``products[]`` (``api/cart.getProducts``), keys in PHP's order.
+
+    ``['subscription_plan_id', 'subscription'] + [image, option, price_text, total_text]
+    + cart fields + the product's DB row``: PHP's array union keeps the first
+    occurrence, which is why cart values (quantity, price, weight...) win over the DB
+    row's columns of the same name.
+    """
+    record = dict(p.product.record) if p.product.record else {}
+    row: dict[str, Any] = {
+        "subscription_plan_id": p.subscription.subscription_plan_id if p.subscription else 0,
+        "subscription": subscription_text,
+        "image": record.get("image", ""),
+        "option": [option_row(o) for o in p.options],
+        "price_text": price_text,
+        "total_text": total_text,
+        "cart_id": str(cart_id),
+        "download": [],
+        "quantity": str(quantity),
+        "minimum_status": bool(p.minimum_status),
+        "stock": str(p.stock),
+        "stock_status": bool(p.stock_status),
+        "price": p.price,
+        "total": p.total,
+        "reward": p.reward,
+        "points": p.points,
+        "weight": p.weight,
+    }
+    for column in _RECORD_COLUMNS:
+        if column in row:
+            continue
+        row[column] = record[column] if column in record else _record_fallback(p, column)
+    for column, value in record.items():
+        row.setdefault(column, value)
+    return row
+
+
+def total_row(line: TotalLine, text: str) -> dict[str, Any]:
+    """One ``totals[]`` element: ``['text' => ...] + $total``."""
+    return {
+        "text": text,
+        "extension": line.extension,
+        "code": line.code,
+        "title": line.title,
+        "value": line.value,
+        "sort_order": line.sort_order,
+    }
+
+
+def shipping_methods_object(methods: list[ShippingMethod]) -> dict[str, Any]:
+    """``shipping_methods`` keyed by extension; quotes keyed by the part after the dot,
+    ``cost``/``tax_class_id`` with the PHP types the extension produced."""
+    out: dict[str, Any] = {}
+    for m in methods:
+        quotes = {}
+        for q in m.quotes:
+            key = q.code.split(".", 1)[1] if "." in q.code else q.code
+            quotes[key] = {
+                "code": q.code,
+                "name": q.name,
+                "cost": q.cost_raw,
+                "tax_class_id": q.tax_class_id_raw,
+                "text": q.text,
+            }
+        out[m.code] = {
+            "code": m.code,
+            "name": m.name,
+            "quote": quotes,
+            "sort_order": m.sort_order_raw,
+            "error": m.error,
+        }
+    return out
+
+
+def payment_methods_object(methods: list[PaymentMethod]) -> dict[str, Any]:
+    """``payment_methods`` keyed by extension, each with its ``option`` object."""
+    out: dict[str, Any] = {}
+    for m in methods:
+        options = {}
+        for code, name in m.options:
+            key = code.split(".", 1)[1] if "." in code else code
+            options[key] = {"code": code, "name": name}
+        out[m.code] = {"code": m.code, "name": m.name, "option": options, "sort_order": m.sort_order_raw}
+    return out
+
+
+#: ``catalog/language/en-gb/api/cart.php`` subscription descriptions [src?]
+_SUB_TRIAL = "{} every {} {}(s) for {} payment(s) then "
+_SUB_DURATION = "{} every {} {}(s) for {} payment(s)"
+_SUB_CANCEL = "{} every {} {}(s) until canceled"
+_FREQUENCY = {"day": "Day", "week": "Week", "semi_month": "Semi Month", "month": "Month", "year": "Year"}
+
+
+def subscription_text(p: CartProduct, money) -> str:
+    """The ``subscription`` description of a cart line (``""`` without a plan)."""
+    s = p.subscription
+    if s is None:
+        return ""
+    text = ""
+    if s.trial_status:
+        text += _SUB_TRIAL.format(
+            money(s.trial_price), s.trial_cycle, _FREQUENCY.get(s.trial_frequency, s.trial_frequency), s.trial_duration
+        )
+    frequency = _FREQUENCY.get(s.frequency, s.frequency)
+    if s.duration:
+        text += _SUB_DURATION.format(money(s.price), s.cycle, frequency, s.duration)
+    else:
+        text += _SUB_CANCEL.format(money(s.price), s.cycle, frequency)
+    return text
