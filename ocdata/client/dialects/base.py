@@ -1,0 +1,471 @@
+"""What every wire dialect offers, and the session machinery the token-based ones share.
+
+A :class:`Dialect` turns domain drafts into HTTP calls for one OpenCart API version and
+parses the answers into :mod:`ocdata.client.models`. Addresses reaching a dialect are
+already resolved to store ids (:class:`~ocdata.client.store.Store` does that).
+
+:class:`SessionDialect` is the base of the login + ``api_token`` dialects (``spec``,
+``oc40``, ``oc30``). It keeps **one server session per thread** and, before each
+operation, brings that session in line with the draft by sending only what changed since
+the session last saw it. A subclass describes its wire with :meth:`SessionDialect.sync_steps`
+(an ordered list of :class:`SyncStep`) plus :meth:`login_form`, :meth:`parse_login` and
+:meth:`session_lost`; the base does the bookkeeping:
+
+* each step's *effective state* is its own ``state`` plus the effective states of the
+  steps it ``depends`` on, so a change of the cart re-sends the shipping method after it;
+* a step is sent when its effective state differs from the session's snapshot; its
+  ``send(session, old, new)`` gets the old state (``MISSING`` when never sent) to send a
+  difference, or returns :data:`REBUILD` when the change cannot be made in place (e.g.
+  removing lines from a cart that has no remove call) — the base then logs in again and
+  replays the whole draft on the fresh session;
+* when the store says the token is gone (:meth:`session_lost`), the base logs in once
+  more, rebuilds the session from the draft and repeats the operation; a second loss is
+  raised as :class:`~ocdata.client.errors.SessionExpiredError`.
+
+Operations pass ``skip`` (step keys not to sync, e.g. listing shipping methods needs no
+chosen method) so they cost as few requests as the version allows.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Sequence
+
+from ..credentials import Credentials, redact, register_secret
+from ..errors import (
+    NotFoundError,
+    OrderStateUnknownError,
+    ProtocolError,
+    SessionExpiredError,
+    TransportError,
+    UnsupportedOperationError,
+    ValidationError,
+)
+from ..models import (
+    Cart,
+    Country,
+    OrderDraft,
+    OrderResult,
+    PaymentMethod,
+    PricingMode,
+    Quote,
+    QuoteOption,
+    ShippingQuote,
+    SubscriptionDraft,
+    TotalLine,
+)
+from ..transport import HttpAnswer, Transport
+from .parse import decode_json, parse_country
+
+__all__ = ["DialectConfig", "Dialect", "SessionDialect", "SyncStep", "ServerSession", "ProbeResult",
+           "MISSING", "REBUILD", "front_controller"]
+
+
+@dataclass(frozen=True)
+class DialectConfig:
+    """Everything a dialect needs to know about the store it talks to."""
+
+    base_url: str  # front controller, e.g. "http://127.0.0.1:8041/index.php"
+    credentials: Credentials
+    store_id: int = 0
+    language: str = "en-gb"
+    currency: str | None = None
+    pricing: str = "api"  # oc41: "api" | "storefront"; session dialects ignore it
+    default_order_status_id: int = 1  # OpenCart's installer default ("Pending")
+
+    def __repr__(self) -> str:
+        return (f"DialectConfig(base_url={self.base_url!r}, username={self.credentials.username!r}, "
+                f"store_id={self.store_id}, language={self.language!r}, currency={self.currency!r}, "
+                f"pricing={self.pricing!r})")
+
+
+@dataclass
+class ProbeResult:
+    """What :meth:`Dialect.probe` learned: does this store speak the dialect, and how do we know."""
+
+    dialect: str
+    matches: bool
+    version: str = ""
+    evidence: str = ""
+    status: int | None = None
+    server_date: float | None = None
+    elapsed_ms: float | None = None
+
+
+def front_controller(url: str) -> str:
+    """``http://shop/`` or ``http://shop/index.php?route=x`` -> ``http://shop/index.php``."""
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    if base.endswith(".php"):
+        return base
+    return base.rstrip("/") + "/index.php"
+
+
+_DECIMALS = re.compile(r"\d(?:[\d.,\s]*\d)?")
+
+
+def decimals_from_text(formatted: str) -> int | None:
+    """Currency decimals read from a formatted amount: ``$1,088.00`` -> 2, ``96.66€`` -> 2, ``¥1,088`` -> 0."""
+    m = None
+    for m in _DECIMALS.finditer(formatted or ""):
+        pass
+    if m is None:
+        return None
+    number = m.group(0)
+    seps = [i for i, ch in enumerate(number) if ch in ".,"]
+    if not seps:
+        return 0
+    tail = len(number) - seps[-1] - 1
+    if tail == 3 and len({number[i] for i in seps}) == 1:
+        return 0  # "1,088": a thousands separator, no decimals
+    return tail
+
+
+class Dialect(abc.ABC):
+    """One OpenCart API version. Every operation costs the requests its module docstring lists."""
+
+    name: ClassVar[str] = ""
+    versions: ClassVar[str] = ""  # human-readable, e.g. "4.1.0.x"
+    pricing_modes: ClassVar[tuple[str, ...]] = ("session",)
+    known_behaviours: ClassVar[tuple[str, ...]] = ()  # shown by doctor(): what changes an analysis
+
+    def __init__(self, config: DialectConfig, transport: Transport, *, warn: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.transport = transport
+        self._warn = warn or (lambda message: None)
+        self.decimals = 2
+        self._counter = threading.local()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.config.base_url}>"
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def pricing(self) -> PricingMode:
+        return "session"
+
+    def warn(self, message: str) -> None:
+        self._warn(redact(message))
+
+    @property
+    def requests_made(self) -> int:
+        """Requests this thread has sent through this dialect (for per-operation cost reports)."""
+        return getattr(self._counter, "n", 0)
+
+    def http(self, method: str, *, route: str, call: str | None = None, params: Sequence[tuple[str, str]] = (),
+             data: Sequence[tuple[str, str]] | None = None, writes: bool = False, query_string: str | None = None,
+             headers: dict | None = None, cookies: dict | None = None, order_id: int | None = None) -> HttpAnswer:
+        """One HTTP request to the front controller. ``writes`` marks order writes: never repeated,
+        and a lost answer becomes :class:`OrderStateUnknownError`."""
+        self._counter.n = self.requests_made + 1
+        try:
+            return self.transport.request(method, self.config.base_url, params=params, data=data,
+                                          query_string=query_string, headers=headers, cookies=cookies,
+                                          dialect=self.name, route=route, call=call, repeatable=not writes)
+        except TransportError as exc:
+            if not writes:
+                raise
+            what = f"order {order_id}" if order_id else "a new order"
+            raise OrderStateUnknownError(
+                f"the request to write {what} was sent but no answer came back ({exc.message}); the order may "
+                f"exist. Do not resend blindly: check the store's admin (Sales > Orders"
+                f"{f', order {order_id}' if order_id else ', newest orders'}) or its order history first",
+                order_id=order_id, dialect=self.name, call=call or route,
+            ) from None
+
+    def json(self, answer: HttpAnswer, call: str) -> Any:
+        return decode_json(answer.text, warn=self.warn, dialect=self.name, call=call, status=answer.status)
+
+    def learn_decimals(self, totals: Iterable[dict]) -> None:
+        """Adopt the currency's decimals from the store's formatted totals (default 2)."""
+        for t in totals or ():
+            if isinstance(t, dict) and t.get("text"):
+                found = decimals_from_text(str(t["text"]))
+                if found is not None:
+                    self.decimals = found
+                    return
+
+    # ------------------------------------------------------------------ geography (storefront, no auth)
+    def country(self, country_id: int) -> Country | None:
+        """``GET index.php?route=localisation/country&country_id=N`` (1 request); None when unknown."""
+        answer = self.http("GET", route="localisation/country", params=[("route", "localisation/country"),
+                                                                        ("country_id", str(int(country_id)))])
+        if answer.status == 404:
+            raise NotFoundError(f"the store has no storefront route localisation/country (HTTP 404); "
+                                f"give addresses by country_id/zone_id instead of ISO codes",
+                                status=answer.status, body=answer.text, dialect=self.name)
+        return parse_country(self.json(answer, "localisation/country"))
+
+    # ------------------------------------------------------------------ operations
+    @abc.abstractmethod
+    def cart(self, draft: OrderDraft) -> Cart: ...
+
+    @abc.abstractmethod
+    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]: ...
+
+    @abc.abstractmethod
+    def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]: ...
+
+    @abc.abstractmethod
+    def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]: ...
+
+    @abc.abstractmethod
+    def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult: ...
+
+    @abc.abstractmethod
+    def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
+                    override: bool = False) -> None: ...
+
+    def quote(self, draft: OrderDraft) -> Quote:
+        """Generic quote: cart, quote list, then per quote its totals and payment methods.
+        Dialects override it when their wire allows fewer requests."""
+        start = self.requests_made
+        cart = self.cart(draft.with_shipping(None).with_payment(None))
+        options: list[QuoteOption] = []
+        shipping_error = None
+        base_payments: tuple[PaymentMethod, ...] = ()
+        if cart.shipping_required is not False and draft.shipping_address is not None:
+            try:
+                quotes = self.shipping_methods(draft)
+            except ValidationError as exc:
+                quotes, shipping_error = (), exc.message
+            for q in quotes:
+                step = draft.with_shipping(q).with_payment(None)
+                try:
+                    totals = self.totals(step)
+                    payments = self.payment_methods(step)
+                    options.append(QuoteOption(quote=q, totals=totals, payment_methods=payments))
+                except ValidationError as exc:
+                    options.append(QuoteOption(quote=q, error=exc.message))
+        else:
+            try:
+                base_payments = self.payment_methods(draft.with_shipping(None).with_payment(None))
+            except ValidationError as exc:
+                shipping_error = exc.message
+        return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
+                     payment_methods=base_payments, shipping_required=cart.shipping_required,
+                     shipping_error=shipping_error, pricing=self.pricing, dialect=self.name,
+                     requests=self.requests_made - start)
+
+    # subscriptions: only some versions have them
+    def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
+        raise UnsupportedOperationError(f"OpenCart {self.versions} ({self.name}) has no subscription API; "
+                                        f"manage subscriptions in the store's admin", dialect=self.name)
+
+    def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
+        return self.subscription_cart(draft)  # type: ignore[return-value]  # raises
+
+    def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
+        return self.subscription_cart(draft)  # type: ignore[return-value]
+
+    def subscription_confirm(self, draft: SubscriptionDraft) -> int:
+        return self.subscription_cart(draft)  # type: ignore[return-value]
+
+    def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
+                                 notify: bool = False) -> None:
+        self.subscription_cart(None)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ discovery
+    @classmethod
+    @abc.abstractmethod
+    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
+        """Cheap check (no order written, at most 2 requests) whether the store speaks this dialect."""
+
+    def close(self) -> None:
+        """Release server-side state the dialect holds (nothing by default)."""
+
+
+# ====================================================================== session dialects
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""Old state passed to :attr:`SyncStep.send` for a step the session has never seen."""
+
+REBUILD: Any = object()
+"""Returned by :attr:`SyncStep.send` when the change needs a fresh session."""
+
+
+@dataclass(frozen=True)
+class SyncStep:
+    """One piece of session state a draft implies.
+
+    ``key``: stable name (``"customer"``, ``"cart"``, ``"shipping_address"``, ``"shipping_method"``…);
+    ``state``: comparable value the session must end up holding (``None`` = nothing required);
+    ``send(session, old, new)``: the requests that move the session from ``old`` to ``new`` state
+    (raise the store's errors; return :data:`REBUILD` if impossible in place);
+    ``depends``: keys of earlier steps whose change makes this one stale (re-sent after them).
+    """
+
+    key: str
+    state: Any
+    send: Callable[["ServerSession", Any, Any], Any]
+    depends: tuple[str, ...] = ()
+
+
+@dataclass
+class ServerSession:
+    """One logged-in server session (one per thread). ``snapshot`` is what the store holds."""
+
+    token: str = field(repr=False)
+    snapshot: dict[str, Any] = field(default_factory=dict, repr=False)
+    logins: int = 1
+    scratch: dict[str, Any] = field(default_factory=dict, repr=False)  # subclass data, e.g. cart ids, last lists
+
+    def __repr__(self) -> str:
+        return f"ServerSession(token=********, keys={sorted(self.snapshot)}, logins={self.logins})"
+
+
+class SessionDialect(Dialect):
+    """Login + ``api_token`` in the query string; one session per thread, synced by difference.
+
+    Subclasses set :attr:`login_route` and implement :meth:`login_form`, :meth:`parse_login`,
+    :meth:`session_lost`, :meth:`sync_steps` and the operations (using :meth:`run` and
+    :meth:`call`).
+    """
+
+    login_route: ClassVar[str] = "api/login"
+    token_param: ClassVar[str] = "api_token"
+
+    def __init__(self, config: DialectConfig, transport: Transport, *, warn: Callable[[str], None] | None = None) -> None:
+        super().__init__(config, transport, warn=warn)
+        self._local = threading.local()
+        self._sessions_lock = threading.Lock()
+        self._sessions: list[ServerSession] = []
+
+    # --------------------------------------------------------- hooks for subclasses
+    def login_form(self) -> list[tuple[str, str]]:
+        """Fields of the login POST (default ``username`` + ``key``)."""
+        c = self.config.credentials
+        return [("username", c.username), ("key", c.key.reveal())]
+
+    def extra_query(self) -> list[tuple[str, str]]:
+        """Query parameters sent with every call besides route and token (e.g. store_id, language)."""
+        return []
+
+    @abc.abstractmethod
+    def parse_login(self, answer: HttpAnswer) -> str:
+        """The token from a login answer; raise AuthenticationError/PermissionDeniedError/ProtocolError."""
+
+    @abc.abstractmethod
+    def session_lost(self, answer: HttpAnswer, body: Any) -> bool:
+        """True when this answer is the version's way of saying the token is unknown or expired.
+        ``body`` is the decoded JSON or None when the answer was not JSON."""
+
+    @abc.abstractmethod
+    def sync_steps(self, draft: OrderDraft) -> list[SyncStep]:
+        """The ordered steps that put ``draft`` into a session."""
+
+    # --------------------------------------------------------- sessions
+    def login(self) -> ServerSession:
+        answer = self.http("POST", route=self.login_route, call="login",
+                           params=[("route", self.login_route)] + self.extra_query(), data=self.login_form())
+        token = self.parse_login(answer)
+        register_secret(token)
+        session = ServerSession(token=token)
+        with self._sessions_lock:
+            self._sessions.append(session)
+        return session
+
+    def session(self) -> ServerSession:
+        """This thread's session, logging in on first use."""
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self.login()
+            self._local.session = s
+        return s
+
+    def _relogin(self) -> ServerSession:
+        old = getattr(self._local, "session", None)
+        fresh = self.login()
+        if old is not None:
+            fresh.logins = old.logins + 1
+            with self._sessions_lock:
+                if old in self._sessions:
+                    self._sessions.remove(old)
+        self._local.session = fresh
+        return fresh
+
+    def close(self) -> None:
+        with self._sessions_lock:
+            self._sessions.clear()
+        self._local = threading.local()
+
+    # --------------------------------------------------------- calls
+    def call(self, session: ServerSession, method: str, route: str, *, data: Sequence[tuple[str, str]] | None = None,
+             params: Sequence[tuple[str, str]] = (), call: str | None = None, writes: bool = False,
+             order_id: int | None = None) -> tuple[HttpAnswer, Any]:
+        """An authenticated call: token in the query string only (never a cookie or form field).
+
+        Returns ``(answer, decoded JSON or None)``; raises :class:`SessionExpiredError` when the
+        store says the session is gone.
+        """
+        query = [("route", route), *params, *self.extra_query(), (self.token_param, session.token)]
+        answer = self.http(method, route=route, call=call, params=query, data=data, writes=writes, order_id=order_id)
+        try:
+            body = self.json(answer, call or route)
+        except ProtocolError:
+            body = None
+        if self.session_lost(answer, body):
+            raise SessionExpiredError("the store no longer knows this API session; logging in again",
+                                      status=answer.status, body=answer.text, dialect=self.name, call=call or route)
+        if body is None:
+            self.json(answer, call or route)  # raises the ProtocolError with its snippet
+        return answer, body
+
+    # --------------------------------------------------------- sync
+    def sync(self, session: ServerSession, draft: OrderDraft, *, skip: Iterable[str] = ()) -> ServerSession:
+        """Send what changed; returns the session now holding the draft (a new one after REBUILD)."""
+        skipped = set(skip)
+        for attempt in range(2):
+            effective: dict[str, Any] = {}
+            rebuilt = False
+            for step in self.sync_steps(draft):
+                eff = (step.state, tuple(effective.get(d) for d in step.depends))
+                effective[step.key] = eff
+                if step.key in skipped:
+                    continue
+                old = session.snapshot.get(step.key, MISSING)
+                if old == eff:
+                    continue
+                if old is MISSING and step.state is None:
+                    session.snapshot[step.key] = eff  # nothing required and nothing there
+                    continue
+                session.snapshot.pop(step.key, None)  # unknown until the store accepts it
+                result = step.send(session, MISSING if old is MISSING else old[0], step.state)
+                if result is REBUILD:
+                    if attempt:
+                        raise ProtocolError(f"{self.name}: step {step.key!r} cannot be applied even to a fresh "
+                                            f"session", dialect=self.name)
+                    session = self._relogin()
+                    rebuilt = True
+                    break
+                session.snapshot[step.key] = eff
+            if not rebuilt:
+                return session
+        return session
+
+    def run(self, draft: OrderDraft | None, op: Callable[[ServerSession], Any], *, skip: Iterable[str] = (),
+            retry_on_loss: bool = True) -> Any:
+        """Sync ``draft`` (if any) into this thread's session and run ``op``; on session loss log in
+        once more, rebuild from the draft and repeat."""
+        session = self.session()
+        for attempt in range(2):
+            try:
+                if draft is not None:
+                    session = self.sync(session, draft, skip=skip)
+                return op(session)
+            except SessionExpiredError:
+                if attempt or not retry_on_loss:
+                    raise SessionExpiredError(
+                        "the store dropped the API session again right after a fresh login; check that this "
+                        "machine's IP is in the store's API allow-list and that the API user is enabled",
+                        dialect=self.name) from None
+                session = self._relogin()
+        raise AssertionError("unreachable")

@@ -1,0 +1,282 @@
+"""Normalising OpenCart answers into domain models; shared by every dialect.
+
+OpenCart sends ids and quantities as strings, amounts as strings, ints or unrounded PHP
+floats, names HTML-escaped, ``title`` or ``name`` depending on the version, payment
+``option`` objects nested in methods, and products in database order. These helpers
+accept every variant seen in the recorded transcripts and return stable, typed models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from ..credentials import redact
+from ..errors import ProtocolError
+from ..models import (
+    CartProduct,
+    Country,
+    PaymentMethod,
+    SelectedOption,
+    ShippingQuote,
+    TotalLine,
+    Zone,
+    money,
+    text,
+)
+
+__all__ = [
+    "decode_json",
+    "as_int",
+    "as_bool",
+    "parse_products",
+    "parse_totals",
+    "parse_shipping_methods",
+    "parse_payment_methods",
+    "parse_country",
+    "scrub",
+    "TOTAL_CODES_BY_TITLE",
+]
+
+_NOTICE = re.compile(r"<b>(?P<kind>[^<]+)</b>:\s*(?P<msg>.*?)\s+in\s+<b>(?P<file>[^<]+)</b>\s+on line\s+<b>(?P<line>\d+)</b>",
+                     re.S)
+
+
+def decode_json(body: str, *, warn: Callable[[str], None], dialect: str, call: str, status: int | None = None) -> Any:
+    """Parse a store answer, tolerating PHP notices printed before the JSON.
+
+    A prefix before the first ``{``/``[`` is reported through ``warn`` naming the notice;
+    an answer without JSON raises :class:`ProtocolError` with a short redacted snippet.
+    """
+    stripped = body.strip()
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    starts = [i for i in (stripped.find("{"), stripped.find("[")) if i > 0]
+    for start in sorted(starts):
+        try:
+            value = json.loads(stripped[start:])
+        except ValueError:
+            continue
+        prefix = stripped[:start]
+        m = _NOTICE.search(prefix)
+        notice = (f"PHP {m['kind'].strip()}: {text(m['msg']).strip()} ({m['file'].rsplit('/', 1)[-1]} line {m['line']})"
+                  if m else " ".join(re.sub(r"<[^>]+>", "", prefix).split())[:160])
+        warn(f"{dialect} {call}: the store printed a PHP notice before its JSON answer, parsed anyway — {redact(notice)}")
+        return value
+    raise ProtocolError(
+        "the store answered with something that is not JSON (an HTML page or a PHP error); "
+        "check the store URL points at the shop's index.php and read the store's error log",
+        status=status, body=body, dialect=dialect, call=call,
+    )
+
+
+def as_int(value: Any, default: int | None = 0) -> int | None:
+    if value is None or value == "" or isinstance(value, bool) and not value:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return default
+
+
+def as_bool(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() not in ("", "0", "false")
+    return bool(value)
+
+
+def scrub(raw: Any) -> Any:
+    """A raw answer with secret-bearing keys removed (login answers carry ``api_token``)."""
+    if isinstance(raw, dict):
+        return {k: ("********" if k in ("api_token", "token", "key", "signature") else scrub(v)) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [scrub(v) for v in raw]
+    return raw
+
+
+def _options(raw_options: Iterable[dict]) -> tuple[SelectedOption, ...]:
+    out = [
+        SelectedOption(
+            product_option_id=as_int(o.get("product_option_id")),
+            product_option_value_id=as_int(o.get("product_option_value_id")),
+            name=text(o.get("name")),
+            value=text(o.get("value")),
+            type=str(o.get("type") or ""),
+            raw=o,
+        )
+        for o in raw_options or ()
+        if isinstance(o, dict)
+    ]
+    return tuple(sorted(out, key=lambda o: (o.product_option_id, o.product_option_value_id, o.value)))
+
+
+def _amount_or_text(value: Any, decimals: int) -> tuple[Decimal | None, str | None]:
+    """4.1 sends numbers, 4.0/3.0 formatted strings (``$122.00``); keep each where it belongs."""
+    if value is None or isinstance(value, bool):
+        return None, None
+    if isinstance(value, (int, float)):
+        return money(value, decimals), None
+    s = str(value).strip()
+    try:
+        return money(s, decimals), None
+    except ValueError:
+        return None, text(s)
+
+
+def parse_products(raw: Any, decimals: int = 2, order: list[int] | None = None) -> tuple[CartProduct, ...]:
+    """Cart products in a stable order: the draft's line order when ``order`` (product ids) is given,
+    else by product id; ties broken by options so repeated products keep a fixed order."""
+    if isinstance(raw, dict):  # some versions key products by cart id
+        raw = list(raw.values())
+    items: list[CartProduct] = []
+    for p in raw or ():
+        if not isinstance(p, dict):
+            continue
+        price, price_text = _amount_or_text(p.get("price"), decimals)
+        total, total_text = _amount_or_text(p.get("total"), decimals)
+        stock = p.get("stock_status") if "stock_status" in p and isinstance(p.get("stock_status"), bool) else p.get("stock")
+        items.append(
+            CartProduct(
+                product_id=as_int(p.get("product_id")),
+                name=text(p.get("name")),
+                model=text(p.get("model")),
+                quantity=as_int(p.get("quantity"), 0),
+                options=_options(p.get("option") or ()),
+                price=price,
+                total=total,
+                price_text=text(p["price_text"]) if p.get("price_text") is not None else price_text,
+                total_text=text(p["total_text"]) if p.get("total_text") is not None else total_text,
+                in_stock=stock if isinstance(stock, bool) else None,
+                minimum_ok=(p.get("minimum_status") if isinstance(p.get("minimum_status"), bool)
+                            else p.get("minimum") if isinstance(p.get("minimum"), bool) else None),
+                reward=as_int(p.get("reward"), None),
+                points=as_int(p.get("points"), None),
+                weight=money(p.get("weight"), 8) if p.get("weight") not in (None, "") else None,
+                shipping=as_bool(p.get("shipping")),
+                tax_class_id=as_int(p.get("tax_class_id"), None),
+                subscription_plan_id=as_int(p.get("subscription_plan_id"), None) or None,
+                raw=p,
+            )
+        )
+    rank = {pid: i for i, pid in enumerate(dict.fromkeys(order or ()))}
+    items.sort(key=lambda c: (rank.get(c.product_id, len(rank)), c.product_id,
+                              tuple((o.product_option_id, o.product_option_value_id, o.value) for o in c.options)))
+    return tuple(items)
+
+
+TOTAL_CODES_BY_TITLE = (
+    # 4.0/3.0 totals carry no code; recognise OpenCart's stock English titles
+    (re.compile(r"^sub-?total$", re.I), "sub_total"),
+    (re.compile(r"^total$", re.I), "total"),
+    (re.compile(r"^coupon\b", re.I), "coupon"),
+    (re.compile(r"^reward points\b", re.I), "reward"),
+    (re.compile(r"^store credit\b", re.I), "credit"),
+    (re.compile(r"^gift certificate\b|^voucher\b", re.I), "voucher"),
+)
+
+
+def parse_totals(raw: Any, decimals: int = 2, code_for: Callable[[dict, int], str] | None = None) -> tuple[TotalLine, ...]:
+    """Total lines sorted by ``sort_order`` (position when absent).
+
+    Missing ``code`` (older versions) comes from ``code_for(row, index)`` or the stock title table.
+    """
+    out = []
+    for i, t in enumerate(raw or ()):
+        if not isinstance(t, dict):
+            continue
+        title = text(t.get("title") if t.get("title") is not None else t.get("name"))
+        code = t.get("code") or (code_for(t, i) if code_for else None) or _code_from_title(title)
+        value = t.get("value")
+        amount = money(value, decimals) if value is not None and not isinstance(value, bool) else None
+        out.append(TotalLine(code=str(code), title=title, value=amount, sort_order=as_int(t.get("sort_order"), i),
+                             text=text(t["text"]) if t.get("text") is not None else None, raw=t))
+    return tuple(sorted(out, key=lambda t: t.sort_order))
+
+
+def _code_from_title(title: str) -> str:
+    for pattern, code in TOTAL_CODES_BY_TITLE:
+        if pattern.search(title):
+            return code
+    return "other"
+
+
+def parse_shipping_methods(raw: Any, decimals: int = 2) -> tuple[ShippingQuote, ...]:
+    """Flatten ``{ext: {code, name|title, quote: {key: {...}}, sort_order, error}}`` (object or list)
+    into one :class:`ShippingQuote` per quote, ordered by method sort order then code."""
+    methods = raw.values() if isinstance(raw, dict) else (raw or ())
+    out = []
+    for m in methods:
+        if not isinstance(m, dict) or m.get("error"):
+            continue
+        quotes = m.get("quote") or {}
+        quotes = quotes.values() if isinstance(quotes, dict) else quotes
+        method_name = text(m.get("name") if m.get("name") is not None else m.get("title"))
+        for q in quotes:
+            if not isinstance(q, dict):
+                continue
+            code = str(q.get("code") or "")
+            out.append(
+                ShippingQuote(
+                    method_code=str(m.get("code") or code.split(".", 1)[0]),
+                    code=code,
+                    name=text(q.get("name") if q.get("name") is not None else q.get("title")),
+                    method_name=method_name,
+                    cost=money(q.get("cost"), decimals) or Decimal(0).quantize(Decimal(1).scaleb(-decimals)),
+                    tax_class_id=as_int(q.get("tax_class_id"), 0),
+                    text=text(q.get("text")),
+                    sort_order=as_int(m.get("sort_order"), 0),
+                    raw=q,
+                )
+            )
+    return tuple(sorted(out, key=lambda q: (q.sort_order, q.method_code, q.code)))
+
+
+def parse_payment_methods(raw: Any) -> tuple[PaymentMethod, ...]:
+    """Payment methods: 4.x nests the code to send back in ``option``; 3.0/spec give it flat."""
+    methods = raw.values() if isinstance(raw, dict) else (raw or ())
+    out = []
+    for m in methods:
+        if not isinstance(m, dict):
+            continue
+        mname = text(m.get("name") if m.get("name") is not None else m.get("title"))
+        mcode = str(m.get("code") or "")
+        options = m.get("option")
+        options = options.values() if isinstance(options, dict) else (options or ())
+        nested = [o for o in options if isinstance(o, dict)]
+        if nested:
+            for o in nested:
+                out.append(PaymentMethod(code=str(o.get("code") or mcode), name=text(o.get("name")) or mname,
+                                         method_code=mcode, method_name=mname,
+                                         sort_order=as_int(m.get("sort_order"), 0), raw=m))
+        else:
+            out.append(PaymentMethod(code=mcode, name=mname, method_code=mcode.split(".", 1)[0], method_name=mname,
+                                     sort_order=as_int(m.get("sort_order"), 0), raw=m))
+    return tuple(sorted(out, key=lambda p: (p.sort_order, p.code)))
+
+
+def parse_country(raw: Any) -> Country | None:
+    """The storefront ``localisation/country`` answer; ``[]`` (unknown id) gives None."""
+    if not isinstance(raw, dict) or not raw.get("country_id"):
+        return None
+    cid = as_int(raw.get("country_id"))
+    zones = tuple(
+        sorted(
+            (Zone(zone_id=as_int(z.get("zone_id")), country_id=as_int(z.get("country_id"), cid), code=text(z.get("code")),
+                  name=text(z.get("name")), status=as_bool(z.get("status", "1")), raw=z)
+             for z in raw.get("zone") or () if isinstance(z, dict)),
+            key=lambda z: z.zone_id,
+        )
+    )
+    return Country(country_id=cid, name=text(raw.get("name")), iso_code_2=str(raw.get("iso_code_2") or ""),
+                   iso_code_3=str(raw.get("iso_code_3") or ""), postcode_required=bool(as_bool(raw.get("postcode_required"))),
+                   status=bool(as_bool(raw.get("status", "1"))), address_format_id=as_int(raw.get("address_format_id")),
+                   zones=zones, raw={k: v for k, v in raw.items() if k != "zone"})
