@@ -1,0 +1,893 @@
+"""The ``spec`` dialect: the community OpenAPI file (``seed-openapi.yml``) taken literally.
+
+Its server URL is ``index.php?route=api``, so every path becomes a route:
+``/login`` → ``route=api/login``, ``/cart/addProduct`` → ``route=api/cart/addProduct``,
+``/order?call=confirm`` → ``route=api/order&call=confirm``. Every path and field of
+the file is served with exactly the response schemas it declares; the business
+logic (validation, prices, quotes, totals, payment methods, orders) is the
+engine's.
+
+Authentication and sessions
+    ``api/login`` (POST ``username``, ``key``) from an allow-listed IP answers
+    ``{"success", "api_token"}``; bad credentials or a refused IP answer **400**
+    with ``ErrorResponse`` (``Warning: Incorrect API Key!`` / ``Warning: Your IP …
+    is not allowed to access this API!``, OpenCart 4.0's wording). Every other
+    route needs ``api_token`` as a query parameter or POST field; it names a
+    server-side session that dies after ``token_ttl`` seconds without use. The
+    file is silent on a missing, unknown or expired token: those answer **401**
+    with ``ErrorResponse`` (:data:`TOKEN_REQUIRED` / :data:`TOKEN_INVALID`), so a
+    client can tell "log in again" from every other error, which is a 200.
+
+State and pricing (as OpenCart's storefront checkout)
+    The session holds the cart, the customer, both addresses, the chosen
+    methods and the affiliate. Prices follow the customer's group; tax follows
+    the session's shipping/payment address, falling back to the store address
+    for the ``config_tax_default`` side (OpenCart's ``startup/tax``). Changing the
+    cart or the shipping address drops the chosen shipping and payment method;
+    changing the payment address drops the payment method (OpenCart does the
+    same); clients re-list and re-choose.
+
+Choices where the file leaves room (documented deviations from OpenCart 4.0)
+    * Cart adds are atomic: ``/cart`` validates every line first and adds none
+      if one fails; a quantity below 1 is an error. ``CartErrorResponse`` keys
+      are unprefixed: ``product`` (unknown product / bad quantity), ``option``
+      (the first failing option's message), ``subscription``.
+    * ``/shipping_method`` takes ``shipping_method[code]`` and must name a quote
+      currently offered; name, cost and tax class come from that quote, not
+      from the client (4.1 trusts posted costs; a spec client cannot).
+    * ``ShippingMethod`` is ``{title, quote: {<key>: {code, name, cost (number),
+      tax_class_id (integer), text}}, sort_order (integer), error}`` with
+      ``error`` ``""`` when the method has no error. ``PaymentMethod`` lists one
+      entry per payment *option*, ``code`` being the option code to post back
+      (``cod.cod``); ``/payment_method`` also accepts a method code that has a
+      single option (``cod``).
+    * ``CartProduct.price``/``total`` are ex-tax numbers; ``subscription`` is the
+      plan described in words; ``cart_id`` is the session line id.
+    * ``/payment_address/setAddress`` (and ``payment_address_id`` /
+      ``shipping_address_id`` on ``/subscription``) need a registered customer
+      in the session and one of that customer's saved addresses.
+    * ``/order`` serves every ``call`` of its enum on the session. Errors are
+      strings there (the schema says so): field errors are joined into one
+      sentence. ``confirm`` creates a new order, or edits ``order_id`` when it is
+      posted (``Warning: Order could not be found!`` if it does not exist); its
+      status is ``order_status_id`` or the store's default order status (never
+      4.1's status 0). ``history_add`` needs an existing order and a known
+      status. List calls answer the same body as the dedicated paths.
+    * ``/subscription`` works like 4.1 (registered customer, saved address ids)
+      on the same session: ``confirm`` places the order and records one
+      subscription per subscription line (kept by this front — the engine has no
+      subscription model), answering ``subscription_id`` and ``order_id`` too;
+      ``history_add`` needs a known ``subscription_id``.
+    * An unknown route answers 404 with ``ErrorResponse``; an unknown ``call``
+      ``{"error":"API call not found"}`` (200, 4.1's answer).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocdata.sandbox.apiusers import ApiUsers
+from ocdata.sandbox.engine import (
+    AddressIn,
+    AddressRef,
+    CartProduct,
+    CustomerIn,
+    LineIn,
+    OrderIn,
+    PaymentChoice,
+    PricingContext,
+    ShippingChoice,
+)
+from ocdata.sandbox.fronts.base import Request, Response, Session, SessionStore
+from ocdata.sandbox.fronts.oc41_auth import php_int
+
+SHARED_ROUTES = frozenset({"api/order", "api/subscription"})
+
+TOKEN_REQUIRED = "Warning: api_token required! Log in with route=api/login first."
+TOKEN_INVALID = "Warning: api_token is unknown or has expired! Log in again with route=api/login."
+INCORRECT_KEY = "Warning: Incorrect API Key!"
+IP_REFUSED = "Warning: Your IP {ip} is not allowed to access this API!"
+LOGIN_OK = "Success: API session successfully started!"
+CALL_NOT_FOUND = "API call not found"
+
+CART_OK = "Success: You have modified your shopping cart!"
+CUSTOMER_OK = "You have successfully modified customers"
+PAYMENT_ADDRESS_OK = "Success: Payment address has been set!"
+SHIPPING_ADDRESS_OK = "Success: Shipping address has been set!"
+SHIPPING_METHOD_OK = "Success: Shipping method has been set!"
+PAYMENT_METHOD_OK = "Success: Payment method has been set!"
+AFFILIATE_OK = "Success: Affiliate commission will be applied to this order!"
+ORDER_OK = "Success: You have modified orders!"
+SUBSCRIPTION_OK = "Success: You have modified subscriptions!"
+
+E_PRODUCT = "Warning: Product could not be found!"
+E_QUANTITY = "Warning: Quantity must be at least 1!"
+E_CART = "Warning: Please check the cart carefully for errors!"
+E_PRODUCTS = "Warning: Products required!"
+E_CUSTOMER = "Warning: Customer details required!"
+E_CUSTOMER_UNKNOWN = "Warning: Customer could not be found!"
+E_ADDRESS_UNKNOWN = "Warning: Address could not be found!"
+E_PAYMENT_ADDRESS = "Warning: Payment address required!"
+E_SHIPPING_ADDRESS = "Warning: Shipping address required!"
+E_NO_SHIPPING = "Warning: There are no products that require shipping"
+E_SHIPPING_METHOD = "Warning: Shipping method required!"
+E_NO_SHIPPING_OPTIONS = "Warning: No Shipping options are available!"
+E_PAYMENT_METHOD = "Warning: Payment method required!"
+E_NO_PAYMENT_OPTIONS = "Warning: No Payment options are available!"
+E_AFFILIATE = "Warning: Affiliate could not be found!"
+E_ORDER = "Warning: Order could not be found!"
+E_ORDER_STATUS = "Warning: Order status could not be found!"
+E_SUBSCRIPTION = "Warning: Subscription required!"
+E_SUBSCRIPTION_STATUS = "Warning: Subscription status required!"
+
+_FREQUENCIES = {"day": "day", "week": "week", "semi_month": "half-month", "month": "month", "year": "year"}
+
+
+class _Refusal(Exception):
+    """Ends a handler early with a ready response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(body, status=status, content_type="application/json")
+
+
+def _error(message: str, status: int = 200) -> Response:
+    return _json({"error": message}, status)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _flag(value: Any) -> bool:
+    return _text(value).lower() in ("1", "true", "on", "yes")
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _sentence(errors: dict[str, str]) -> str:
+    """Field errors as one string (``/order`` and ``/subscription`` declare string errors)."""
+    seen: list[str] = []
+    for message in errors.values():
+        if message not in seen:
+            seen.append(message)
+    return " ".join(seen)
+
+
+@dataclass
+class Line:
+    """A cart line of a session: an id the client sees plus what the engine prices."""
+
+    cart_id: int
+    line: LineIn
+
+
+@dataclass
+class Checkout:
+    """What a token's session holds (OpenCart's ``session->data`` for the API)."""
+
+    api_id: int
+    lines: list[Line] = field(default_factory=list)
+    customer: CustomerIn | None = None
+    payment_address: AddressIn | None = None
+    shipping_address: AddressIn | None = None
+    shipping_method: ShippingChoice | None = None
+    payment_method: PaymentChoice | None = None
+    affiliate_id: int = 0
+    comment: str = ""
+
+
+@dataclass
+class Subscription:
+    """A subscription placed through ``/subscription`` (kept by this front)."""
+
+    subscription_id: int
+    order_id: int
+    customer_id: int
+    product_id: int
+    subscription_plan_id: int
+    subscription_status_id: int
+    history: list[tuple[int, str, bool, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Call:
+    """One request being answered: the request, its session state and the pricing context."""
+
+    request: Request
+    state: Checkout
+    ctx: PricingContext
+    form: dict[str, Any]
+
+
+class SpecFront:
+    """Answers ``route=api/…`` requests in the spec dialect (see the module doc)."""
+
+    def __init__(self, engine: Any, users: ApiUsers, sessions: SessionStore, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.users = users
+        self.sessions = sessions
+        self.clock = clock
+        settings = engine.store.settings
+        self._tax_default = settings.tax_default
+        self._payment_address_required = bool(settings.checkout_payment_address)
+        self._default_status = settings.order_status_id
+        self._cart_ids = itertools.count(1)
+        self._subscriptions: dict[int, Subscription] = {}
+        self._subscription_ids = itertools.count(1)
+        self._subscriptions_lock = threading.Lock()
+        self.routes: dict[str, Callable[[_Call], Response]] = {
+            "api/cart": self.cart,
+            "api/cart/addProduct": self.cart_add_product,
+            "api/cart/getProducts": self.cart_get_products,
+            "api/cart/getTotals": self.cart_get_totals,
+            "api/customer": self.customer,
+            "api/payment_address": self.payment_address,
+            "api/payment_address/setAddress": self.payment_address_set,
+            "api/shipping_address": self.shipping_address,
+            "api/shipping_method": self.shipping_method,
+            "api/shipping_method/getShippingMethods": self.shipping_methods,
+            "api/payment_method": self.payment_method,
+            "api/payment_method/getPaymentMethods": self.payment_methods,
+            "api/order": self.order,
+            "api/affiliate": self.affiliate,
+            "api/subscription": self.subscription,
+        }
+
+    # ------------------------------------------------------------------ entry
+    def handle(self, request: Request) -> Response:
+        route = request.query.get("route", "")
+        if route == "api/login":
+            return self.login(request)
+        token = request.query.get("api_token") or request.form.get("api_token")
+        if not isinstance(token, str) or not token:
+            return _error(TOKEN_REQUIRED, 401)
+        session = self.sessions.get(token)
+        state = session.data.get("checkout") if session is not None else None
+        user = self.users.get(state.api_id) if state is not None else None
+        if session is None or user is None or not user.status or not user.allows(request.client_ip):
+            return _error(TOKEN_INVALID, 401)
+        handler = self.routes.get(route)
+        if handler is None:
+            return _error(f"Warning: The API route {route} does not exist!", 404)
+        with session.lock:
+            call = _Call(request, state, self._context(state), request.form)
+            try:
+                return handler(call)
+            except _Refusal as refusal:
+                return refusal.response
+
+    def login(self, request: Request) -> Response:
+        username = _text(request.form.get("username"))
+        key = _text(request.form.get("key"))
+        user = self.users.find(username) if username else None
+        if user is None or not key or not user.key_matches(key):
+            return _error(INCORRECT_KEY, 400)
+        if not user.allows(request.client_ip):
+            return _error(IP_REFUSED.format(ip=request.client_ip), 400)
+        session: Session = self.sessions.create()
+        session.data["checkout"] = Checkout(api_id=user.api_id)
+        return _json({"success": LOGIN_OK, "api_token": session.id})
+
+    # ------------------------------------------------------------------ pricing
+    def _context(self, state: Checkout) -> PricingContext:
+        """OpenCart's ``startup/tax`` + customer group for this session."""
+        store = self.engine.store_address()
+        shipping = state.shipping_address.ref() if state.shipping_address else None
+        payment = state.payment_address.ref() if state.payment_address else None
+        if shipping is None and self._tax_default == "shipping":
+            shipping = store
+        if payment is None and self._tax_default == "payment":
+            payment = store
+        group = state.customer.customer_group_id if state.customer else None
+        return self.engine.context(customer_group_id=group or None, tax_shipping_address=shipping, tax_payment_address=payment)
+
+    def _products(self, call: _Call) -> list[CartProduct]:
+        return self.engine.products([entry.line for entry in call.state.lines], call.ctx)
+
+    def _totals(self, call: _Call, products: list[CartProduct]) -> list:
+        customer_id = call.state.customer.customer_id if call.state.customer else 0
+        return self.engine.totals(products, call.ctx, shipping=call.state.shipping_method, customer_id=customer_id)
+
+    def _refresh(self, call: _Call) -> None:
+        call.ctx = self._context(call.state)
+
+    # ------------------------------------------------------------------ wire shapes
+    def _subscription_text(self, product: CartProduct, ctx: PricingContext) -> str:
+        plan = product.subscription
+        if plan is None:
+            return ""
+        fmt = self.engine.format_money
+        tax = product.tax_class_id
+
+        def part(price: float, cycle: int, frequency: str, duration: int) -> str:
+            unit = _FREQUENCIES.get(frequency, frequency)
+            amount = fmt(self.engine.with_tax(price, tax, ctx))
+            if duration:
+                return f"{amount} every {cycle} {unit}(s) for {duration} payment(s)"
+            return f"{amount} every {cycle} {unit}(s) until canceled"
+
+        text = part(plan.price, plan.cycle, plan.frequency, plan.duration)
+        if plan.trial_status:
+            text = part(plan.trial_price, plan.trial_cycle, plan.trial_frequency, plan.trial_duration) + " then " + text
+        return text
+
+    def _cart_product(self, call: _Call, product: CartProduct) -> dict[str, Any]:
+        return {
+            "cart_id": str(call.state.lines[product.index].cart_id),
+            "product_id": product.product_id,
+            "name": product.name,
+            "model": product.model,
+            "option": [
+                {
+                    "product_option_id": o.product_option_id,
+                    "product_option_value_id": o.product_option_value_id,
+                    "name": o.name,
+                    "value": o.value,
+                    "type": o.type,
+                }
+                for o in product.options
+            ],
+            "subscription_plan_id": product.subscription_plan_id,
+            "subscription": self._subscription_text(product, call.ctx),
+            "quantity": product.quantity,
+            "price": float(product.price),
+            "total": float(product.total),
+        }
+
+    def _total(self, line: Any) -> dict[str, Any]:
+        return {"title": line.title, "text": self.engine.format_money(line.value), "value": float(line.value)}
+
+    def _address(self, address: AddressIn) -> dict[str, Any]:
+        country = self.engine.country(address.country_id)
+        zone = self.engine.zone(address.zone_id) if address.zone_id else None
+        return {
+            "address_id": address.address_id,
+            "firstname": address.firstname,
+            "lastname": address.lastname,
+            "company": address.company,
+            "address_1": address.address_1,
+            "address_2": address.address_2,
+            "postcode": address.postcode,
+            "city": address.city,
+            "zone_id": address.zone_id,
+            "zone": zone.name if zone else "",
+            "zone_code": zone.code if zone else "",
+            "country_id": address.country_id,
+            "country": country.name if country else "",
+            "iso_code_2": country.iso_code_2 if country else "",
+            "iso_code_3": country.iso_code_3 if country else "",
+            "address_format": "",
+            "custom_field": dict(address.custom_field),
+        }
+
+    # ------------------------------------------------------------------ input
+    @staticmethod
+    def _line(data: dict[str, Any]) -> LineIn:
+        options: dict[int, str | list[str]] = {}
+        for key, value in _dict(data.get("option")).items():
+            option_id = php_int(key)
+            if isinstance(value, dict):
+                options[option_id] = [v for v in value.values() if isinstance(v, str)]
+            elif isinstance(value, str):
+                options[option_id] = value
+        quantity = data.get("quantity")
+        return LineIn(
+            product_id=php_int(data.get("product_id", 0)),
+            quantity=php_int(quantity) if isinstance(quantity, str) and quantity != "" else 1,
+            option=options,
+            subscription_plan_id=php_int(data.get("subscription_plan_id", 0)),
+        )
+
+    @staticmethod
+    def _customer_in(form: dict[str, Any]) -> CustomerIn:
+        return CustomerIn(
+            customer_id=php_int(form.get("customer_id", 0)),
+            customer_group_id=php_int(form.get("customer_group_id", 0)),
+            firstname=_text(form.get("firstname")),
+            lastname=_text(form.get("lastname")),
+            email=_text(form.get("email")),
+            telephone=_text(form.get("telephone")),
+            custom_field=_dict(form.get("custom_field")),
+        )
+
+    @staticmethod
+    def _address_in(form: dict[str, Any], prefix: str) -> AddressIn:
+        return AddressIn(
+            firstname=_text(form.get(prefix + "firstname")),
+            lastname=_text(form.get(prefix + "lastname")),
+            company=_text(form.get(prefix + "company")),
+            address_1=_text(form.get(prefix + "address_1")),
+            address_2=_text(form.get(prefix + "address_2")),
+            city=_text(form.get(prefix + "city")),
+            postcode=_text(form.get(prefix + "postcode")),
+            country_id=php_int(form.get(prefix + "country_id", 0)),
+            zone_id=php_int(form.get(prefix + "zone_id", 0)),
+            address_id=php_int(form.get(prefix + "address_id", 0)),
+            custom_field=_dict(form.get(prefix + "custom_field")),
+        )
+
+    @staticmethod
+    def _saved_address(address: Any) -> AddressIn:
+        return AddressIn(
+            firstname=address.firstname,
+            lastname=address.lastname,
+            company=address.company,
+            address_1=address.address_1,
+            address_2=address.address_2,
+            city=address.city,
+            postcode=address.postcode,
+            country_id=address.country_id,
+            zone_id=address.zone_id,
+            address_id=address.address_id,
+            custom_field=dict(address.custom_field),
+        )
+
+    # ------------------------------------------------------------------ cart
+    def _add(self, call: _Call, lines: list[LineIn]) -> dict[str, str]:
+        """Validate every line, then add them all (merging equal lines); errors unprefixed."""
+        for line in lines:
+            if line.quantity < 1:
+                return {"product": E_QUANTITY}
+            errors = self.engine.check_line(line, call.ctx)
+            if errors:
+                out: dict[str, str] = {}
+                for key, message in errors.items():
+                    name = "option" if key.startswith("option") else key
+                    if name not in ("product", "option", "subscription"):
+                        name = "warning"
+                    out.setdefault(name, message)
+                return out
+        state = call.state
+        for line in lines:
+            for entry in state.lines:
+                same = entry.line
+                if (same.product_id, same.option, same.subscription_plan_id) == (
+                    line.product_id,
+                    line.option,
+                    line.subscription_plan_id,
+                ):
+                    same.quantity += line.quantity
+                    break
+            else:
+                state.lines.append(Line(next(self._cart_ids), line))
+        if lines:
+            state.shipping_method = None
+            state.payment_method = None
+        return {}
+
+    def _posted_lines(self, form: dict[str, Any]) -> list[LineIn]:
+        return [self._line(item) for item in _dict(form.get("product")).values() if isinstance(item, dict)]
+
+    def cart(self, call: _Call) -> Response:
+        errors = self._add(call, self._posted_lines(call.form))
+        return _json({"error": errors}) if errors else _json({"success": CART_OK})
+
+    def cart_add_product(self, call: _Call) -> Response:
+        errors = self._add(call, [self._line(call.form)])
+        return _json({"error": errors}) if errors else _json({"success": CART_OK})
+
+    def cart_get_products(self, call: _Call) -> Response:
+        return _json({"products": [self._cart_product(call, p) for p in self._products(call)]})
+
+    def cart_get_totals(self, call: _Call) -> Response:
+        return _json({"totals": [self._total(t) for t in self._totals(call, self._products(call))]})
+
+    # ------------------------------------------------------------------ customer and addresses
+    def customer(self, call: _Call) -> Response:
+        customer = self._customer_in(call.form)
+        errors = self.engine.validate_customer(customer)
+        if errors:
+            return _json({"error": errors})
+        if not customer.customer_group_id:
+            customer.customer_group_id = self.engine.store.settings.customer_group_id
+        call.state.customer = customer
+        return _json({"success": CUSTOMER_OK})
+
+    def payment_address(self, call: _Call) -> Response:
+        address = self._address_in(call.form, "payment_")
+        errors = self.engine.validate_address(address)
+        if errors:
+            return _json({"error": errors})
+        call.state.payment_address = address
+        call.state.payment_method = None
+        return _json({"success": PAYMENT_ADDRESS_OK})
+
+    def _customer_saved_address(self, call: _Call, address_id: int) -> AddressIn:
+        customer = call.state.customer
+        if customer is None or not customer.customer_id:
+            raise _Refusal(_error(E_CUSTOMER))
+        saved = self.engine.customer_address(customer.customer_id, address_id) if address_id else None
+        if saved is None:
+            raise _Refusal(_error(E_ADDRESS_UNKNOWN))
+        return self._saved_address(saved)
+
+    def payment_address_set(self, call: _Call) -> Response:
+        address = self._customer_saved_address(call, php_int(call.form.get("payment_address_id", 0)))
+        call.state.payment_address = address
+        call.state.payment_method = None
+        return _json({"success": PAYMENT_ADDRESS_OK})
+
+    def shipping_address(self, call: _Call) -> Response:
+        address = self._address_in(call.form, "shipping_")
+        errors = self.engine.validate_address(address)
+        if errors:
+            return _json({"error": errors})
+        call.state.shipping_address = address
+        call.state.shipping_method = None
+        call.state.payment_method = None
+        return _json({"success": SHIPPING_ADDRESS_OK, "shipping_address": self._address(address)})
+
+    # ------------------------------------------------------------------ shipping
+    def _quotes(self, call: _Call, products: list[CartProduct]) -> list:
+        """Shipping methods for the session, or a refusal naming what is missing."""
+        state = call.state
+        if state.customer is None:
+            raise _Refusal(_error(E_CUSTOMER))
+        if not self.engine.needs_shipping(products):
+            raise _Refusal(_error(E_NO_SHIPPING))
+        if state.shipping_address is None:
+            raise _Refusal(_error(E_SHIPPING_ADDRESS))
+        methods = self.engine.shipping_methods(products, state.shipping_address, call.ctx)
+        if not methods:
+            raise _Refusal(_error(E_NO_SHIPPING_OPTIONS))
+        return methods
+
+    @staticmethod
+    def _method(method: Any) -> dict[str, Any]:
+        return {
+            "title": method.name,
+            "quote": {
+                quote.code.split(".", 1)[-1]: {
+                    "code": quote.code,
+                    "name": quote.name,
+                    "cost": float(quote.cost),
+                    "tax_class_id": int(quote.tax_class_id),
+                    "text": quote.text,
+                }
+                for quote in method.quotes
+            },
+            "sort_order": int(method.sort_order),
+            "error": method.error if isinstance(method.error, str) else "",
+        }
+
+    def shipping_methods(self, call: _Call) -> Response:
+        methods = self._quotes(call, self._products(call))
+        return _json({"shipping_methods": [self._method(m) for m in methods]})
+
+    def shipping_method(self, call: _Call) -> Response:
+        posted = call.form.get("shipping_method")
+        code = _text(posted.get("code")) if isinstance(posted, dict) else _text(posted)
+        methods = self._quotes(call, self._products(call))
+        for method in methods:
+            for quote in method.quotes:
+                if quote.code == code:
+                    call.state.shipping_method = ShippingChoice(quote.code, quote.name, quote.cost, quote.tax_class_id)
+                    call.state.payment_method = None
+                    return _json({"success": SHIPPING_METHOD_OK})
+        return _error(E_SHIPPING_METHOD)
+
+    # ------------------------------------------------------------------ payment
+    def _payment_options(self, call: _Call, products: list[CartProduct]) -> list[tuple[str, str, int]]:
+        """Offered ``(option code, option name, sort order)``, or a refusal."""
+        state = call.state
+        if state.customer is None:
+            raise _Refusal(_error(E_CUSTOMER))
+        if not products:
+            raise _Refusal(_error(E_PRODUCTS))
+        if self._payment_address_required and state.payment_address is None:
+            raise _Refusal(_error(E_PAYMENT_ADDRESS))
+        if self.engine.needs_shipping(products):
+            if state.shipping_address is None:
+                raise _Refusal(_error(E_SHIPPING_ADDRESS))
+            if state.shipping_method is None:
+                raise _Refusal(_error(E_SHIPPING_METHOD))
+        totals = self._totals(call, products)
+        methods = self.engine.payment_methods(
+            products, totals, payment_address=state.payment_address, shipping=state.shipping_method, ctx=call.ctx
+        )
+        options = [(code, name, int(m.sort_order)) for m in methods for code, name in m.options]
+        if not options:
+            raise _Refusal(_error(E_NO_PAYMENT_OPTIONS))
+        return options
+
+    def payment_methods(self, call: _Call) -> Response:
+        options = self._payment_options(call, self._products(call))
+        return _json(
+            {"payment_methods": [{"code": code, "name": name, "sort_order": order} for code, name, order in options]}
+        )
+
+    def payment_method(self, call: _Call) -> Response:
+        posted = call.form.get("payment_method")
+        code = _text(posted.get("code")) if isinstance(posted, dict) else _text(call.form.get("code"))
+        options = self._payment_options(call, self._products(call))
+        chosen = [o for o in options if o[0] == code]
+        if not chosen and code:
+            # a method code with a single option stands for that option ("cod" -> "cod.cod")
+            chosen = [o for o in options if o[0].split(".", 1)[0] == code]
+            chosen = chosen if len(chosen) == 1 else []
+        if not chosen:
+            return _error(E_PAYMENT_METHOD)
+        call.state.payment_method = PaymentChoice(chosen[0][0], chosen[0][1])
+        return _json({"success": PAYMENT_METHOD_OK})
+
+    # ------------------------------------------------------------------ affiliate
+    def affiliate(self, call: _Call) -> Response:
+        affiliate_id = php_int(call.form.get("affiliate_id", 0))
+        if affiliate_id:
+            affiliate = self.engine.affiliate(affiliate_id)
+            if affiliate is None or not affiliate.status:
+                return _error(E_AFFILIATE)
+        call.state.affiliate_id = affiliate_id
+        return _json({"success": AFFILIATE_OK})
+
+    # ------------------------------------------------------------------ orders
+    def _order_errors(self, call: _Call, products: list[CartProduct]) -> dict[str, str]:
+        """What ``confirm`` refuses, in OpenCart's order of checks."""
+        state = call.state
+        errors: dict[str, str] = {}
+        if state.customer is None:
+            errors["customer"] = E_CUSTOMER
+        if not products:
+            errors["product"] = E_PRODUCTS
+        for line_errors in self.engine.cart_errors(products, check_minimum=True).values():
+            for key, message in line_errors.items():
+                errors.setdefault(f"cart_{key}", message)
+        if self._payment_address_required and state.payment_address is None:
+            errors["payment_address"] = E_PAYMENT_ADDRESS
+        if products and self.engine.needs_shipping(products):
+            if state.shipping_address is None:
+                errors["shipping_address"] = E_SHIPPING_ADDRESS
+            if state.shipping_method is None:
+                errors["shipping_method"] = E_SHIPPING_METHOD
+        if state.payment_method is None:
+            errors["payment_method"] = E_PAYMENT_METHOD
+        return errors
+
+    def _place(self, call: _Call, products: list[CartProduct], order_status_id: int) -> int:
+        """Create (or, with a posted ``order_id``, replace) the order; returns its id."""
+        state = call.state
+        request = call.request
+        totals = self._totals(call, products)
+        commission = 0.0
+        if state.affiliate_id:
+            affiliate = self.engine.affiliate(state.affiliate_id)
+            if affiliate is not None:
+                commission = self.engine.sub_total(products) / 100 * affiliate.commission
+        shipping = self.engine.needs_shipping(products)
+        comment = call.form.get("comment")
+        order = OrderIn(
+            customer=state.customer,  # type: ignore[arg-type]
+            products=products,
+            totals=totals,
+            payment_address=state.payment_address,
+            shipping_address=state.shipping_address if shipping else None,
+            shipping_method=state.shipping_method if shipping else None,
+            payment_method=state.payment_method,
+            comment=comment if isinstance(comment, str) else state.comment,
+            affiliate_id=state.affiliate_id,
+            commission=commission,
+            order_status_id=order_status_id,
+            ip=request.client_ip,
+            forwarded_ip=request.headers.get("X-Forwarded-For", ""),
+            user_agent=request.headers.get("User-Agent", ""),
+            accept_language=request.headers.get("Accept-Language", ""),
+        )
+        order_id = php_int(call.form.get("order_id", 0))
+        if order_id > 0:
+            if not self.engine.edit_order(order_id, order):
+                raise _Refusal(_error(E_ORDER))
+            return order_id
+        return self.engine.create_order(order)
+
+    def _status(self, call: _Call, name: str, default: int) -> int:
+        raw = call.form.get(name)
+        status = php_int(raw) if isinstance(raw, str) and raw != "" else default
+        if self.engine.order_status_name(status) is None:
+            raise _Refusal(_error(E_ORDER_STATUS))
+        return status
+
+    def confirm(self, call: _Call) -> Response:
+        products = self._products(call)
+        errors = self._order_errors(call, products)
+        if errors:
+            return _error(_sentence(errors))
+        status = self._status(call, "order_status_id", self._default_status)
+        order_id = self._place(call, products, status)
+        return _json({"success": ORDER_OK, "order_id": order_id})
+
+    def history_add(self, call: _Call) -> Response:
+        order_id = php_int(call.form.get("order_id", 0))
+        if order_id <= 0 or self.engine.order(order_id) is None:
+            return _error(E_ORDER)
+        status = self._status(call, "order_status_id", 0)
+        self.engine.add_history(
+            order_id,
+            status,
+            _text(call.form.get("comment")),
+            _flag(call.form.get("notify")),
+            _flag(call.form.get("override")),
+        )
+        return _json({"success": ORDER_OK, "order_id": order_id})
+
+    def _as_string_errors(self, response: Response) -> Response:
+        """``/order`` and ``/subscription`` declare ``error`` as a string."""
+        body = response.body
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            body = dict(body)
+            body["error"] = _sentence(body["error"])
+            return _json(body, response.status)
+        return response
+
+    def _order_cart(self, call: _Call) -> Response:
+        errors = self._add(call, self._posted_lines(call.form))
+        products = self._products(call)
+        body: dict[str, Any] = {"error": errors} if errors else {"success": CART_OK}
+        body["products"] = [self._cart_product(call, p) for p in products]
+        body["totals"] = [self._total(t) for t in self._totals(call, products)]
+        return _json(body)
+
+    def _order_product_add(self, call: _Call) -> Response:
+        errors = self._add(call, [self._line(call.form)])
+        products = self._products(call)
+        body: dict[str, Any] = {"error": errors} if errors else {"success": CART_OK}
+        body["products"] = [self._cart_product(call, p) for p in products]
+        body["totals"] = [self._total(t) for t in self._totals(call, products)]
+        return _json(body)
+
+    def order(self, call: _Call) -> Response:
+        calls: dict[str, Callable[[_Call], Response]] = {
+            "customer": self.customer,
+            "cart": self._order_cart,
+            "product_add": self._order_product_add,
+            "payment_address": self.payment_address,
+            "shipping_address": self.shipping_address,
+            "shipping_method": self.shipping_method,
+            "shipping_methods": self.shipping_methods,
+            "payment_method": self.payment_method,
+            "payment_methods": self.payment_methods,
+            "affiliate": self.affiliate,
+            "confirm": self.confirm,
+            "history_add": self.history_add,
+        }
+        handler = calls.get(_text(call.request.query.get("call")))
+        if handler is None:
+            return _error(CALL_NOT_FOUND)
+        try:
+            response = handler(call)
+        except _Refusal as refusal:
+            response = refusal.response
+        return self._as_string_errors(response)
+
+    # ------------------------------------------------------------------ subscriptions
+    def _subscription_parties(self, call: _Call) -> None:
+        """Apply posted ``customer_id`` / ``*_address_id`` (registered customers only)."""
+        form = call.form
+        customer_id = php_int(form.get("customer_id", 0))
+        if customer_id:
+            record = self.engine.customer(customer_id)
+            if record is None or not record.status:
+                raise _Refusal(_error(E_CUSTOMER_UNKNOWN))
+            call.state.customer = CustomerIn(
+                customer_id=record.customer_id,
+                customer_group_id=record.customer_group_id,
+                firstname=record.firstname,
+                lastname=record.lastname,
+                email=record.email,
+                telephone=record.telephone,
+                custom_field=dict(record.custom_field),
+            )
+        for name in ("payment_address_id", "shipping_address_id"):
+            address_id = php_int(form.get(name, 0))
+            if address_id:
+                address = self._customer_saved_address(call, address_id)
+                if name == "payment_address_id":
+                    call.state.payment_address = address
+                    call.state.payment_method = None
+                else:
+                    call.state.shipping_address = address
+                    call.state.shipping_method = None
+                    call.state.payment_method = None
+        self._refresh(call)
+
+    def _subscription_confirm(self, call: _Call) -> Response:
+        state = call.state
+        if state.customer is None or not state.customer.customer_id:
+            return _error(E_CUSTOMER)
+        products = self._products(call)
+        subscribed = [p for p in products if p.subscription is not None]
+        if not subscribed:
+            return _error(E_SUBSCRIPTION)
+        errors = self._order_errors(call, products)
+        if errors:
+            return _error(_sentence(errors))
+        status = self._status(call, "order_status_id", self._default_status)
+        order_id = self._place(call, products, status)
+        status_id = php_int(call.form.get("subscription_status_id", 0)) or 1
+        ids = []
+        with self._subscriptions_lock:
+            for product in subscribed:
+                subscription_id = next(self._subscription_ids)
+                self._subscriptions[subscription_id] = Subscription(
+                    subscription_id,
+                    order_id,
+                    state.customer.customer_id,
+                    product.product_id,
+                    product.subscription_plan_id,
+                    status_id,
+                    [(status_id, _text(call.form.get("comment")), False, self.clock())],
+                )
+                ids.append(subscription_id)
+        return _json({"success": SUBSCRIPTION_OK, "subscription_id": ids[0], "order_id": order_id})
+
+    def _subscription_history(self, call: _Call) -> Response:
+        subscription_id = php_int(call.form.get("subscription_id", 0))
+        status_id = php_int(call.form.get("subscription_status_id", 0))
+        with self._subscriptions_lock:
+            subscription = self._subscriptions.get(subscription_id)
+            if subscription is None:
+                return _error(E_SUBSCRIPTION)
+            if status_id <= 0:
+                return _error(E_SUBSCRIPTION_STATUS)
+            subscription.subscription_status_id = status_id
+            subscription.history.append(
+                (status_id, _text(call.form.get("comment")), _flag(call.form.get("notify")), self.clock())
+            )
+        return _json({"success": SUBSCRIPTION_OK})
+
+    def subscription(self, call: _Call) -> Response:
+        calls: dict[str, Callable[[_Call], Response]] = {
+            "cart": self._order_cart,
+            "product_add": self._order_product_add,
+            "shipping_methods": self.shipping_methods,
+            "payment_methods": self.payment_methods,
+            "confirm": self._subscription_confirm,
+            "history_add": self._subscription_history,
+        }
+        handler = calls.get(_text(call.request.query.get("call")))
+        if handler is None:
+            return _error(CALL_NOT_FOUND)
+        try:
+            if handler is not self._subscription_history:
+                self._subscription_parties(call)
+            response = handler(call)
+        except _Refusal as refusal:
+            response = refusal.response
+        return self._as_string_errors(response)
+
+    def subscription_record(self, subscription_id: int) -> Subscription | None:
+        """A subscription placed through this front (for tests and studies)."""
+        with self._subscriptions_lock:
+            return self._subscriptions.get(subscription_id)
+
+
+SPEC_ROUTES = frozenset(
+    {
+        "api/login",
+        "api/cart",
+        "api/cart/addProduct",
+        "api/cart/getProducts",
+        "api/cart/getTotals",
+        "api/customer",
+        "api/payment_address",
+        "api/payment_address/setAddress",
+        "api/shipping_address",
+        "api/shipping_method",
+        "api/shipping_method/getShippingMethods",
+        "api/payment_method",
+        "api/payment_method/getPaymentMethods",
+        "api/order",
+        "api/affiliate",
+        "api/subscription",
+    }
+)

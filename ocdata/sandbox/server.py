@@ -1,0 +1,645 @@
+"""The sandbox store over HTTP: routing, PHP-style request parsing, cookies, a threaded server.
+
+One server answers every enabled dialect at once, at ``/index.php?route=…`` and
+``/?route=…`` (PHP_SELF is ``/index.php`` either way, oc41 PROTOCOL §1):
+
+* ``route=localisation/country`` → :class:`~ocdata.sandbox.fronts.storefront.StorefrontFront`;
+* ``route=api/…`` → a dialect. Routes only the ``spec`` dialect has (``api/login``,
+  ``api/cart/…``, ``api/customer``, …) go to it. ``api/order`` and
+  ``api/subscription`` exist in both: a request carrying ``signature`` in the query
+  is an oc41 call, one carrying ``api_token`` (query or POST) a spec call, anything
+  else goes to oc41 (which refuses it with its 403). When ``spec`` is not served,
+  every ``api/…`` request goes to oc41, so ``api_token`` gets 4.1's 500 and
+  ``api/login`` its 403 (transcripts 090–093);
+* no route → a minimal home page; any other route or path → a 404 HTML page.
+
+Every response carries ``Access-Control-Allow-Origin: *`` (observed on 4.1) and the
+storefront cookies 4.1 sets on every request: ``OCSESSID`` (the request's own id
+when it has the format PHP accepts, else a new 26-hex id, unless the front set
+one) and ``currency`` (only when the request's cookie is missing or not an enabled
+currency, as 4.1 does: transcript 047). A front suppresses a default cookie by
+setting it to ``None`` in ``Response.set_cookies``.
+
+Request values are what OpenCart's controllers see: query and POST parsed like
+PHP (nested ``a[b][]`` arrays; ``$_POST`` only for form-encoded POST bodies) and
+cleaned by ``Request::clean`` (:mod:`ocdata._php`); the client IP is the first
+valid IP of the forwarding headers 4.1 trusts (:func:`client_ip`).
+
+No request ever gets a Python traceback: an exception in a front is logged on
+the ``ocdata.sandbox`` logger (route only — query strings and bodies carry
+secrets) and answered with a 500 plain-text PHP-style fatal error.
+
+Server choice: a small HTTP/1.1 server on :mod:`http.server` with one thread per
+connection (:class:`socketserver.ThreadingMixIn`), keep-alive and TCP_NODELAY.
+werkzeug's threaded dev server would do functionally, but it closes every
+connection (``Connection: close``), so each request pays a TCP handshake and a
+new thread — it measured about a third slower at 16 concurrent pooled clients —
+and it logs every request line (which carries oc41 signatures) and calls
+``sys.exit`` when the port is taken. The WSGI application (:class:`SandboxApp`)
+runs under any WSGI server too.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.server
+import io
+import logging
+import re
+import secrets
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, unquote_plus, urlsplit
+
+from ocdata._php import clean, parse_body, parse_pairs
+from ocdata.sandbox.apiusers import DEFAULT_USERNAME, ApiUser, ApiUsers, mask
+from ocdata.sandbox.fronts.base import Request, Response, SessionStore
+from ocdata.sandbox.fronts.oc41_auth import Oc41Auth
+from ocdata.sandbox.fronts.spec import SHARED_ROUTES, SPEC_ROUTES, SpecFront
+from ocdata.sandbox.fronts.storefront import ROUTE as COUNTRY_ROUTE
+from ocdata.sandbox.fronts.storefront import StorefrontFront
+
+LOG = logging.getLogger("ocdata.sandbox")
+
+DIALECTS = ("oc41", "spec")
+DEFAULT_STORE = "rich"
+#: Forwarding headers 4.1.0.4 takes the client IP from, in its order (PROTOCOL §3).
+CLIENT_IP_HEADERS = (
+    "HTTP_CF_CONNECTING_IP",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_REAL_IP",
+    "HTTP_X_CLIENT_IP",
+    "HTTP_CLIENT_IP",
+    "HTTP_X_CLUSTER_CLIENT_IP",
+)
+SCRIPT_PATHS = frozenset({"/", "/index.php"})
+#: Session ids PHP/OpenCart accept from a cookie (``Session::start``).
+SESSION_ID = re.compile(r"^[a-zA-Z0-9,\-]{22,52}$")
+SESSION_COOKIE_AGE = 86400
+CURRENCY_COOKIE_AGE = 30 * 86400
+MAX_BODY = 8 * 1024 * 1024
+CORS = (("Access-Control-Allow-Origin", "*"),)
+
+NOT_FOUND_PAGE = (
+    "<!DOCTYPE html>\n<html dir=\"ltr\" lang=\"en\">\n<head><meta charset=\"UTF-8\"/>"
+    "<title>The page you requested cannot be found!</title></head>\n<body>\n"
+    "<h1>The page you requested cannot be found!</h1>\n"
+    "<p>The page you requested cannot be found.</p>\n</body>\n</html>\n"
+)
+HOME_PAGE = (
+    "<!DOCTYPE html>\n<html dir=\"ltr\" lang=\"en\">\n<head><meta charset=\"UTF-8\"/>"
+    "<title>{name}</title></head>\n<body>\n<h1>{name}</h1>\n"
+    "<p>ocdata sandbox store. API: <code>index.php?route=api/…</code>; countries: "
+    "<code>index.php?route=localisation/country&amp;country_id=222</code>.</p>\n</body>\n</html>\n"
+)
+FATAL_ERROR = (
+    "<b>Fatal error</b>: Uncaught {kind} in the sandbox store; the details are in the "
+    "server log (logger ocdata.sandbox)."
+)
+
+
+# --------------------------------------------------------------------------- request parsing
+
+
+def _valid_ip(text: str) -> bool:
+    text = text.strip()
+    if not text:
+        return False
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def client_ip(environ: dict[str, Any]) -> str:
+    """The client IP as 4.1.0.4 determines it: the first valid IP among
+    ``CF-Connecting-IP``, ``X-Forwarded-For`` (its first element), ``X-Real-IP``,
+    ``X-Client-IP``, ``Client-IP``, ``X-Cluster-Client-IP``, else the socket peer.
+
+    The headers are trusted blindly, exactly like the real store (any client can
+    claim an allow-listed IP, transcripts 025/026).
+    """
+    for name in CLIENT_IP_HEADERS:
+        value = environ.get(name)
+        if value:
+            candidate = value.split(",")[0].strip() if name == "HTTP_X_FORWARDED_FOR" else value.strip()
+            if _valid_ip(candidate):
+                return candidate
+    return environ.get("REMOTE_ADDR", "")
+
+
+def _php_cookies(header: str) -> dict[str, str]:
+    """``$_COOKIE``: ``;``-separated pairs, values URL-decoded, the first of a name wins."""
+    cookies: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in cookies:
+            cookies[name] = clean(unquote_plus(value))
+    return cookies
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").title()] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["Content-Length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    raw = environ.get("ocdata.raw_body")
+    if raw is not None:
+        return raw
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if length > 0:
+        return stream.read(min(length, MAX_BODY))
+    if environ.get("wsgi.input_terminated"):
+        return stream.read(MAX_BODY)
+    return b""
+
+
+def _post_form(method: str, content_type: str, body: bytes, environ: dict[str, Any]) -> dict[str, Any]:
+    """``$_POST``: filled only for POST with a form content type, as PHP does."""
+    if method != "POST" or not body:
+        return {}
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return parse_body(body)
+    if kind == "multipart/form-data":
+        from werkzeug.formparser import parse_form_data
+
+        sub = dict(environ)
+        sub["wsgi.input"] = io.BytesIO(body)
+        sub["CONTENT_LENGTH"] = str(len(body))
+        _, form, _ = parse_form_data(sub)
+        return parse_pairs(form.items(multi=True))
+    return {}
+
+
+def build_request(environ: dict[str, Any]) -> Request:
+    """The :class:`Request` a front sees for a WSGI environ."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    body = _read_body(environ)
+    content_type = environ.get("CONTENT_TYPE", "")
+    return Request(
+        method=method,
+        path=environ.get("PATH_INFO", "") or "/",
+        query=clean(parse_body(environ.get("QUERY_STRING", ""))),
+        form=clean(_post_form(method, content_type, body, environ)),
+        headers=_headers(environ),
+        cookies=_php_cookies(environ.get("HTTP_COOKIE", "")),
+        client_ip=client_ip(environ),
+        host=environ.get("HTTP_HOST", ""),
+        raw_body=body,
+    )
+
+
+# --------------------------------------------------------------------------- the application
+
+
+def _cookie(name: str, value: str, max_age: int, same_site: str) -> str:
+    expires = email.utils.formatdate(time.time() + max_age, usegmt=True)
+    return f"{name}={value}; expires={expires}; Max-Age={max_age}; path=/; HttpOnly; SameSite={same_site}"
+
+
+class SandboxApp:
+    """The WSGI application: routes requests to the dialect fronts (see the module doc)."""
+
+    def __init__(
+        self,
+        engine: Any,
+        users: ApiUsers,
+        *,
+        dialects: Iterable[str] = DIALECTS,
+        latency_ms: float = 0,
+        token_ttl: float = 3600.0,
+        session_ttl: float = float(SESSION_COOKIE_AGE),
+    ) -> None:
+        dialects = tuple(dialects)
+        unknown = set(dialects) - set(DIALECTS)
+        if unknown or not dialects:
+            raise ValueError(f"dialects must be a non-empty subset of {DIALECTS}, got {dialects}")
+        self.engine = engine
+        self.users = users
+        self.dialects = dialects
+        self.latency_ms = latency_ms
+        self.storefront = StorefrontFront(engine)
+        self.oc41 = Oc41Auth(engine, users, SessionStore(session_ttl)) if "oc41" in dialects else None
+        self.spec = SpecFront(engine, users, SessionStore(token_ttl)) if "spec" in dialects else None
+        settings = engine.store.settings
+        self._default_currency = settings.currency
+        self._currencies = frozenset(c.code for c in engine.store.currencies if c.status)
+        self._home = HOME_PAGE.format(name=settings.name).encode("utf-8")
+
+    # ---- routing
+    def dispatch(self, request: Request) -> Response:
+        """The response for one request (never raises)."""
+        route = request.query.get("route", "")
+        if not isinstance(route, str):
+            route = ""
+        try:
+            if request.path not in SCRIPT_PATHS:
+                return Response(NOT_FOUND_PAGE, status=404, content_type="text/html; charset=utf-8")
+            if route.startswith("api/"):
+                return self._api(request, route)
+            if route == COUNTRY_ROUTE:
+                return self.storefront.handle(request)
+            if route in ("", "common/home"):
+                return Response(self._home, content_type="text/html; charset=utf-8")
+            return Response(NOT_FOUND_PAGE, status=404, content_type="text/html; charset=utf-8")
+        except Exception as exc:  # the store never shows a Python traceback
+            LOG.exception("sandbox: unhandled %s answering route %r", type(exc).__name__, route[:100])
+            return Response(FATAL_ERROR.format(kind=type(exc).__name__), status=500, content_type="text/html; charset=UTF-8")
+
+    def _api(self, request: Request, route: str) -> Response:
+        spec, oc41 = self.spec, self.oc41
+        if spec is not None and "signature" not in request.query:
+            if route in SPEC_ROUTES and route not in SHARED_ROUTES:
+                return spec.handle(request)
+            if "api_token" in request.query or "api_token" in request.form:
+                return spec.handle(request)
+        if oc41 is not None:
+            return oc41.handle(request)
+        return spec.handle(request)  # type: ignore[union-attr]  # spec-only server
+
+    # ---- cookies
+    def _set_cookies(self, request: Request, response: Response) -> list[str]:
+        chosen = response.set_cookies
+        out: list[str] = []
+        if "OCSESSID" in chosen:
+            sid = chosen["OCSESSID"]
+        else:
+            sid = request.cookies.get("OCSESSID")
+            if not isinstance(sid, str) or not SESSION_ID.match(sid):
+                sid = secrets.token_hex(13)
+        if sid:
+            out.append(_cookie("OCSESSID", sid, SESSION_COOKIE_AGE, "Strict"))
+        if "currency" in chosen:
+            currency = chosen["currency"]
+        else:
+            asked = request.cookies.get("currency")
+            currency = None if asked in self._currencies else self._default_currency
+        if currency:
+            out.append(_cookie("currency", currency, CURRENCY_COOKIE_AGE, "Lax"))
+        for name, value in chosen.items():
+            if name not in ("OCSESSID", "currency") and value is not None:
+                out.append(f"{name}={value}; path=/")
+        return out
+
+    # ---- WSGI
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if self.latency_ms > 0:
+            time.sleep(self.latency_ms / 1000.0)
+        try:
+            request = build_request(environ)
+        except Exception as exc:
+            LOG.exception("sandbox: could not parse a request (%s)", type(exc).__name__)
+            request = None
+        if request is None:
+            response = Response(FATAL_ERROR.format(kind="RequestError"), status=400, content_type="text/html; charset=UTF-8")
+            cookies: list[str] = []
+        else:
+            response = self.dispatch(request)
+            cookies = self._set_cookies(request, response)
+        body = response.encoded()
+        headers = [("Content-Type", response.content_type), ("Content-Length", str(len(body)))]
+        headers.extend(CORS)
+        headers.extend(response.headers.items())
+        headers.extend(("Set-Cookie", c) for c in cookies)
+        status = HTTPStatus(response.status)
+        start_response(f"{status.value} {status.phrase}", headers)
+        return [body]
+
+
+# --------------------------------------------------------------------------- HTTP server
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive handler running the WSGI app in the connection's thread."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 300  # idle keep-alive connections are closed after this many seconds
+    server_version = "ocdata-sandbox"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        # request lines carry signatures and tokens: never log them
+        pass
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks, size = [], 0
+            while True:
+                line = self.rfile.readline(65537)
+                try:
+                    length = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    self.send_error(400, "Bad chunked body")
+                    return None
+                if length == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                size += length
+                if size > MAX_BODY:
+                    self.send_error(413)
+                    return None
+                chunks.append(self.rfile.read(length))
+                self.rfile.readline(65537)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.send_error(400, "Bad Content-Length")
+            return None
+        if length > MAX_BODY:
+            self.send_error(413)
+            return None
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _run(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        target = self.path
+        if not target.startswith("/"):
+            parts = urlsplit(target)
+            target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        path, _, query = target.partition("?")
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(path, "latin-1"),
+            "QUERY_STRING": query,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "SERVER_NAME": self.server.server_name,  # type: ignore[attr-defined]
+            "SERVER_PORT": str(self.server.server_port),  # type: ignore[attr-defined]
+            "SERVER_PROTOCOL": self.request_version,
+            "REMOTE_ADDR": self.client_address[0],
+            "REMOTE_PORT": str(self.client_address[1]),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "ocdata.raw_body": body,
+        }
+        for name, value in self.headers.items():
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                continue
+            environ[key] = environ[key] + "," + value if key in environ else value
+
+        status_line: list[str] = []
+        headers: list[tuple[str, str]] = []
+
+        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status_line[:] = [status]
+            headers[:] = response_headers
+            return lambda data: None
+
+        data = b"".join(self.server.app(environ, start_response))  # type: ignore[attr-defined]
+        head = [f"{self.protocol_version} {status_line[0]}\r\n", f"Date: {self.date_time_string()}\r\n"]
+        head += [f"{name}: {value}\r\n" for name, value in headers]
+        if self.close_connection:
+            head.append("Connection: close\r\n")
+        head.append("\r\n")
+        payload = "".join(head).encode("latin-1")
+        if self.command != "HEAD":
+            payload += data
+        self.wfile.write(payload)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _run
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: Any, family: int) -> None:
+        self.address_family = family
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the FQDN, which can stall on DNS
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.server_address[0]
+        self.server_port = self.server_address[1]
+
+    def track(self, conn: socket.socket, alive: bool) -> None:
+        with self._connections_lock:
+            if alive:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            conns = list(self._connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _engine_for(store: Any) -> Any:
+    """An engine for a built-in store name, a store file path, a loaded store or an engine."""
+    from ocdata.sandbox.engine import Engine
+    from ocdata.sandbox.model import StoreConfig
+
+    if isinstance(store, Engine):
+        return store
+    if store is None:
+        store = DEFAULT_STORE
+    if not isinstance(store, StoreConfig):
+        from ocdata.sandbox import storefile
+
+        store = storefile.load(Path(store) if isinstance(store, Path) else store)
+    return Engine(store)
+
+
+class Sandbox:
+    """An embedded OpenCart-compatible store served over HTTP.
+
+    Use :func:`serve` (which starts it) or ``with Sandbox(...) as sandbox:``.
+    ``url`` is the base URL ending in ``/``; ``username``/``key`` are the API
+    credentials (the key is masked in ``repr``).
+    """
+
+    def __init__(
+        self,
+        store: Any = None,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        latency_ms: float = 0,
+        dialects: Iterable[str] = DIALECTS,
+        token_ttl: float = 3600.0,
+        session_ttl: float = float(SESSION_COOKIE_AGE),
+        username: str = DEFAULT_USERNAME,
+        key: str | None = None,
+    ) -> None:
+        self.engine = _engine_for(store)
+        self.users = ApiUsers()
+        self.user: ApiUser = self.users.add(username, key)
+        self.app = SandboxApp(
+            self.engine,
+            self.users,
+            dialects=dialects,
+            latency_ms=latency_ms,
+            token_ttl=token_ttl,
+            session_ttl=session_ttl,
+        )
+        self.host = host
+        self.port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    # ---- credentials and addresses
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def key(self) -> str:
+        return self.user.key
+
+    @property
+    def dialects(self) -> tuple[str, ...]:
+        return self.app.dialects
+
+    @property
+    def latency_ms(self) -> float:
+        return self.app.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        self.app.latency_ms = value
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and not self._stopped.is_set()
+
+    # ---- lifecycle
+    def start(self) -> Sandbox:
+        """Bind the port and serve in a daemon thread (idempotent)."""
+        if self._server is not None:
+            return self
+        info = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, address = info[0]
+        self._server = _Server((address[0], address[1]), self.app, family)
+        self.port = self._server.server_port
+        self._stopped.clear()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name=f"ocdata-sandbox:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, close open connections and release the port."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._stopped.set()
+
+    def wait(self) -> None:
+        """Block until :meth:`stop` is called (or Ctrl-C, which propagates)."""
+        while not self._stopped.wait(0.5):
+            pass
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return (
+            f"Sandbox(url={self.url!r}, store={self.engine.store.key!r}, dialects={self.dialects}, "
+            f"username={self.username!r}, key={mask(self.key)}, {state})"
+        )
+
+
+def serve(
+    port: int = 0,
+    store: Any = None,
+    latency_ms: float = 0,
+    dialects: Iterable[str] = DIALECTS,
+    host: str = "127.0.0.1",
+    **options: Any,
+) -> Sandbox:
+    """Start a sandbox store in a background thread and return it.
+
+    ``store`` is a built-in store name (``"stock"``, ``"rich"`` — the default), a
+    store file path, a loaded :class:`~ocdata.sandbox.model.StoreConfig` or an
+    :class:`~ocdata.sandbox.engine.Engine`. ``latency_ms`` delays every request.
+    ``options``: ``token_ttl`` (idle lifetime of a spec ``api_token``, s),
+    ``session_ttl`` (OCSESSID sessions, s), ``username``, ``key``.
+    Use it as a context manager to stop it: ``with serve() as sandbox: ...``.
+    """
+    return Sandbox(store, port=port, host=host, latency_ms=latency_ms, dialects=dialects, **options).start()
