@@ -18,9 +18,16 @@ behind one lock, so an engine can serve many threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import re
+import threading
 
+from ocdata.sandbox import payment as _payment
+from ocdata.sandbox import shipping as _shipping
+from ocdata.sandbox import totals as _totals
+from ocdata.sandbox.catalog import Catalog
+from ocdata.sandbox.currency import convert as _convert
+from ocdata.sandbox.currency import format_money as _format_money
+from ocdata.sandbox.geo import GeoIndex
 from ocdata.sandbox.model import (
     Address,
     Affiliate,
@@ -32,286 +39,79 @@ from ocdata.sandbox.model import (
     StoreConfig,
     Zone,
 )
+from ocdata.sandbox.records import (
+    AddressIn,
+    AddressRef,
+    CartOption,
+    CartProduct,
+    CartSubscription,
+    CustomerIn,
+    LineIn,
+    Order,
+    OrderHistory,
+    OrderIn,
+    PaymentChoice,
+    PaymentMethod,
+    PricingContext,
+    ShippingChoice,
+    ShippingMethod,
+    ShippingQuote,
+    TotalLine,
+)
+from ocdata.sandbox.orders import OrderBook
+from ocdata.sandbox.tax import TaxIndex
+from ocdata.sandbox.tax import calculate as _calculate
+from ocdata.sandbox.tax import get_rates as _get_rates
 
-# --------------------------------------------------------------------------- inputs
+__all__ = [
+    "AddressIn", "AddressRef", "CartOption", "CartProduct", "CartSubscription", "CustomerIn", "Engine",
+    "LineIn", "Order", "OrderHistory", "OrderIn", "PaymentChoice", "PaymentMethod", "PricingContext",
+    "ShippingChoice", "ShippingMethod", "ShippingQuote", "StoreConfig", "TotalLine", "load_engine",
+]
 
+# close to PHP's FILTER_VALIDATE_EMAIL for everything a checkout form posts
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
-@dataclass(frozen=True)
-class AddressRef:
-    """Where a tax rule or geo zone test looks: a country and a zone (0 = none)."""
-
-    country_id: int
-    zone_id: int = 0
-
-
-@dataclass
-class CustomerIn:
-    """Customer fields as posted (strings already cleaned by the front)."""
-
-    customer_id: int = 0
-    customer_group_id: int = 0  # 0 = store default group
-    firstname: str = ""
-    lastname: str = ""
-    email: str = ""
-    telephone: str = ""
-    custom_field: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class AddressIn:
-    """An address as posted; ``address_id`` refers to a saved address of the customer."""
-
-    firstname: str = ""
-    lastname: str = ""
-    company: str = ""
-    address_1: str = ""
-    address_2: str = ""
-    city: str = ""
-    postcode: str = ""
-    country_id: int = 0
-    zone_id: int = 0
-    address_id: int = 0
-    custom_field: dict[str, Any] = field(default_factory=dict)
-
-    def ref(self) -> AddressRef:
-        return AddressRef(self.country_id, self.zone_id)
-
-
-@dataclass
-class LineIn:
-    """One cart line: ``option`` maps product_option_id to a value id / text, or a
-    list of value ids for checkboxes (values as posted, i.e. strings)."""
-
-    product_id: int
-    quantity: int = 1
-    option: dict[int, str | list[str]] = field(default_factory=dict)
-    subscription_plan_id: int = 0
+MSG = {
+    "customer_missing": "Warning: Customer could not be found!",
+    "customer_group": "Customer Group does not appear to be valid!",
+    "firstname": "First Name must be between 1 and 32 characters!",
+    "lastname": "Last Name must be between 1 and 32 characters!",
+    "email": "E-Mail Address does not appear to be valid!",
+    "telephone": "Telephone must be between 3 and 32 characters!",
+    "address_1": "Address 1 must be between 3 and 128 characters!",
+    "city": "City must be between 3 and 128 characters!",
+    "postcode": "Postcode must be between 2 and 10 characters for this country!",
+    "country": "Please select a country!",
+    "zone": "Please select a region / state!",
+}
 
 
-@dataclass(frozen=True)
-class ShippingChoice:
-    """A shipping method as posted back (trusted, like 4.1 does)."""
-
-    code: str
-    name: str
-    cost: float
-    tax_class_id: int
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
 
 
-@dataclass(frozen=True)
-class PaymentChoice:
-    code: str
-    name: str
+def _ref(address: AddressIn | AddressRef | None) -> AddressRef | None:
+    if address is None:
+        return None
+    if isinstance(address, AddressRef):
+        return address
+    return AddressRef(address.country_id, address.zone_id)
 
 
-@dataclass
-class OrderIn:
-    """Everything an order is created from (what 4.1's ``confirm`` collects)."""
+def load_engine(name_or_path: str) -> Engine:
+    """An engine over a built-in store (``"stock"``, ``"rich"``, ``"oc40"``, ``"oc30"``) or a YAML file."""
+    from ocdata.sandbox.storefile import load_store
 
-    customer: CustomerIn
-    products: list[CartProduct]
-    totals: list[TotalLine]
-    payment_address: AddressIn | None = None
-    shipping_address: AddressIn | None = None
-    shipping_method: ShippingChoice | None = None
-    payment_method: PaymentChoice | None = None
-    comment: str = ""
-    affiliate_id: int = 0
-    commission: float = 0.0
-    order_status_id: int = 0
-    store_id: int = 0
-    language_id: int = 1
-    currency: str = ""  # "" = store default
-    ip: str = ""
-    forwarded_ip: str = ""
-    user_agent: str = ""
-    accept_language: str = ""
+    return Engine(load_store(name_or_path))
 
-
-# --------------------------------------------------------------------------- outputs
-
-
-@dataclass(frozen=True)
-class PricingContext:
-    """Who is buying and which addresses tax rules use.
-
-    Build it with :meth:`Engine.context`; it carries the tax rates resolved for
-    these addresses and group, so pricing with it is lookups only.
-    """
-
-    customer_group_id: int
-    shipping_address: AddressRef | None
-    payment_address: AddressRef | None
-    store_address: AddressRef
-    # tax_class_id -> [(tax_rate_id, name, rate, type, priority)] in OpenCart's order
-    rates: dict[int, tuple[tuple[int, str, float, str, int], ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-
-
-@dataclass(frozen=True)
-class CartOption:
-    """One chosen option of a cart line, with the keys OpenCart's cart returns."""
-
-    product_option_id: int
-    product_option_value_id: int  # 0 for text-like options
-    option_id: int
-    option_value_id: int  # 0 for text-like options
-    name: str
-    value: str  # value name, or the (normalised) text
-    type: str
-    quantity: int = 0  # option value stock (0 for text-like)
-    subtract: bool = False
-    price: float = 0.0
-    price_prefix: str = "+"
-    points: int = 0
-    points_prefix: str = "+"
-    weight: float = 0.0
-    weight_prefix: str = "+"
-
-
-@dataclass(frozen=True)
-class CartSubscription:
-    """The subscription plan of a cart line, priced for its group."""
-
-    subscription_plan_id: int
-    name: str
-    frequency: str
-    cycle: int
-    duration: int
-    price: float
-    trial_price: float
-    trial_frequency: str
-    trial_cycle: int
-    trial_duration: int
-    trial_status: bool
-
-
-@dataclass(frozen=True)
-class CartProduct:
-    """A priced cart line (OpenCart's ``cart->getProducts()`` element).
-
-    ``price`` is the ex-tax unit price (discounts/specials and option prices applied),
-    ``total`` = price × quantity, ``weight`` = (product + option weights) × quantity in
-    the product's own weight class, ``reward``/``points`` are line totals.
-    ``stock`` is the live product stock; ``stock_status`` is False when the line
-    (or one of its subtracting option values) asks for more than is in stock;
-    ``minimum_status`` is False below the product minimum. ``product`` is the
-    catalog record (``product.record`` has the remaining DB columns).
-    """
-
-    index: int  # position of the line in the input list
-    product_id: int
-    name: str
-    model: str
-    quantity: int
-    options: tuple[CartOption, ...]
-    subscription_plan_id: int
-    subscription: CartSubscription | None
-    price: float
-    total: float
-    reward: int
-    points: int
-    weight: float
-    weight_class_id: int
-    tax_class_id: int
-    shipping: bool
-    subtract: bool
-    minimum: int
-    stock: int
-    stock_status: bool
-    minimum_status: bool
-    product: Product = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True)
-class ShippingQuote:
-    """One quote. ``cost``/``tax_class_id`` are numbers; ``cost_raw``/
-    ``tax_class_id_raw`` keep the PHP-typed values the API serialises (flat:
-    ``"5.00"``/``"9"``; item: ``7.5``/``9``; free/pickup: ``0``/``0``)."""
-
-    code: str  # "flat.flat", "weight.weight_4"
-    name: str
-    cost: float
-    tax_class_id: int
-    text: str  # cost with tax (when config_tax) formatted in the requested currency
-    cost_raw: Any
-    tax_class_id_raw: Any
-
-
-@dataclass(frozen=True)
-class ShippingMethod:
-    """An extension's quotes. ``sort_order_raw`` is the setting string (``"1"``)."""
-
-    code: str
-    name: str
-    quotes: tuple[ShippingQuote, ...]
-    sort_order: int
-    sort_order_raw: str
-    error: str | bool = False
-
-
-@dataclass(frozen=True)
-class PaymentMethod:
-    """An offered payment extension; ``options`` are ``(code, name)`` pairs
-    (``("cod.cod", "Cash On Delivery")``)."""
-
-    code: str
-    name: str
-    options: tuple[tuple[str, str], ...]
-    sort_order: int
-    sort_order_raw: str
-    terms: str = ""
-
-
-@dataclass(frozen=True)
-class TotalLine:
-    """One order total line (value in the default currency, unrounded)."""
-
-    code: str
-    title: str
-    value: float
-    sort_order: int
-    extension: str = "opencart"
-
-
-@dataclass(frozen=True)
-class OrderHistory:
-    order_status_id: int
-    comment: str
-    notify: bool
-    date_added: str
-
-
-@dataclass
-class Order:
-    """A stored order (a snapshot copy; mutating it does not change the store)."""
-
-    order_id: int
-    order_status_id: int
-    customer: CustomerIn
-    products: list[CartProduct]
-    totals: list[TotalLine]
-    total: float
-    payment_address: AddressIn | None
-    shipping_address: AddressIn | None
-    shipping_method: ShippingChoice | None
-    payment_method: PaymentChoice | None
-    comment: str
-    affiliate_id: int
-    commission: float
-    currency: str
-    currency_value: float
-    store_id: int
-    language_id: int
-    ip: str
-    forwarded_ip: str
-    user_agent: str
-    accept_language: str
-    date_added: str
-    date_modified: str
-    history: list[OrderHistory] = field(default_factory=list)
-    stock_subtracted: bool = False
 
 
 # --------------------------------------------------------------------------- facade
@@ -322,58 +122,80 @@ class Engine:
 
     def __init__(self, store: StoreConfig) -> None:
         self.store = store
-        raise NotImplementedError
+        s = store.settings
+        self.settings = s
+        self.version = _version(s.version)
+        self.geo = GeoIndex(store.countries, store.geo_zones)
+        self.taxes = TaxIndex(store, self.geo)
+        self._book = OrderBook(store)
+        self.catalog = Catalog(store, self.stock, self.option_stock)
+        self._weight_classes = {w.weight_class_id: w for w in store.weight_classes}
+        self._currencies = {c.code: c for c in store.currencies}
+        self._groups = {g.customer_group_id: g for g in store.customer_groups}
+        self._customers = {c.customer_id: c for c in store.customers}
+        self._affiliates = {a.customer_id: a for a in store.affiliates}
+        self._statuses = {o.order_status_id: o.name for o in store.order_statuses}
+        self._coupons = {c.code: c for c in store.coupons}
+        self._rate_names = {r.tax_rate_id: r.name for r in store.tax_rates}
+        self._store_ref = AddressRef(s.country_id, s.zone_id)
+        self._lock = threading.Lock()
 
     # ---- lookups
     def country(self, country_id: int) -> Country | None:
         """The country with its zones, or ``None`` if unknown."""
-        raise NotImplementedError
+        return self.geo.countries.get(country_id)
 
     def countries(self) -> list[Country]:
         """Every country, sorted by name."""
-        raise NotImplementedError
+        return sorted(self.geo.countries.values(), key=lambda c: c.name)
 
     def zone(self, zone_id: int) -> Zone | None:
-        raise NotImplementedError
+        return self.geo.zones.get(zone_id)
 
     def in_geo_zone(self, geo_zone_id: int, address: AddressRef) -> bool:
         """OpenCart's ``zone_to_geo_zone`` test (zone 0 members cover the country)."""
-        raise NotImplementedError
+        return self.geo.contains(geo_zone_id, address.country_id, address.zone_id)
 
     def product(self, product_id: int) -> Product | None:
         """An enabled product, or ``None``."""
-        raise NotImplementedError
+        return self.catalog.product(product_id)
 
     def stock(self, product_id: int) -> int:
         """Live stock of a product (after orders subtracted it)."""
-        raise NotImplementedError
+        return self._book.product_stock.get(product_id, 0)
 
     def option_stock(self, product_option_value_id: int) -> int:
-        raise NotImplementedError
+        return self._book.option_stock.get(product_option_value_id, 0)
 
     def customer(self, customer_id: int) -> Customer | None:
-        raise NotImplementedError
+        c = self._customers.get(customer_id)
+        return c if c is not None and c.status else None
 
     def customer_address(self, customer_id: int, address_id: int) -> Address | None:
-        raise NotImplementedError
+        c = self.customer(customer_id)
+        if c is None:
+            return None
+        return next((a for a in c.addresses if a.address_id == address_id), None)
 
     def customer_group(self, customer_group_id: int) -> CustomerGroup | None:
-        raise NotImplementedError
+        return self._groups.get(customer_group_id)
 
     def affiliate(self, affiliate_id: int) -> Affiliate | None:
-        raise NotImplementedError
+        a = self._affiliates.get(affiliate_id)
+        return a if a is not None and a.status else None
 
     def currency(self, code: str | None = None) -> Currency | None:
         """An enabled currency (``None`` = the default one)."""
-        raise NotImplementedError
+        c = self._currencies.get(code or self.settings.currency)
+        return c if c is not None and c.status else None
 
     def order_status_name(self, order_status_id: int) -> str | None:
-        raise NotImplementedError
+        return self._statuses.get(order_status_id)
 
     # ---- pricing context
     def store_address(self) -> AddressRef:
         """(country_id, zone_id) of the store (``config_country_id``/``config_zone_id``)."""
-        raise NotImplementedError
+        return self._store_ref
 
     def context(
         self,
@@ -384,70 +206,123 @@ class Engine:
     ) -> PricingContext:
         """Pricing context for a group (``None``/0 = store default) and tax addresses
         (``None`` = not set: rules based on that address then match nothing)."""
-        raise NotImplementedError
+        group = customer_group_id or self.settings.customer_group_id
+        shipping = _ref(tax_shipping_address)
+        payment = _ref(tax_payment_address)
+        rates = self.taxes.resolve(group, shipping, payment, self._store_ref)
+        return PricingContext(group, shipping, payment, self._store_ref, rates)
 
     def default_context(self) -> PricingContext:
         """What OpenCart primes from an empty session: default group, store address
         as the ``config_tax_default`` address."""
-        raise NotImplementedError
+        default = self.settings.tax_default
+        return self.context(
+            customer_group_id=None,
+            tax_shipping_address=self._store_ref if default == "shipping" else None,
+            tax_payment_address=self._store_ref if default == "payment" else None,
+        )
 
     # ---- validation ({field: message}, OpenCart 4.x en-gb wording, unprefixed keys)
     def validate_customer(self, c: CustomerIn) -> dict[str, str]:
         """Keys: warning, customer_group, firstname, lastname, email, telephone,
         custom_field<id>."""
-        raise NotImplementedError
+        if c.customer_id and self.customer(c.customer_id) is None:
+            return {"warning": MSG["customer_missing"]}
+        errors: dict[str, str] = {}
+        group_id = c.customer_group_id or self.settings.customer_group_id
+        if self.customer_group(group_id) is None:
+            errors["customer_group"] = MSG["customer_group"]
+        if not 1 <= len(c.firstname) <= 32:
+            errors["firstname"] = MSG["firstname"]
+        if not 1 <= len(c.lastname) <= 32:
+            errors["lastname"] = MSG["lastname"]
+        if len(c.email) > 96 or not _EMAIL.match(c.email):
+            errors["email"] = MSG["email"]
+        if self.settings.telephone_required and not 3 <= len(c.telephone) <= 32:
+            errors["telephone"] = MSG["telephone"]
+        return errors
 
     def validate_address(self, a: AddressIn) -> dict[str, str]:
         """Keys: firstname, lastname, address_1, city, postcode, country, zone,
         custom_field<id>."""
-        raise NotImplementedError
+        errors: dict[str, str] = {}
+        if not 1 <= len(a.firstname) <= 32:
+            errors["firstname"] = MSG["firstname"]
+        if not 1 <= len(a.lastname) <= 32:
+            errors["lastname"] = MSG["lastname"]
+        if not 3 <= len(a.address_1) <= 128:
+            errors["address_1"] = MSG["address_1"]
+        if not 2 <= len(a.city) <= 128:
+            errors["city"] = MSG["city"]
+        country = self.country(a.country_id) if a.country_id else None
+        if country is not None and country.postcode_required and not 2 <= len(a.postcode) <= 10:
+            errors["postcode"] = MSG["postcode"]
+        if country is None:
+            errors["country"] = MSG["country"]
+        elif country.zones and not a.zone_id:
+            errors["zone"] = MSG["zone"]
+        return errors
 
     # ---- cart
     def check_line(self, line: LineIn, ctx: PricingContext) -> dict[str, str]:
         """Errors OpenCart raises when adding one line: ``product`` (not found),
-        ``option_<product_option_id>`` (required / invalid value), ``subscription``."""
-        raise NotImplementedError
+        ``option_<product_option_id>`` (unknown option/value, missing required option),
+        ``subscription``."""
+        return self.catalog.check_line(line, ctx)
 
     def products(self, lines: list[LineIn], ctx: PricingContext) -> list[CartProduct]:
-        """Price lines (unknown products and quantity <= 0 lines are skipped),
-        in OpenCart's cart order (ascending product_id, then input order)."""
-        raise NotImplementedError
+        """Price lines (unknown products and quantity <= 0 lines are skipped; identical
+        lines merge), in OpenCart's cart order (ascending product_id, then input order)."""
+        return self.catalog.price_lines(lines, ctx)
 
     def cart_errors(self, products: list[CartProduct], *, check_minimum: bool) -> dict[int, dict[str, str]]:
-        """Per line index: ``{"product": msg}`` for stock (unless stock checkout is
-        allowed) or minimum (when ``check_minimum``), ``{"option_<id>": msg}`` for
-        option stock."""
-        raise NotImplementedError
+        """Per line index: ``{"option_<id>": msg}`` for option stock, then ``{"product": msg}``
+        for product stock (both unless stock checkout is allowed) or, when
+        ``check_minimum``, the minimum quantity."""
+        out: dict[int, dict[str, str]] = {}
+        for p in products:
+            errors = self.catalog.line_errors(
+                p, check_minimum=check_minimum, stock_checkout=self.settings.stock_checkout
+            )
+            if errors:
+                out[p.index] = errors
+        return out
 
     def cart_weight(self, products: list[CartProduct]) -> float:
         """Weight of the shippable lines in the store weight class."""
-        raise NotImplementedError
+        return _shipping.cart_weight(products, self._weight_classes, self.settings.weight_class_id)
 
     def needs_shipping(self, products: list[CartProduct]) -> bool:
-        raise NotImplementedError
+        return any(p.shipping for p in products)
 
     def has_subscription(self, products: list[CartProduct]) -> bool:
-        raise NotImplementedError
+        return any(p.subscription is not None for p in products)
 
     def sub_total(self, products: list[CartProduct]) -> float:
-        raise NotImplementedError
+        return _totals.sub_total(products)
 
     # ---- tax and money
     def with_tax(self, value: float, tax_class_id: int, ctx: PricingContext) -> float:
         """``tax->calculate`` with ``config_tax`` honoured (value unchanged when off)."""
-        raise NotImplementedError
+        return _calculate(value, tax_class_id, ctx.rates, self.settings.tax)
 
     def tax_rates(self, value: float, tax_class_id: int, ctx: PricingContext) -> dict[int, float]:
         """``tax->getRates``: tax_rate_id -> amount for one ``value``."""
-        raise NotImplementedError
+        return _get_rates(value, tax_class_id, ctx.rates)
+
+    def tax_rate_name(self, tax_rate_id: int) -> str:
+        return self._rate_names.get(tax_rate_id, "")
 
     def format_money(self, value: float, currency: str | None = None) -> str:
         """``currency->format``: converted at the currency's value, rounded, with
-        its symbol (``"$8.00"``, ``"96.66€"``)."""
-        raise NotImplementedError
+        its symbol (``"$8.00"``, ``"96.66€"``); an unknown currency formats as the default."""
+        cur = self.currency(currency) or self.currency(None)
+        if cur is None:
+            raise ValueError(f"default currency {self.settings.currency!r} is not defined")
+        return _format_money(value, cur)
 
     def convert(self, value: float, from_code: str, to_code: str) -> float:
-        raise NotImplementedError
+        return _convert(value, self._currencies[from_code], self._currencies[to_code])
 
     # ---- quotes, totals, payment
     def shipping_methods(
@@ -459,12 +334,28 @@ class Engine:
         currency: str | None = None,
     ) -> list[ShippingMethod]:
         """Quotes of every enabled shipping extension for that destination, sorted by
-        sort order; extensions without a quote are left out."""
-        raise NotImplementedError
+        sort order; extensions without a quote are left out. Quote ``text`` is the cost
+        with tax (``ctx``'s rates, when ``config_tax``) in ``currency``."""
+        q = _shipping.QuoteContext(
+            products=products,
+            address=_ref(address),
+            sub_total=self.sub_total(products),
+            weight=self.cart_weight(products),
+            weight_class=self._weight_classes.get(self.settings.weight_class_id),
+            typed_item=self.version >= (4, 0),
+            weight_gap=" " if self.version >= (4, 1) else "  ",
+            format_quote=lambda cost, tax_class_id: self.format_money(
+                self.with_tax(cost, tax_class_id, ctx), currency
+            ),
+        )
+        return _shipping.shipping_methods(self.store, self.geo, q)
+
+    def coupon(self, code: str):
+        return self._coupons.get(code)
 
     def check_coupon(self, code: str, products: list[CartProduct], *, customer_id: int = 0) -> str | None:
         """``None`` if the coupon applies, else OpenCart's warning message."""
-        raise NotImplementedError
+        return _totals.coupon_problem(self._coupons.get(code), products, customer_id)
 
     def totals(
         self,
@@ -477,8 +368,23 @@ class Engine:
         customer_id: int = 0,
     ) -> list[TotalLine]:
         """Enabled total extensions in sort order: sub_total, reward, shipping,
-        coupon, one ``tax`` line per rate (titled with the rate name), total."""
-        raise NotImplementedError
+        coupon, one ``tax`` line per rate (titled with the rate name), credit, total.
+        An inapplicable coupon or reward is ignored (check with :meth:`check_coupon`)."""
+        coupon_info = None
+        if coupon and _totals.coupon_problem(self._coupons.get(coupon), products, customer_id) is None:
+            coupon_info = self._coupons[coupon]
+        state = _totals.TotalState(
+            products=products,
+            rates=ctx.rates,
+            rate_names=self._rate_names,
+            shipping=shipping,
+            needs_shipping=self.needs_shipping(products),
+            coupon=coupon_info,
+            reward=reward,
+            customer=self.customer(customer_id) if customer_id else None,
+            fixed_tax=self.settings.fixed_tax,
+        )
+        return _totals.compute(self.store, state)
 
     def payment_methods(
         self,
@@ -490,24 +396,33 @@ class Engine:
         ctx: PricingContext,
     ) -> list[PaymentMethod]:
         """Payment extensions offered for this cart, sorted by sort order."""
-        raise NotImplementedError
+        total = next((t.value for t in totals if t.code == "total"), self.sub_total(products))
+        p = _payment.PaymentContext(
+            total=total,
+            needs_shipping=self.needs_shipping(products),
+            has_subscription=self.has_subscription(products),
+            payment_address=_ref(payment_address),
+            version=self.version,
+            checkout_payment_address=self.settings.checkout_payment_address,
+        )
+        return _payment.payment_methods(self.store, self.geo, p)
 
     def reward_points(self, products: list[CartProduct]) -> int:
         """Reward points the order earns (``points`` of 4.1's confirm response)."""
-        raise NotImplementedError
+        return sum(p.reward for p in products)
 
     # ---- orders (thread-safe)
     def create_order(self, order: OrderIn) -> int:
         """Store a new order with the next id; its status is set through
         :meth:`add_history` semantics (stock subtracted on entering
         processing/complete)."""
-        raise NotImplementedError
+        return self._book.create(order)
 
     def edit_order(self, order_id: int, order: OrderIn) -> bool:
         """Replace an order (4.1 ``confirm`` with ``order_id``): void history first if
         it had a status, then the new content, then the posted status. ``False`` if
         the order does not exist (nothing written)."""
-        raise NotImplementedError
+        return self._book.edit(order_id, order)
 
     def add_history(
         self,
@@ -518,10 +433,10 @@ class Engine:
         override: bool = False,
     ) -> bool:
         """``model_checkout_order->addHistory``; ``False`` if no such order."""
-        raise NotImplementedError
+        return self._book.add_history(order_id, order_status_id, comment, notify, override)
 
     def order(self, order_id: int) -> Order | None:
-        raise NotImplementedError
+        return self._book.get(order_id)
 
     def orders(self) -> list[Order]:
-        raise NotImplementedError
+        return self._book.all()

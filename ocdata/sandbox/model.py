@@ -107,6 +107,7 @@ class Country:
     postcode_required: bool = False
     status: bool = True
     zones: tuple[Zone, ...] = ()
+    address_format: str = ""  # 3.0/4.0 keep the format text on the country
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ class Customer:
     telephone: str = ""
     status: bool = True
     reward_points: int = 0  # balance available to redeem (reward total)
+    credit: float = 0.0  # store credit balance (credit total)
     custom_field: dict[str, Any] = field(default_factory=dict)
     addresses: tuple[Address, ...] = ()
 
