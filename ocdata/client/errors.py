@@ -22,6 +22,7 @@ __all__ = [
     "SessionExpiredError",
     "OrderStateUnknownError",
     "UnsupportedOperationError",
+    "OcdataWarning",
     "snippet",
 ]
 
@@ -148,3 +149,7 @@ class OrderStateUnknownError(TransportError):
 
 class UnsupportedOperationError(OcdataError):
     """The store's API version has no way to do this (e.g. subscriptions on 4.0/3.0)."""
+
+
+class OcdataWarning(UserWarning):
+    """Something about the store that changes what its numbers mean (shown once per store)."""

@@ -178,6 +178,24 @@ class Dialect(abc.ABC):
     def json(self, answer: HttpAnswer, call: str) -> Any:
         return decode_json(answer.text, warn=self.warn, dialect=self.name, call=call, status=answer.status)
 
+    def raise_for_error(self, body: Any, call: str, answer: HttpAnswer | None = None) -> None:
+        """Raise the store's refusal in ``body`` (``{"error": "..."}`` or ``{"error": {field: msg}}``)
+        as :class:`NotFoundError` (something named does not exist) or :class:`ValidationError`."""
+        if not isinstance(body, dict) or not body.get("error"):
+            return
+        error = body["error"]
+        fields = {str(k): str(v) for k, v in error.items()} if isinstance(error, dict) else {"warning": str(error)}
+        lowered = " ".join(fields.values()).lower()
+        status = answer.status if answer else None
+        raw_text = answer.text if answer else None
+        if "could not be found" in lowered:
+            what = "; ".join(f"{k}: {v}" for k, v in fields.items())
+            raise NotFoundError(f"the store does not know something the draft names ({what}); check that the ids "
+                                f"(product, customer, address, order, affiliate) exist in this store", fields=fields,
+                                status=status, body=raw_text, dialect=self.name, call=call)
+        raise ValidationError(f"the store refused {call}", fields=fields, status=status, body=raw_text,
+                              dialect=self.name, call=call)
+
     def learn_decimals(self, totals: Iterable[dict]) -> None:
         """Adopt the currency's decimals from the store's formatted totals (default 2)."""
         for t in totals or ():
@@ -434,8 +452,8 @@ class SessionDialect(Dialect):
                 old = session.snapshot.get(step.key, MISSING)
                 if old == eff:
                     continue
-                if old is MISSING and step.state is None:
-                    session.snapshot[step.key] = eff  # nothing required and nothing there
+                if step.state is None and (old is MISSING or old[0] is None):
+                    session.snapshot[step.key] = eff  # nothing required and nothing there to clear
                     continue
                 session.snapshot.pop(step.key, None)  # unknown until the store accepts it
                 result = step.send(session, MISSING if old is MISSING else old[0], step.state)

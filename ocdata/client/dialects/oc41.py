@@ -1,0 +1,393 @@
+"""OpenCart 4.1.0.x: stateless, HMAC-signed ``route=api/order|api/subscription&call=…``.
+
+Every call carries the whole draft (no login, no session; ``../shared/opencart/oc41/PROTOCOL.md``).
+Two pricing modes (``connect(pricing=...)``):
+
+* ``"api"`` (default): one-off calls, never a cookie. Cheapest, but 4.1 prices them for the
+  **store's own address** and the **default customer group** (PROTOCOL.md §4).
+* ``"storefront"``: what the shop's checkout would charge (``SESSION-MODE.md``): each priced
+  step first primes a fresh server session with the full draft (one-off call), then repeats
+  the step carrying that session's ``OCSESSID`` cookie and no product lines. Each operation
+  (and each quote's totals) gets its own cookie jar, local to the call and its thread.
+
+HTTP requests per operation (q = number of shipping quotes offered):
+
+=========================  =========  ================  =========================================
+operation                  api        storefront        calls
+=========================  =========  ================  =========================================
+``country(id)``            1          1                 storefront ``localisation/country``
+``cart``                   1          2                 ``cart``
+``shipping_methods``       1          2                 ``shipping_methods``
+``payment_methods``        1          2                 ``payment_methods``
+``totals`` (no method)     1          2                 ``cart``
+``totals`` (with method)   1          2                 ``shipping_method`` (reports a refused method)
+``quote``                  2 + 2q     3 + 3q            cart, shipping_methods; per quote
+                                                        shipping_method + payment_methods
+``quote`` (nothing ships)  2          4                 cart, payment_methods
+``confirm``                1          2                 ``confirm`` (storefront: primed by ``cart``)
+``add_history``            1          1                 ``history_add``
+subscription calls         1          1                 ``api/subscription`` ``call=…``
+``probe``                  1          1                 ``call=ping`` (answers "API call not found")
+=========================  =========  ================  =========================================
+
+``confirm`` always sends ``order_status_id`` (the store's default when None): 4.1 would
+otherwise store the order with status 0, invisible in the admin lists.
+"""
+
+from __future__ import annotations
+
+import socket
+import time as _time
+from typing import Any, ClassVar, Sequence
+from urllib.parse import urlencode, urlsplit
+
+from ..errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    UnsupportedOperationError,
+    ValidationError,
+)
+from ..models import (
+    Cart,
+    OrderDraft,
+    OrderResult,
+    PaymentMethod,
+    PricingMode,
+    Quote,
+    QuoteOption,
+    ShippingQuote,
+    SubscriptionDraft,
+    TotalLine,
+)
+from ..signing import SignedFields, http_host, script_dir, sign, string_to_sign
+from ..transport import HttpAnswer, Transport
+from .base import Dialect, DialectConfig, ProbeResult
+from .forms import (
+    Pairs,
+    address_fields,
+    customer_fields,
+    lines_fields,
+    payment_method_fields,
+    shipping_method_fields,
+)
+from .parse import as_int, parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
+
+__all__ = ["OC41"]
+
+ORDER = "api/order"
+SUBSCRIPTION = "api/subscription"
+FORBIDDEN = "You do not have permission to access this page."
+MAX_SKEW_S = 450
+
+
+class OC41(Dialect):
+    name: ClassVar[str] = "oc41"
+    versions: ClassVar[str] = "4.1.0.x"
+    pricing_modes: ClassVar[tuple[str, ...]] = ("api", "storefront")
+    known_behaviours: ClassVar[tuple[str, ...]] = (
+        "pricing='api': taxes are those of the store's own address, whatever destination is posted "
+        "(US/DE carts get UK VAT on the demo data); use pricing='storefront' for destination tax",
+        "pricing='api': customer_group_id is validated and stored but ignored for prices (no group specials "
+        "or quantity breaks); pricing='storefront' applies them",
+        "confirm without order_status_id stores a status-0 order (ocdata always sends one)",
+        "shipping_method/payment_method are trusted blindly by the store: any code/cost is accepted",
+        "the currency query parameter is ignored: amounts are in the store's default currency",
+        "a free quote (cost 0, tax class 0) is refused when posted back as '0'; ocdata posts '0.00'/'0.0'",
+        "confirm with a non-existent order_id answers success without writing anything",
+    )
+
+    def __init__(self, config: DialectConfig, transport: Transport, *, warn=None) -> None:
+        super().__init__(config, transport, warn=warn)
+        if config.pricing not in self.pricing_modes:
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(f"pricing={config.pricing!r} is not one of {self.pricing_modes} for oc41")
+        self._host = http_host(config.base_url)
+        self._dir = script_dir(config.base_url)
+        self._warned_pricing = False
+        self.clock_offset = 0.0  # store clock minus ours, learnt from a 403's Date header
+
+    @property
+    def pricing(self) -> PricingMode:
+        return "storefront" if self.config.pricing == "storefront" else "api"
+
+    # ------------------------------------------------------------------ signed calls
+    def signed_query(self, route: str, call: str, form: Pairs, *, now: int | None = None) -> str:
+        cfg = self.config
+        currency = cfg.currency or "USD"
+        stamp = int(now if now is not None else _time.time() + self.clock_offset)
+        fields = SignedFields(route=route, call=call, username=cfg.credentials.username, host=self._host,
+                              path=self._dir, store_id=cfg.store_id, language=cfg.language, currency=currency,
+                              time=stamp)
+        signature = sign(cfg.credentials.key.reveal(), string_to_sign(fields, form))
+        # urlencode percent-encodes the base64 signature once (+ / =), as the store expects
+        return urlencode([("route", route), ("call", call), ("username", cfg.credentials.username),
+                          ("store_id", str(cfg.store_id)), ("language", cfg.language), ("currency", currency),
+                          ("time", str(stamp)), ("signature", signature)])
+
+    def send(self, call: str, form: Pairs, *, route: str = ORDER, cookies: dict | None = None,
+             writes: bool = False, order_id: int | None = None) -> tuple[HttpAnswer, Any]:
+        answer = self.http("POST", route=route, call=call, query_string=self.signed_query(route, call, form),
+                           data=form, cookies=cookies, writes=writes, order_id=order_id)
+        if answer.status == 403:
+            raise self._forbidden(answer, call)
+        if answer.status != 200:
+            raise ProtocolError(f"the store failed on call={call} (HTTP {answer.status}); read the store's PHP error "
+                                f"log — this is a server-side error, not a problem with the draft",
+                                status=answer.status, body=answer.text, dialect=self.name, call=call)
+        body = self.json(answer, call)
+        if isinstance(body, dict) and body.get("error") == "API call not found":
+            raise UnsupportedOperationError(f"this store has no API call {call!r} on {route}; it may be a different "
+                                            f"4.x release — try connect(dialect='auto')", status=answer.status,
+                                            body=answer.text, dialect=self.name, call=call)
+        return answer, body
+
+    def _forbidden(self, answer: HttpAnswer, call: str) -> PermissionDeniedError:
+        skew = None
+        if answer.server_date is not None:
+            skew = answer.server_date - _time.time()
+            if abs(skew) > MAX_SKEW_S - 30:
+                self.clock_offset = skew  # the next call is signed on the store's clock
+        ip = local_ip(self.config.base_url)
+        clock = f"the clock (skew {skew:+.0f} s; 4.1 refuses beyond ±{MAX_SKEW_S} s)" if skew is not None else \
+            f"this machine's clock (4.1 refuses requests more than {MAX_SKEW_S} s off)"
+        return PermissionDeniedError(
+            f"the store refused the signed call: check the API key and user name "
+            f"({self.config.credentials.username!r}, enabled in System > Users > API), that this machine's IP {ip} "
+            f"is in the store's API allow-list (behind NAT the store sees your public IP), and {clock}",
+            status=answer.status, body=answer.text, dialect=self.name, call=call,
+        )
+
+    # ------------------------------------------------------------------ forms
+    def form(self, draft: OrderDraft, *, lines: bool = True, methods: bool = True) -> Pairs:
+        """The whole draft as 4.1 fields, in the order the reference client sent them."""
+        pairs: Pairs = []
+        if draft.customer is not None:
+            pairs += customer_fields(draft.customer)
+        if lines:
+            pairs += lines_fields(draft.lines)
+        for prefix, address in (("payment_", draft.payment_address), ("shipping_", draft.shipping_address)):
+            if address is not None:
+                pairs += address_fields(address, prefix, with_address_id=bool(address.address_id))
+        if methods:
+            if isinstance(draft.shipping_method, ShippingQuote):
+                pairs += shipping_method_fields(draft.shipping_method, decimals=self.decimals)
+            elif isinstance(draft.shipping_method, str):
+                raise ValueError("oc41 needs the whole quote, not only its code: pass the ShippingQuote "
+                                 "(store.shipping_methods(draft)) as draft.shipping_method")
+            if isinstance(draft.payment_method, PaymentMethod):
+                pairs += payment_method_fields(draft.payment_method)
+            elif isinstance(draft.payment_method, str):
+                pairs += [("payment_method[name]", draft.payment_method), ("payment_method[code]", draft.payment_method)]
+        if draft.affiliate_id is not None:
+            pairs.append(("affiliate_id", str(draft.affiliate_id)))
+        if draft.coupon:
+            pairs.append(("coupon", draft.coupon))
+        return pairs
+
+    # ------------------------------------------------------------------ priced steps
+    def priced(self, call: str, draft: OrderDraft, *, prime: str | None = None, extra: Pairs = (),
+               writes: bool = False) -> tuple[HttpAnswer, Any]:
+        """One priced step in the configured mode; ``prime`` names the one-off call that seeds the session."""
+        self._warn_pricing(draft)
+        if self.pricing == "api":
+            return self.send(call, self.form(draft) + list(extra), writes=writes, order_id=draft.order_id)
+        jar: dict[str, str] = {}  # this step's own session, never shared
+        answer, _ = self.send(prime or ("cart" if writes else call), self.form(draft))
+        session = answer.cookies.get("OCSESSID")
+        if not session:
+            raise ProtocolError("pricing='storefront' needs the store's OCSESSID session cookie but the store did not "
+                                "set one; use pricing='api'", dialect=self.name, call=call)
+        jar["OCSESSID"] = session
+        if "currency" in answer.cookies and self.config.currency:
+            jar["currency"] = self.config.currency
+        return self.send(call, self.form(draft, lines=False) + list(extra), cookies=jar, writes=writes,
+                         order_id=draft.order_id)
+
+    def _warn_pricing(self, draft: OrderDraft) -> None:
+        if self.pricing == "api" and not self._warned_pricing:
+            self._warned_pricing = True
+            self.warn("oc41 pricing='api': OpenCart 4.1 computes taxes for the store's own address and prices for the "
+                      "default customer group in one-off API calls, whatever address/group the draft posts; "
+                      "connect(..., pricing='storefront') gives what the storefront would charge")
+
+    def check(self, body: Any, call: str, *, answer: HttpAnswer | None = None) -> None:
+        self.raise_for_error(body, f"call={call}", answer)
+
+    def _products(self, body: dict, draft) -> tuple:
+        return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+
+    def _totals(self, body: dict) -> tuple[TotalLine, ...]:
+        self.learn_decimals(body.get("totals") or ())
+        return parse_totals(body.get("totals"), self.decimals)
+
+    # ------------------------------------------------------------------ operations
+    def cart(self, draft: OrderDraft) -> Cart:
+        answer, body = self.priced("cart", draft)
+        self.check(body, "cart", answer=answer)
+        totals = self._totals(body)
+        return Cart(products=self._products(body, draft), totals=totals,
+                    shipping_required=body.get("shipping_required"), pricing=self.pricing, dialect=self.name,
+                    raw=scrub(body))
+
+    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+        answer, body = self.priced("shipping_methods", draft.with_shipping(None).with_payment(None))
+        self.check(body, "shipping_methods", answer=answer)
+        return parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+
+    def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
+        answer, body = self.priced("payment_methods", draft.with_payment(None), prime="shipping_methods")
+        self.check(body, "payment_methods", answer=answer)
+        return parse_payment_methods(body.get("payment_methods"))
+
+    def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
+        if isinstance(draft.shipping_method, ShippingQuote):
+            answer, body = self.priced("shipping_method", draft, prime="shipping_methods")
+            self.check(body, "shipping_method", answer=answer)
+        else:
+            answer, body = self.priced("cart", draft)
+            self.check(body, "cart", answer=answer)
+        return self._totals(body)
+
+    def quote(self, draft: OrderDraft) -> Quote:
+        start = self.requests_made
+        base = draft.with_shipping(None).with_payment(None)
+        cart = self.cart(base)
+        options: list[QuoteOption] = []
+        payments: tuple[PaymentMethod, ...] = ()
+        shipping_error = None
+        if cart.shipping_required:
+            try:
+                quotes = self.shipping_methods(base)
+            except ValidationError as exc:
+                quotes, shipping_error = (), exc.fields.get("warning", exc.message)
+            for q in quotes:
+                step = base.with_shipping(q)
+                try:
+                    answer, body = self.priced("shipping_method", step, prime="shipping_methods")
+                    self.check(body, "shipping_method", answer=answer)
+                    totals = self._totals(body)
+                except ValidationError as exc:
+                    options.append(QuoteOption(quote=q, error=exc.fields.get("warning", exc.message)))
+                    continue
+                try:
+                    methods = self.payment_methods(step)
+                except ValidationError as exc:
+                    options.append(QuoteOption(quote=q, totals=totals, error=exc.fields.get("warning", exc.message)))
+                    continue
+                options.append(QuoteOption(quote=q, totals=totals, payment_methods=methods))
+        else:
+            try:
+                payments = self.payment_methods(base)
+            except ValidationError as exc:
+                shipping_error = exc.fields.get("warning", exc.message)
+        return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
+                     payment_methods=payments, shipping_required=cart.shipping_required, shipping_error=shipping_error,
+                     pricing=self.pricing, dialect=self.name, requests=self.requests_made - start,
+                     warnings=self._quote_warnings())
+
+    def _quote_warnings(self) -> tuple[str, ...]:
+        if self.pricing == "api":
+            return ("taxes computed for the store's address and default customer group (oc41 pricing='api')",)
+        return ()
+
+    def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
+        status = self.config.default_order_status_id if order_status_id is None else int(order_status_id)
+        extra: Pairs = []
+        if draft.order_id:
+            extra.append(("order_id", str(draft.order_id)))
+        extra += [("order_status_id", str(status)), ("comment", comment or draft.comment)]
+        answer, body = self.priced("confirm", draft, prime="cart", extra=extra, writes=True)
+        self.check(body, "confirm", answer=answer)
+        if not isinstance(body, dict) or "order_id" not in body:
+            raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
+                                body=answer.text, dialect=self.name, call="confirm")
+        return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=self._totals(body),
+                           products=self._products(body, draft), points=as_int(body.get("points"), None),
+                           dialect=self.name, raw=scrub(body))
+
+    def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
+                    override: bool = False) -> None:
+        form = [("order_id", str(order_id)), ("order_status_id", str(order_status_id)), ("comment", comment),
+                ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
+        answer, body = self.send("history_add", form, writes=True, order_id=order_id)
+        self.check(body, "history_add", answer=answer)
+
+    # ------------------------------------------------------------------ subscriptions
+    def _sub_form(self, d: SubscriptionDraft) -> Pairs:
+        pairs: Pairs = [("customer_id", str(d.customer_id)), ("payment_address_id", str(d.payment_address_id)),
+                        ("shipping_address_id", str(d.shipping_address_id))]
+        pairs += lines_fields(d.lines)
+        if isinstance(d.shipping_method, ShippingQuote):
+            pairs += shipping_method_fields(d.shipping_method, decimals=self.decimals)
+        if isinstance(d.payment_method, PaymentMethod):
+            pairs += payment_method_fields(d.payment_method)
+        if d.subscription_plan_id is not None:
+            pairs.append(("subscription_plan_id", str(d.subscription_plan_id)))
+        if d.subscription_id is not None:
+            pairs.append(("subscription_id", str(d.subscription_id)))
+        return pairs
+
+    def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
+        answer, body = self.send("cart", self._sub_form(draft), route=SUBSCRIPTION)
+        self.check(body, "subscription cart", answer=answer)
+        return Cart(products=self._products(body, draft), totals=self._totals(body),
+                    shipping_required=body.get("shipping_required"), pricing=self.pricing, dialect=self.name,
+                    raw=scrub(body))
+
+    def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
+        answer, body = self.send("shipping_methods", self._sub_form(draft), route=SUBSCRIPTION)
+        self.check(body, "subscription shipping_methods", answer=answer)
+        return parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+
+    def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
+        answer, body = self.send("payment_methods", self._sub_form(draft), route=SUBSCRIPTION)
+        self.check(body, "subscription payment_methods", answer=answer)
+        return parse_payment_methods(body.get("payment_methods"))
+
+    def subscription_confirm(self, draft: SubscriptionDraft) -> int:
+        answer, body = self.send("confirm", self._sub_form(draft), route=SUBSCRIPTION, writes=True)
+        self.check(body, "subscription confirm", answer=answer)
+        sid = as_int(body.get("subscription_id"), None) if isinstance(body, dict) else None
+        if sid is None:
+            raise ProtocolError("subscription confirm answered without a subscription_id (4.1.0.4 cannot create "
+                                "subscriptions through its API); check the store's admin", body=answer.text,
+                                dialect=self.name, call="subscription confirm")
+        return sid
+
+    def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
+                                 notify: bool = False) -> None:
+        form = [("subscription_id", str(subscription_id)), ("subscription_status_id", str(subscription_status_id)),
+                ("comment", comment), ("notify", "1" if notify else "0")]
+        answer, body = self.send("history_add", form, route=SUBSCRIPTION, writes=True)
+        self.check(body, "subscription history_add", answer=answer)
+
+    # ------------------------------------------------------------------ discovery
+    @classmethod
+    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
+        """A signed unknown call: 4.1 answers ``{"error":"API call not found"}`` (or its 403 refusal)."""
+        dialect = cls(DialectConfig(**{**config.__dict__, "pricing": "api"}), transport)
+        answer = dialect.http("POST", route=ORDER, call="ping", query_string=dialect.signed_query(ORDER, "ping", []),
+                              data=[])
+        result = ProbeResult(dialect=cls.name, matches=False, status=answer.status, server_date=answer.server_date,
+                             elapsed_ms=answer.elapsed_ms)
+        if answer.status == 200 and '"API call not found"' in answer.text:
+            result.matches, result.version, result.evidence = True, "4.1.0.x", "signed call=ping -> 'API call not found'"
+        elif answer.status == 403 and FORBIDDEN in answer.text:
+            result.matches, result.version = True, "4.1.0.x"
+            result.evidence = "signed call refused with 4.1's 403 permission answer (check key, IP, clock)"
+        else:
+            result.evidence = f"HTTP {answer.status} {answer.content_type or ''}".strip()
+        return result
+
+
+def local_ip(url: str) -> str:
+    """The address this machine uses to reach the store (what a store on the same network sees)."""
+    parts = urlsplit(url)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect((parts.hostname or "127.0.0.1", parts.port or 80))
+            return s.getsockname()[0]
+    except OSError:
+        return "unknown"

@@ -1,0 +1,315 @@
+"""The community OpenAPI file (``seed-openapi.yml``) taken literally.
+
+Its server is ``index.php?route=api`` so every path is a route: ``POST route=api/login``
+(``username``, ``key``) answers ``api_token``; then ``route=api/customer``,
+``api/cart``, ``api/payment_address``, ``api/shipping_address``,
+``api/shipping_method`` (+ ``/getShippingMethods``), ``api/payment_method``
+(+ ``/getPaymentMethods``), ``api/cart/getProducts``, ``api/cart/getTotals``,
+``api/affiliate``, ``api/order&call=confirm|history_add`` and ``api/subscription&call=…``,
+each with ``api_token`` in the query string. The server session holds the draft; this
+dialect sends only what changed since the session last saw it (see
+:class:`~ocdata.client.dialects.base.SessionDialect`). The file is silent on expired
+tokens; the ocdata sandbox answers 401, which triggers one re-login.
+
+HTTP requests per operation, once the session holds the draft (first use adds 1 login,
+plus one request per part of the draft that changed: customer, cart, each address,
+affiliate, chosen methods; a cart whose lines were removed or changed costs a new login
+and the whole draft, since the file has no way to remove lines):
+
+========================  ========  ==================================================
+operation                 requests  calls
+========================  ========  ==================================================
+``cart``                  2         ``cart/getProducts``, ``cart/getTotals``
+``shipping_methods``      1         ``shipping_method/getShippingMethods``
+``payment_methods``       1         ``payment_method/getPaymentMethods``
+``totals``                1         ``cart/getTotals`` (+1 when the shipping method changed)
+``quote``                 3 + 3q    cart, list quotes; per quote set method, totals,
+                                    payment list
+``confirm``               1         ``order&call=confirm``
+``add_history``           1         ``order&call=history_add``
+``probe``                 2         login, ``cart/getProducts``
+========================  ========  ==================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..errors import AuthenticationError, PermissionDeniedError, ProtocolError
+from ..models import (
+    Cart,
+    OrderDraft,
+    OrderResult,
+    PaymentMethod,
+    ShippingQuote,
+    SubscriptionDraft,
+    TotalLine,
+)
+from ..transport import HttpAnswer, Transport
+from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
+from .forms import Pairs, address_fields, customer_fields, lines_fields
+from .parse import as_int, parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
+
+__all__ = ["Spec"]
+
+
+class Spec(SessionDialect):
+    name: ClassVar[str] = "spec"
+    versions: ClassVar[str] = "seed-openapi 4.0"
+    login_route: ClassVar[str] = "api/login"
+    known_behaviours: ClassVar[tuple[str, ...]] = (
+        "prices and taxes follow the session's customer group and addresses (like the storefront checkout)",
+        "changing the cart or shipping address drops the chosen shipping and payment method",
+        "the shipping method must be one of the quotes currently offered; cost comes from the store",
+    )
+
+    # ------------------------------------------------------------------ session hooks
+    def parse_login(self, answer: HttpAnswer) -> str:
+        body = self.json(answer, "login") if answer.text.strip() else None
+        if answer.status == 200 and isinstance(body, dict) and isinstance(body.get("api_token"), str):
+            return body["api_token"]
+        message = str(body.get("error")) if isinstance(body, dict) and body.get("error") else ""
+        if "not allowed" in message.lower() or "ip" in message.lower().split():
+            raise PermissionDeniedError(f"the store refused this machine's IP ({message}); add it to the API user's "
+                                        f"IP allow-list in the store's admin (System > Users > API)",
+                                        status=answer.status, body=answer.text, dialect=self.name, call="login")
+        if answer.status in (400, 401, 403) or message:
+            raise AuthenticationError(f"login refused: {message or 'no reason given'}; check the API user name "
+                                      f"({self.config.credentials.username!r}) and key, and that the API user is "
+                                      f"enabled", status=answer.status, body=answer.text, dialect=self.name, call="login")
+        raise ProtocolError("login answered without an api_token; is this an OpenCart seed-openapi store?",
+                            status=answer.status, body=answer.text, dialect=self.name, call="login")
+
+    def session_lost(self, answer: HttpAnswer, body: Any) -> bool:
+        return answer.status == 401
+
+    def extra_query(self) -> list[tuple[str, str]]:
+        return []
+
+    # ------------------------------------------------------------------ sync
+    def _post(self, session: ServerSession, route: str, data: Pairs, call: str) -> Any:
+        answer, body = self.call(session, "POST", route, data=data, call=call)
+        self.raise_for_error(body, call, answer)
+        return body
+
+    def sync_steps(self, draft: OrderDraft) -> list[SyncStep]:
+        def customer(session, old, new):
+            if new is None:
+                return REBUILD
+            self._post(session, "api/customer", customer_fields(new), "customer")
+
+        def cart(session, old, new):
+            if old not in (MISSING, ()):
+                return REBUILD  # the file has no remove/edit call
+            if new:
+                self._post(session, "api/cart", lines_fields(new), "cart")
+
+        def address(prefix):
+            def send(session, old, new):
+                if new is None:
+                    return REBUILD
+                self._post(session, f"api/{prefix}address", address_fields(new, prefix, with_address_id=False),
+                           f"{prefix}address")
+            return send
+
+        def affiliate(session, old, new):
+            self._post(session, "api/affiliate", [("affiliate_id", str(new or 0))], "affiliate")
+
+        def shipping_method(session, old, new):
+            if new is None:
+                # re-posting the shipping address is how the session forgets a chosen method
+                if draft.shipping_address is None:
+                    return REBUILD
+                address("shipping_")(session, None, draft.shipping_address)
+                return None
+            code, name, cost, tax_class_id = new
+            data = [("shipping_method[code]", code)]
+            if name is not None:
+                data = [("shipping_method[name]", name), ("shipping_method[code]", code),
+                        ("shipping_method[cost]", str(cost)), ("shipping_method[tax_class_id]", str(tax_class_id))]
+            self._post(session, "api/shipping_method", data, "shipping_method")
+
+        def payment_method(session, old, new):
+            if new is None:
+                if draft.payment_address is None:
+                    return REBUILD
+                address("payment_")(session, None, draft.payment_address)
+                return None
+            code, name = new
+            self._post(session, "api/payment_method", [("name", name), ("code", code)], "payment_method")
+
+        sm = draft.shipping_method
+        sm_state = (None if sm is None else (sm.code, sm.name, sm.cost, sm.tax_class_id)
+                    if isinstance(sm, ShippingQuote) else (sm, None, None, None))
+        pm = draft.payment_method
+        pm_state = None if pm is None else (pm.code, pm.name) if isinstance(pm, PaymentMethod) else (pm, pm)
+        return [
+            SyncStep("customer", draft.customer, customer),
+            SyncStep("cart", tuple(draft.lines), cart),
+            SyncStep("payment_address", draft.payment_address, address("payment_")),
+            SyncStep("shipping_address", draft.shipping_address, address("shipping_")),
+            SyncStep("affiliate", draft.affiliate_id, affiliate),
+            SyncStep("shipping_method", sm_state, shipping_method, depends=("customer", "cart", "shipping_address")),
+            SyncStep("payment_method", pm_state, payment_method,
+                     depends=("customer", "cart", "payment_address", "shipping_address", "shipping_method")),
+        ]
+
+    # ------------------------------------------------------------------ reads
+    def _get(self, session: ServerSession, route: str, call: str) -> Any:
+        answer, body = self.call(session, "GET", route, call=call)
+        self.raise_for_error(body, call, answer)
+        if not isinstance(body, dict):
+            raise ProtocolError(f"{call} answered {type(body).__name__}, not an object", body=answer.text,
+                                dialect=self.name, call=call)
+        return body
+
+    def _totals_of(self, body: dict) -> tuple[TotalLine, ...]:
+        self.learn_decimals(body.get("totals") or ())
+        return parse_totals(body.get("totals"), self.decimals)
+
+    def cart(self, draft: OrderDraft) -> Cart:
+        def op(session):
+            products = self._get(session, "api/cart/getProducts", "cart/getProducts")
+            totals = self._get(session, "api/cart/getTotals", "cart/getTotals")
+            parsed_totals = self._totals_of(totals)
+            items = parse_products(products.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+            flags = [p.shipping for p in items if p.shipping is not None]
+            return Cart(products=items, totals=parsed_totals, shipping_required=any(flags) if flags else None,
+                        pricing=self.pricing, dialect=self.name, raw=scrub({**products, **totals}))
+        return self.run(draft, op)
+
+    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+        def op(session):
+            body = self._get(session, "api/shipping_method/getShippingMethods", "shipping_method/getShippingMethods")
+            return parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+        return self.run(draft, op, skip=("shipping_method", "payment_method"))
+
+    def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
+        def op(session):
+            body = self._get(session, "api/payment_method/getPaymentMethods", "payment_method/getPaymentMethods")
+            return parse_payment_methods(body.get("payment_methods"))
+        return self.run(draft, op, skip=("payment_method",))
+
+    def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
+        return self.run(draft, lambda s: self._totals_of(self._get(s, "api/cart/getTotals", "cart/getTotals")))
+
+    # ------------------------------------------------------------------ writes
+    def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
+        data: Pairs = []
+        if draft.order_id:
+            data.append(("order_id", str(draft.order_id)))
+        status = self.config.default_order_status_id if order_status_id is None else int(order_status_id)
+        data += [("order_status_id", str(status)), ("comment", comment or draft.comment)]
+        if draft.affiliate_id is not None:
+            data.append(("affiliate_id", str(draft.affiliate_id)))
+
+        def op(session):
+            answer, body = self.call(session, "POST", "api/order", params=[("call", "confirm")], data=data,
+                                     call="order confirm", writes=True, order_id=draft.order_id)
+            self.raise_for_error(body, "order confirm", answer)
+            if not isinstance(body, dict) or "order_id" not in body:
+                raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
+                                    body=answer.text, dialect=self.name, call="order confirm")
+            totals = self._totals_of(self._get(session, "api/cart/getTotals", "cart/getTotals")) \
+                if "totals" not in body else self._totals_of(body)
+            return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=totals,
+                               dialect=self.name, raw=scrub(body))
+        return self.run(draft, op)
+
+    def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
+                    override: bool = False) -> None:
+        data = [("order_id", str(order_id)), ("order_status_id", str(order_status_id)), ("comment", comment),
+                ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
+
+        def op(session):
+            answer, body = self.call(session, "POST", "api/order", params=[("call", "history_add")], data=data,
+                                     call="order history_add", writes=True, order_id=order_id)
+            self.raise_for_error(body, "order history_add", answer)
+        self.run(None, op)
+
+    # ------------------------------------------------------------------ subscriptions
+    def _sub(self, call: str, draft: SubscriptionDraft | None, extra: Pairs = (), *, writes: bool = False) -> Any:
+        data: Pairs = []
+        if draft is not None:
+            data += [("customer_id", str(draft.customer_id)), ("payment_address_id", str(draft.payment_address_id)),
+                     ("shipping_address_id", str(draft.shipping_address_id))]
+            data += lines_fields(draft.lines)
+            if draft.shipping_method is not None:
+                code = draft.shipping_method.code if isinstance(draft.shipping_method, ShippingQuote) else draft.shipping_method
+                data.append(("shipping_method[code]", code))
+            if draft.payment_method is not None:
+                code = draft.payment_method.code if isinstance(draft.payment_method, PaymentMethod) else draft.payment_method
+                data.append(("payment_method[code]", code))
+            if draft.subscription_plan_id is not None:
+                data.append(("subscription_plan_id", str(draft.subscription_plan_id)))
+            if draft.subscription_id is not None:
+                data.append(("subscription_id", str(draft.subscription_id)))
+        data += list(extra)
+
+        def op(session):
+            answer, body = self.call(session, "POST", "api/subscription", params=[("call", call)], data=data,
+                                     call=f"subscription {call}", writes=writes)
+            self.raise_for_error(body, f"subscription {call}", answer)
+            return body if isinstance(body, dict) else {}
+        return self.run(None, op)
+
+    def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
+        body = self._sub("cart", draft)
+        return Cart(products=parse_products(body.get("products"), self.decimals,
+                                            order=[l.product_id for l in draft.lines]),
+                    totals=self._totals_of(body), shipping_required=body.get("shipping_required"),
+                    pricing=self.pricing, dialect=self.name, raw=scrub(body))
+
+    def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
+        return parse_shipping_methods(self._sub("shipping_methods", draft).get("shipping_methods"), self.decimals)
+
+    def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
+        return parse_payment_methods(self._sub("payment_methods", draft).get("payment_methods"))
+
+    def subscription_confirm(self, draft: SubscriptionDraft) -> int:
+        body = self._sub("confirm", draft, writes=True)
+        sid = as_int(body.get("subscription_id"), None)
+        if sid is None:
+            raise ProtocolError("subscription confirm answered without a subscription_id", dialect=self.name,
+                                call="subscription confirm")
+        return sid
+
+    def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
+                                 notify: bool = False) -> None:
+        self._sub("history_add", None, [("subscription_id", str(subscription_id)),
+                                        ("subscription_status_id", str(subscription_status_id)),
+                                        ("comment", comment), ("notify", "1" if notify else "0")], writes=True)
+
+    # ------------------------------------------------------------------ discovery
+    @classmethod
+    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
+        """Log in at ``route=api/login``, then ``api/cart/getProducts``: only a seed-openapi store answers both."""
+        dialect = cls(config, transport)
+        result = ProbeResult(dialect=cls.name, matches=False)
+        answer = dialect.http("POST", route=cls.login_route, call="login", params=[("route", cls.login_route)],
+                              data=dialect.login_form())
+        result.status, result.server_date, result.elapsed_ms = answer.status, answer.server_date, answer.elapsed_ms
+        try:
+            token = dialect.parse_login(answer)
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            # a 400 ErrorResponse from api/login is the seed file's own failure shape
+            if answer.status == 400 and "application/json" in answer.content_type:
+                result.matches, result.version, result.evidence = True, cls.versions, f"login refused: {exc.message}"
+            else:
+                result.evidence = f"login: HTTP {answer.status}"
+            return result
+        except ProtocolError:
+            result.evidence = f"login: HTTP {answer.status} without api_token"
+            return result
+        session = ServerSession(token=token)
+        try:
+            answer, body = dialect.call(session, "GET", "api/cart/getProducts", call="cart/getProducts")
+        except ProtocolError as exc:
+            result.evidence = f"api/cart/getProducts: HTTP {exc.status}, not JSON"
+            return result
+        if isinstance(body, dict) and isinstance(body.get("products"), list):
+            result.matches, result.version = True, cls.versions
+            result.evidence = "api/login gave an api_token and api/cart/getProducts answered products"
+        else:
+            result.evidence = f"api/cart/getProducts: HTTP {answer.status}"
+        return result

@@ -1,0 +1,284 @@
+"""``ocdata.connect(...) -> Store``: one typed API, whichever OpenCart API the store speaks.
+
+A :class:`Store` resolves ISO-coded addresses to the store's ids (cached), hands the
+draft to its dialect, and reports the store's quirks once as :class:`OcdataWarning`.
+It is safe to use from many threads: the transport pools connections per thread and
+session dialects keep one server session per thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings as _warnings
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable
+
+from .credentials import redact, resolve_credentials
+from .dialects import detect, dialect_class
+from .dialects.base import Dialect, DialectConfig, ProbeResult, front_controller
+from .errors import ConfigurationError, OcdataWarning, ValidationError
+from .geo import Geo
+from .models import (
+    Address,
+    Cart,
+    Country,
+    OrderDraft,
+    OrderResult,
+    PaymentMethod,
+    Quote,
+    ShippingQuote,
+    SubscriptionDraft,
+    TotalLine,
+    Zone,
+)
+from .transport import Hook, Transport
+
+__all__ = ["Store", "connect"]
+
+log = logging.getLogger("ocdata.client")
+
+
+class Store:
+    """A connected OpenCart store. Build it with :func:`connect`."""
+
+    def __init__(self, dialect: Dialect, *, transport: Transport, workers: int = 8,
+                 probes: list[ProbeResult] | None = None) -> None:
+        self.dialect = dialect
+        self.transport = transport
+        self.workers = max(1, int(workers))
+        self.probes = list(probes or [])
+        self.warnings: list[str] = []
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        dialect._warn = self._warn
+        self.geo = Geo(dialect.country, workers=self.workers)
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def url(self) -> str:
+        return self.dialect.config.base_url
+
+    @property
+    def dialect_name(self) -> str:
+        return self.dialect.name
+
+    @property
+    def pricing(self) -> str:
+        return self.dialect.pricing
+
+    @property
+    def username(self) -> str:
+        return self.dialect.config.credentials.username
+
+    def __repr__(self) -> str:
+        return (f"<Store {self.url} dialect={self.dialect.name} pricing={self.pricing} "
+                f"user={self.username!r} store_id={self.dialect.config.store_id}>")
+
+    def _warn(self, message: str) -> None:
+        message = redact(message)
+        with self._lock:
+            if message in self._warned:
+                return
+            self._warned.add(message)
+            self.warnings.append(message)
+        log.warning("%s", message)
+        _warnings.warn(message, OcdataWarning, stacklevel=4)
+
+    def close(self) -> None:
+        self.dialect.close()
+        self.transport.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ geography
+    def countries(self) -> tuple[Country, ...]:
+        """Every enabled country (one request per stock country id the first time, in parallel; cached)."""
+        return self.geo.countries()
+
+    def country(self, country: str | int) -> Country:
+        """A country by ISO code (``"US"``, ``"DEU"``) or store id."""
+        if isinstance(country, int):
+            found = self.geo.country(country)
+            if found is None:
+                from .errors import NotFoundError
+
+                raise NotFoundError(f"the store has no country_id {country}; see store.countries()")
+            return found
+        return self.geo.by_iso(country)
+
+    def zones(self, country: str | int) -> tuple[Zone, ...]:
+        return self.country(country).zones
+
+    def address(self, address: Address) -> Address:
+        """``address`` with this store's country/zone ids filled in from its ISO codes."""
+        return self.geo.resolve(address)
+
+    # ------------------------------------------------------------------ drafts
+    def resolve(self, draft: OrderDraft) -> OrderDraft:
+        """Store ids for ISO-coded addresses (cached per store)."""
+        update: dict[str, Any] = {}
+        for name in ("payment_address", "shipping_address"):
+            address = getattr(draft, name)
+            if address is not None and not address.resolved:
+                update[name] = self.geo.resolve(address)
+        return draft.model_copy(update=update) if update else draft
+
+    def _with_full_methods(self, draft: OrderDraft) -> OrderDraft:
+        """oc41 posts a method's name/cost, so a bare code is looked up among the offered quotes."""
+        if self.dialect.name != "oc41":
+            return draft
+        if isinstance(draft.shipping_method, str):
+            quotes = self.dialect.shipping_methods(draft.with_shipping(None).with_payment(None))
+            draft = draft.with_shipping(_pick(quotes, draft.shipping_method, "shipping"))
+        if isinstance(draft.payment_method, str):
+            methods = self.dialect.payment_methods(draft.with_payment(None))
+            draft = draft.with_payment(_pick(methods, draft.payment_method, "payment"))
+        return draft
+
+    def _ready(self, draft: OrderDraft) -> OrderDraft:
+        return self._with_full_methods(self.resolve(draft))
+
+    # ------------------------------------------------------------------ operations
+    def cart(self, draft: OrderDraft) -> Cart:
+        """Products and totals for the draft."""
+        return self.dialect.cart(self._ready(draft))
+
+    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+        """Every shipping quote offered for the draft's cart and shipping address."""
+        return self.dialect.shipping_methods(self.resolve(draft).with_shipping(None).with_payment(None))
+
+    def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
+        """Payment methods offered for the draft (with its shipping method, when the cart ships)."""
+        return self.dialect.payment_methods(self._ready(draft.with_payment(None)))
+
+    def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
+        """Order totals for the draft as it stands (shipping line included when a method is chosen)."""
+        return self.dialect.totals(self._ready(draft))
+
+    def quote(self, draft: OrderDraft) -> Quote:
+        """Every shipping quote with the totals it produces and the payment methods offered with it."""
+        quote = self.dialect.quote(self.resolve(draft))
+        if self.warnings:
+            quote = quote.model_copy(update={"warnings": tuple(dict.fromkeys((*quote.warnings, *self.warnings)))})
+        return quote
+
+    def quote_many(self, drafts: Iterable[OrderDraft], *, workers: int | None = None,
+                   on_error: str = "raise") -> list[Quote | Exception]:
+        """Quotes for many drafts in parallel (``workers`` threads; each has its own session/cookies).
+
+        ``on_error="return"`` puts the exception in the result list instead of raising it.
+        """
+        drafts = list(drafts)
+
+        def one(d: OrderDraft):
+            try:
+                return self.quote(d)
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller as asked
+                if on_error == "return":
+                    return exc
+                raise
+
+        with ThreadPoolExecutor(max_workers=workers or self.workers) as pool:
+            return list(pool.map(one, drafts))
+
+    def confirm(self, draft: OrderDraft, order_status_id: int | None = None, comment: str = "") -> OrderResult:
+        """Create the order (or edit ``draft.order_id``). ``order_status_id=None`` sends the store's default.
+
+        Never retried automatically: a lost answer raises :class:`OrderStateUnknownError`.
+        """
+        return self.dialect.confirm(self._ready(draft), order_status_id, comment)
+
+    def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
+                    override: bool = False) -> None:
+        """Add a status change to an order's history (never retried automatically)."""
+        self.dialect.add_history(int(order_id), int(order_status_id), comment, notify, override)
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
+        return self.dialect.subscription_cart(draft)
+
+    def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
+        return self.dialect.subscription_shipping_methods(draft)
+
+    def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
+        return self.dialect.subscription_payment_methods(draft)
+
+    def subscription_confirm(self, draft: SubscriptionDraft) -> int:
+        """Create a subscription; returns its id."""
+        return self.dialect.subscription_confirm(draft)
+
+    def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
+                                 notify: bool = False) -> None:
+        self.dialect.subscription_add_history(subscription_id, subscription_status_id, comment, notify)
+
+    # ------------------------------------------------------------------ diagnosis
+    def doctor(self):
+        """Reachability, dialect, clock skew, IP/credentials and known quirks: a readable report
+        (``print(report)``) with ``report.frame`` as a DataFrame."""
+        from .doctor import diagnose
+
+        return diagnose(self)
+
+
+def _pick(options, code: str, kind: str):
+    for option in options:
+        if option.code == code:
+            return option
+    offered = ", ".join(o.code for o in options) or "none"
+    raise ValidationError(f"{kind} method {code!r} is not offered for this draft (offered: {offered}); "
+                          f"choose one of those", fields={f"{kind}_method": code})
+
+
+def connect(
+    url: str | None = None,
+    username: str | None = None,
+    key: str | None = None,
+    *,
+    dialect: str = "auto",
+    store_id: int = 0,
+    language: str = "en-gb",
+    currency: str | None = None,
+    timeout: float = 30,
+    pricing: str = "api",
+    workers: int = 8,
+    hook: Hook | None = None,
+    profile: str | None = None,
+    default_order_status_id: int = 1,
+    retries: int = 3,
+) -> Store:
+    """Connect to an OpenCart store.
+
+    ``url``/``username``/``key`` default to ``OCDATA_URL``/``OCDATA_API_USERNAME``/``OCDATA_API_KEY``,
+    then the ``profile`` of ``~/.config/ocdata/config.toml``. ``dialect="auto"`` probes the store
+    (oc41, spec, oc40, oc30 in that order). ``pricing`` applies to oc41 (``"api"`` one-off calls,
+    ``"storefront"`` session-primed calls that price like the checkout). ``hook`` receives a
+    secret-free :class:`~ocdata.client.transport.RequestRecord` per HTTP request.
+    ``default_order_status_id`` is sent by ``confirm`` when no status is given (OpenCart's default
+    "Pending" is 1).
+    """
+    credentials = resolve_credentials(url, username, key, profile=profile)
+    if pricing not in ("api", "storefront"):
+        raise ConfigurationError(f"pricing={pricing!r}: use 'api' or 'storefront'")
+    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries)
+    config = DialectConfig(base_url=front_controller(credentials.url), credentials=credentials, store_id=int(store_id),
+                           language=language, currency=currency, pricing=pricing,
+                           default_order_status_id=int(default_order_status_id))
+    probes: list[ProbeResult] = []
+    try:
+        if dialect == "auto":
+            cls, probes = detect(config, transport)
+        else:
+            cls = dialect_class(dialect)
+        if pricing == "storefront" and "storefront" not in cls.pricing_modes:
+            raise ConfigurationError(f"pricing='storefront' exists for oc41 only; {cls.name} sessions already price "
+                                     f"like the storefront — drop pricing=")
+        chosen = cls(config, transport)
+    except BaseException:
+        transport.close()
+        raise
+    return Store(chosen, transport=transport, workers=workers, probes=probes)
