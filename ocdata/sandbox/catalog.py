@@ -201,7 +201,8 @@ class Catalog:
                 text = value if isinstance(value, str) else ""
                 chosen.append(
                     CartOption(product_option_id, 0, option.option_id, 0, option.name,
-                               normalise_text_option(option.type, text), option.type)
+                               normalise_text_option(option.type, text), option.type,
+                               price_prefix="", points_prefix="", weight_prefix="")
                 )
                 continue
             for raw in values:
