@@ -1,0 +1,90 @@
+"""A sandbox store in a process of its own, counting the requests it answers.
+
+The benchmarks run the store in a separate process, as a real store is: in the
+client's process it would share the client's interpreter lock, and the benchmark
+would measure the two fighting over it rather than the round trips.
+
+``python -m bench.server [--store rich] [--latency-ms 20]`` prints one JSON line
+(``url``, ``username``, ``key``) and then answers one command per stdin line with
+one JSON line: ``stats`` (requests answered, per route/call, and the process's CPU
+seconds), ``reset`` (zero the counters), ``latency <ms>``, ``quit``.
+:class:`bench.common.SandboxProcess` drives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+class CountingApp:
+    """WSGI wrapper that counts every request by ``route`` (and ``call``) before it is answered."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self._lock = threading.Lock()
+        self.by_route: Counter[str] = Counter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+        key = query.get("route", "")
+        if "call" in query:
+            key += "&call=" + query["call"]
+        with self._lock:
+            self.by_route[key] += 1
+        return self.inner(environ, start_response)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            routes = dict(self.by_route)
+        return {"requests": sum(routes.values()), "by_route": routes, "cpu_s": time.process_time()}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.by_route.clear()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default="rich")
+    parser.add_argument("--latency-ms", type=float, default=0)
+    args = parser.parse_args(argv)
+
+    from ocdata.sandbox.server import Sandbox
+
+    sandbox = Sandbox(args.store, latency_ms=args.latency_ms)
+    app = sandbox.app
+    counter = CountingApp(app)
+    sandbox.app = counter  # the HTTP server is built from sandbox.app in start()
+    sandbox.start()
+    # a throwaway key of a loopback-only store, handed to the parent process over a pipe
+    print(json.dumps({"url": sandbox.url, "username": sandbox.username, "key": sandbox.key}), flush=True)
+    try:
+        for line in sys.stdin:
+            command, _, value = line.strip().partition(" ")
+            if command == "stats":
+                answer: dict[str, Any] = counter.stats()
+            elif command == "reset":
+                counter.reset()
+                answer = {"ok": True}
+            elif command == "latency":
+                app.latency_ms = float(value)
+                answer = {"ok": True, "latency_ms": app.latency_ms}
+            elif command == "quit":
+                break
+            else:
+                answer = {"error": f"unknown command {command!r}"}
+            print(json.dumps(answer), flush=True)
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
