@@ -103,6 +103,8 @@ def front_controller(url: str) -> str:
     return base.rstrip("/") + "/index.php"
 
 
+# "Option could not be found" is a bad value of the draft, not a missing record
+_NOT_FOUND = re.compile(r"\b(product|customer|order|affiliate|address|subscription|country)\b[^.!]*could not be found")
 _DECIMALS = re.compile(r"\d(?:[\d.,\s]*\d)?")
 
 
@@ -188,7 +190,7 @@ class Dialect(abc.ABC):
         lowered = " ".join(fields.values()).lower()
         status = answer.status if answer else None
         raw_text = answer.text if answer else None
-        if "could not be found" in lowered:
+        if _NOT_FOUND.search(lowered):
             what = "; ".join(f"{k}: {v}" for k, v in fields.items())
             raise NotFoundError(f"the store does not know something the draft names ({what}); check that the ids "
                                 f"(product, customer, address, order, affiliate) exist in this store", fields=fields,
