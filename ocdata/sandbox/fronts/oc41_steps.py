@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ocdata.sandbox.engine import (
@@ -148,16 +148,13 @@ class Call:
 
     def products(self) -> list[CartProduct]:
         """``cart->getProducts()`` over the session cart; rows whose product is gone or
-        whose quantity is not positive are deleted from the cart, as OpenCart does."""
+        whose quantity is not positive are deleted from the cart, as OpenCart does (073)."""
         if self._products is None:
             rows: list[CartRow] = self.data["cart"]
-            priced = self.engine.products([r.line() for r in rows], self.ctx) if self.store_id == 0 else []
-            kept = {p.index for p in priced}
-            if len(kept) != len(rows):
-                self.data["cart"] = [r for i, r in enumerate(rows) if i in kept]
-                remap = {old: new for new, old in enumerate(sorted(kept))}
-                priced = [_reindex(p, remap[p.index]) for p in priced]
-            self._products = priced
+            alive = [r for r in rows if r.quantity > 0 and self.product(r.product_id) is not None]
+            if len(alive) != len(rows):
+                self.data["cart"] = alive
+            self._products = self.engine.products([r.line() for r in alive], self.ctx) if alive else []
         return self._products
 
     def cart_row(self, p: CartProduct) -> CartRow:
@@ -192,7 +189,7 @@ class Call:
                 w.product_row(
                     p,
                     cart_id=row.cart_id,
-                    quantity=row.quantity,
+                    quantity=p.quantity,
                     subscription_text=w.subscription_text(p, self.money),
                     price_text=self.money(unit),
                     total_text=self.money(unit * p.quantity),
@@ -548,10 +545,6 @@ class Call:
             return {"error": error}
         self.data["reward"] = points
         return {"success": w.REWARD_SUCCESS}
-
-
-def _reindex(p: CartProduct, index: int) -> CartProduct:
-    return replace(p, index=index)
 
 
 def _text(value: Any) -> str:
