@@ -5,7 +5,7 @@ against real stores. :class:`ReplayServer` is a loopback HTTP server that
 expects the client to send those requests **in order** and answers each with
 the recorded response. A request matches the next expected exchange when its
 HTTP method, ``route``, other query parameters and form fields are equal
-(field order ignored; ``api_token`` and the redacted API key compared to what
+(compared as the ``$_POST`` array PHP builds, so field order and ``[]`` vs ``[0]`` do not matter; ``api_token`` and the redacted API key compared to what
 the replay handed out / was configured with, not to the recorded values).
 
 Token discipline is checked on every request: the token must travel in the
@@ -27,6 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlsplit
+
+from ocdata._php import parse_pairs
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "opencart"
 REDACTED_KEY = "<API_KEY:redacted>"
@@ -189,7 +191,7 @@ class ReplayServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -257,9 +259,10 @@ class ReplayServer:
         q = sorted((k, v) for k, v in seen.query if k not in ("route", "api_token"))
         if q != sorted(exp.query):
             return f"query {q} != recorded {sorted(exp.query)}"
-        want = sorted((k, self.api_key if v == REDACTED_KEY else v) for k, v in (exp.form or ()))
-        if sorted(seen.form) != want:
-            return f"form {sorted(seen.form)} != recorded {want}"
+        want = [(k, self.api_key if v == REDACTED_KEY else v) for k, v in (exp.form or ())]
+        # compare what PHP would build ($_POST), so option[223][]=8 equals option[223][0]=8
+        if parse_pairs(seen.form) != parse_pairs(want):
+            return f"form {sorted(seen.form)} != recorded {sorted(want)}"
         return None
 
     @staticmethod

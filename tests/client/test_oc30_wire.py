@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from ocdata.client.dialects.oc30 import payment_methods_wire
-from ocdata.client.dialects.oc40 import cart_problems, flat_error_fields, product_wire, shipping_methods_wire, totals_wire
+from ocdata.client.dialects.oc40 import cart_problems, flat_error_fields, totals_wire
+from ocdata.client.dialects.parse import parse_payment_methods, parse_products, parse_shipping_methods
 from replay import Transcripts, money
 
 T = Transcripts("oc30")
@@ -21,7 +21,7 @@ def _shipping_title(ex) -> str | None:
     code = stem[1].replace("_", ".", 1)
     scenario = ex.name.split("-")[1]
     listing = next(e for e in T.scenario(scenario) if e.route == "api/shipping/methods")
-    quotes, _ = shipping_methods_wire(listing.json["shipping_methods"], name_key="title")
+    quotes = parse_shipping_methods(listing.json["shipping_methods"])
     return next(q.name for q in quotes if q.code == code)
 
 
@@ -38,13 +38,12 @@ def test_every_recorded_cart_parses_to_the_cent(ex):
     assert sum(t.value for t in totals[:-1]) == totals[-1].value
     assert len([t for t in totals if t.code == "shipping"]) == (1 if title else 0)
     assert {t.code for t in totals[1:-1]} - {"shipping"} <= {"tax"}
-    products = [product_wire(p) for p in ex.json["products"]]
+    products = [parse_products([p])[0] for p in ex.json["products"]]
     assert all(p.shipping is not None and p.minimum_ok is None for p in products)
 
 
 def test_shipping_methods_use_title_and_group_key():
-    quotes, problems = shipping_methods_wire(T[15].json["shipping_methods"], name_key="title")
-    assert problems == ()
+    quotes = parse_shipping_methods(T[15].json["shipping_methods"])
     assert [(q.method_code, q.code, q.name, q.method_name, q.cost, q.text) for q in quotes] == [
         ("flat", "flat.flat", "Flat Shipping Rate", "Flat Rate", Decimal("5.00"), "$8.00"),
         ("item", "item.item", "Per Item Shipping Rate", "Per Item", Decimal("7.50"), "$11.00"),
@@ -55,18 +54,18 @@ def test_shipping_methods_use_title_and_group_key():
 
 def test_no_shippable_products_is_an_empty_array():
     assert T[283].json == {"shipping_methods": []}
-    assert shipping_methods_wire(T[283].json["shipping_methods"], name_key="title") == ((), ())
+    assert parse_shipping_methods(T[283].json["shipping_methods"]) == ()
 
 
 def test_payment_methods_are_flat_with_bare_codes():
-    methods = payment_methods_wire(T[17].json["payment_methods"])
+    methods = parse_payment_methods(T[17].json["payment_methods"])
     assert [(m.code, m.name, m.method_code, m.sort_order) for m in methods] == [
         ("bank_transfer", "Bank Transfer", "bank_transfer", 2), ("cod", "Cash On Delivery", "cod", 5)]
-    assert [m.code for m in payment_methods_wire(T[284].json["payment_methods"])] == ["bank_transfer"]
+    assert [m.code for m in parse_payment_methods(T[284].json["payment_methods"])] == ["bank_transfer"]
 
 
 def test_option_ids_are_strings_and_file_shows_the_code():
-    p = product_wire(T[131].json["products"][0])
+    p = parse_products([T[131].json["products"][0]])[0]
     by_id = {o.product_option_id: o for o in p.options}
     assert by_id[217].product_option_value_id == 1 and by_id[220].name == "Date & Time"
     assert by_id[222].value == "dce60071dc9afe8d804c26bee9e7420c99d9d3a1"

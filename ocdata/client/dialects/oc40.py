@@ -1,53 +1,88 @@
 """Dialect ``oc40``: the OpenCart 4.0.2.x session API (``api/account/login`` + ``api/sale/*``).
 
-(Session handling, request table: see the class docstring below.)
+Login ``POST route=api/account/login`` (``username``, ``key``) gives a token that travels
+as the ``api_token`` **query** parameter on every call (never a form field, never the
+``OCSESSID`` cookie fallback the store also accepts). One server session per thread holds
+customer, cart, addresses and methods; it is brought in line with each draft by sending
+only what changed (:meth:`SessionDialect.sync`). The store forgets a token after 60 min
+without use (answering an HTML 500 page) and deletes API cart lines 1 h after they were
+added, silently: the session is replaced proactively before either can bite, and a lost
+session found on the wire costs one re-login plus a replay of the draft.
 
-The module-level ``*_wire`` helpers read the "formatted" answers that both 4.0 and
-3.0 give (money only as display strings, totals without codes, HTML-escaped text,
-PHP notices glued in front of the JSON); :mod:`.oc30` reuses them.
+Requests per operation (fresh session; ``n`` cart lines, ``q`` shipping quotes offered;
+on a reused session only changed steps are sent):
+
+===================================  =========================================================
+operation                            requests
+===================================  =========================================================
+login (first call of a thread)       1  ``api/account/login``
+sync: currency / customer            1 each, only when set and changed
+sync: cart                           1 per added/changed/removed line (``cart.add`` / ``.edit``
+                                     / ``.remove``); +1 ``api/sale/cart`` when the ids of lines
+                                     to edit or remove are not known yet
+sync: payment / shipping address     1 each (``api/sale/payment_address``, ``shipping_address``)
+sync: shipping / payment method      1 save (+1 list when none was made since the last change)
+``cart(draft)``, ``totals(draft)``   sync + 1 ``api/sale/cart``
+``shipping_methods(draft)``          sync + 1 ``api/sale/shipping_method``
+``payment_methods(draft)``           sync + 1 ``api/sale/payment_method``
+``quote(draft)``                     sync + 1 cart + 1 list + 3 per quote (save, cart, payment
+                                     list); a cart needing no shipping: sync + cart + payment
+                                     list. On 4.0 a chosen shipping method cannot be unset, so
+                                     a quote on a session that holds one starts a fresh session
+``confirm(draft, ...)``              sync (incl. both methods) + 1 cart (order totals) + 1
+                                     ``order.comment`` when commenting + 1 ``order.confirm``;
+                                     the session is dropped afterwards (a second confirm on it
+                                     would *edit* that order)
+``add_history(...)``                 1 ``api/sale/order.addHistory``
+``probe``                            1 ``api/account/login`` without credentials
+===================================  =========================================================
+
+4.0 answers money only as display strings in the session currency (line prices and the
+shipping ``text`` include tax, the ``Sub-Total`` does not); totals carry no code, so the
+code is inferred (:func:`total_code`). The module-level helpers read those "formatted"
+answers and are shared with :mod:`.oc30`, as is :class:`_LegacySessionOps` (what a
+``SessionDialect`` needs for stores that keep the whole checkout in the session).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
+import time
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
-from ..errors import ProtocolError
-from ..models import CartProduct, PaymentMethod, SelectedOption, ShippingQuote, TotalLine, money, text
+from ..errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    SessionExpiredError,
+    UnsupportedOperationError,
+    ValidationError,
+)
+from ..models import (
+    Cart,
+    CartLine,
+    CartProduct,
+    OrderDraft,
+    OrderResult,
+    PaymentMethod,
+    Quote,
+    QuoteOption,
+    ShippingQuote,
+    TotalLine,
+    money,
+    text,
+)
+from ..transport import HttpAnswer, Transport
+from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
+from .forms import address_fields, customer_fields, line_fields
+from .parse import parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
+
+__all__ = ["Oc40Dialect", "parse_money_text", "total_code", "totals_wire", "cart_problems", "flat_error_fields"]
 
 # --------------------------------------------------------------------------- formatted wire (4.0 and 3.0)
-
-_JSON_START = re.compile(r"[\[{]")
-_TAG = re.compile(r"<[^>]+>")
-_SERVER_PATH = re.compile(r"\s+in\s+/\S+(?:\s+on line\s+\d+)?")
-
-
-def split_php_notices(body: str) -> tuple[list[str], Any]:
-    """``(notices, decoded JSON)`` for an answer that may start with PHP warnings.
-
-    OpenCart echoes warnings (``config_error_display=1``) before the controller's JSON:
-    ``<b>Warning</b>: Undefined array key "payment_address_id" in <b>/var/www/…</b> on line
-    <b>109</b>{"success":…}``. Notices come back tag-free and without the server path.
-    Raises :class:`ValueError` when no JSON document ends the body.
-    """
-    stripped = body.strip()
-    if stripped[:1] in ("{", "["):
-        return [], json.loads(stripped)
-    for attempt, m in enumerate(_JSON_START.finditer(stripped)):
-        if attempt > 50:
-            break
-        try:
-            data = json.loads(stripped[m.start() :])
-        except ValueError:
-            continue
-        prefix = html.unescape(_TAG.sub("", stripped[: m.start()]))
-        notices = [_SERVER_PATH.sub("", line).strip() for line in prefix.splitlines()]
-        return [n for n in notices if n], data
-    raise ValueError("no JSON document in the answer")
-
 
 def parse_money_text(value: str, *, decimals: int = 2, decimal_point: str = ".", thousand_point: str = ",") -> Decimal:
     """An amount from a store's display string (``"$1,088.00"``, ``"96.66€"``, ``"$-5.00"``).
@@ -99,69 +134,20 @@ def total_code(title: str, position: int, count: int, shipping_title: str | None
     return "sub_total" if position == 0 else "tax"
 
 
-def totals_wire(items: Iterable[dict[str, Any]], *, shipping_title: str | None = None, decimals: int = 2,
+def totals_wire(items: Iterable[dict[str, Any]] | None, *, shipping_title: str | None = None, decimals: int = 2,
                 **separators: str) -> tuple[TotalLine, ...]:
-    """``totals`` of a 4.0/3.0 cart answer as :class:`TotalLine` (``sort_order`` = position, from 1)."""
-    items = list(items)
-    wanted = text(shipping_title) if shipping_title is not None else None
-    out = []
-    for i, item in enumerate(items):
-        title = text(item.get("title"))
-        shown = item.get("text")
-        out.append(
-            TotalLine(
-                code=total_code(title, i, len(items), wanted),
-                title=title,
-                value=None if shown in (None, "") else parse_money_text(shown, decimals=decimals, **separators),
-                sort_order=i + 1,
-                text=shown,
-                raw=item,
-            )
-        )
-    return tuple(out)
+    """``totals`` of a 4.0/3.0 cart answer: codes from :func:`total_code`, values read from ``text``.
 
-
-def _int(value: Any, default: int = 0) -> int:
-    if value in (None, "", False):
-        return default
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return default
-
-
-def product_wire(item: dict[str, Any]) -> CartProduct:
-    """One ``products[]`` entry of ``api/sale/cart`` (4.0) or ``api/cart/products`` (3.0).
-
-    Both send the line price/total only as display strings in the session currency,
-    **including tax** — kept in ``price_text``/``total_text``; ``price``/``total`` (ex-tax
-    numbers) stay ``None`` because these versions never send them.
+    ``sort_order`` is the line's position (the store already sorted by its extensions' order).
     """
-    options = tuple(
-        SelectedOption(
-            product_option_id=_int(o.get("product_option_id")),
-            product_option_value_id=_int(o.get("product_option_value_id")),
-            name=text(o.get("name")),
-            value=text(o.get("value")),
-            type=str(o.get("type") or ""),
-            raw=o,
-        )
-        for o in item.get("option") or ()
-    )
-    shipping = item.get("shipping")
-    return CartProduct(
-        product_id=_int(item.get("product_id")),
-        name=text(item.get("name")),
-        model=text(item.get("model")),
-        quantity=_int(item.get("quantity")),
-        options=options,
-        price_text=item.get("price"),
-        total_text=item.get("total"),
-        in_stock=item.get("stock") if isinstance(item.get("stock"), bool) else None,
-        minimum_ok=item.get("minimum") if isinstance(item.get("minimum"), bool) else None,
-        reward=_int(item.get("reward")) if item.get("reward") not in (None, "") else None,
-        shipping=None if shipping is None else bool(_int(shipping)),
-        raw=item,
+    rows = [t for t in items or () if isinstance(t, dict)]
+    wanted = text(shipping_title) if shipping_title is not None else None
+    lines = parse_totals(rows, decimals,
+                         code_for=lambda row, i: total_code(text(row.get("title")), i, len(rows), wanted))
+    return tuple(
+        line.model_copy(update={"value": parse_money_text(line.text, decimals=decimals, **separators)})
+        if line.value is None and line.text else line
+        for line in lines
     )
 
 
@@ -206,75 +192,591 @@ def flat_error_fields(error: Any, *, default_key: str = "warning") -> dict[str, 
     return out
 
 
-def expect_object(data: Any, call: str, dialect: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ProtocolError(
-            f"{call} answered {type(data).__name__} where a JSON object was expected; "
-            f"check that the store really runs the {dialect} API",
-            body=data,
-            dialect=dialect,
-            call=call,
-        )
-    return data
+# --------------------------------------------------------------------------- cart lines
 
 
-def shipping_methods_wire(methods: Any, *, name_key: str = "name", decimals: int = 2
-                          ) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
-    """``(quotes, problems)`` from a ``shipping_methods`` object.
+def line_key(line: CartLine) -> tuple:
+    """What makes two draft lines one store cart line: product, options, subscription plan."""
+    opts = tuple(sorted(
+        (int(k), tuple(sorted(str(x) for x in v)) if isinstance(v, (list, tuple)) else str(v).strip())
+        for k, v in line.options.items()
+    ))
+    return (line.product_id, opts, line.subscription_plan_id)
 
-    Keyed by extension, each with a ``quote`` object keyed by sub-code; 4.0 calls the
-    labels ``name``, 3.0 ``title`` (``name_key``). ``cost`` is ex-tax in the store's
-    default currency and arrives as a string, float or int depending on the extension;
-    ``text`` is the tax-inclusive display string. 3.0 sends ``[]`` when nothing ships.
-    A method whose ``error`` is a message contributes that message to ``problems``.
+
+def merged_lines(lines: Iterable[CartLine]) -> tuple[CartLine, ...]:
+    """Draft lines with duplicates merged (the store adds the quantities of identical lines)."""
+    order: dict[tuple, CartLine] = {}
+    for line in lines:
+        key = line_key(line)
+        if key in order:
+            order[key] = order[key].model_copy(update={"quantity": order[key].quantity + line.quantity})
+        else:
+            order[key] = line
+    return tuple(order.values())
+
+
+_VALUE_ID_TYPES = {"select", "radio", "checkbox", "image"}
+
+
+def _matches(key: tuple, product: CartProduct, strict: bool) -> bool:
+    pid, opts, _plan = key
+    if product.product_id != pid:
+        return False
+    if not strict:
+        return True
+    listed: dict[int, Any] = {}
+    for o in product.options:
+        if o.type in _VALUE_ID_TYPES:
+            listed.setdefault(o.product_option_id, []).append(str(o.product_option_value_id))
+        else:
+            listed[o.product_option_id] = (o.type, o.value)
+    for poid, want in opts:
+        got = listed.get(poid)
+        if got is None:
+            continue  # the store drops options it does not know; nothing to compare
+        if isinstance(got, list):
+            if sorted(got) != sorted(want if isinstance(want, tuple) else (want,)):
+                return False
+        elif got[0] != "file" and got[1].strip() != str(want):
+            return False  # 4.0 lists a file option by file name, not by the upload code sent
+    return True
+
+
+def match_cart_ids(keys: Iterable[tuple], products: Iterable[CartProduct]) -> dict[tuple, str]:
+    """Cart ids (``cart_id``) of the listed products that hold each line key."""
+    pool = [p for p in products if isinstance(p.raw, dict) and p.raw.get("cart_id") not in (None, "")]
+    found: dict[tuple, str] = {}
+    for strict in (True, False):
+        for key in keys:
+            if key in found:
+                continue
+            for p in pool:
+                if _matches(key, p, strict):
+                    found[key] = str(p.raw["cart_id"])
+                    pool.remove(p)
+                    break
+    return found
+
+
+# --------------------------------------------------------------------------- shared session machinery
+
+
+class _LegacySessionOps:
+    """Checkout-in-the-session operations shared by ``oc40`` and ``oc30`` (mix in before SessionDialect).
+
+    Liftable into :class:`SessionDialect`: it only uses the base's ``run``/``sync``/``call`` and
+    the class attributes below. What each version declares:
+
+    ``ROUTES`` (operation -> route), ``IDLE_TTL`` (s a token survives unused), ``CLEARS``
+    (which store-side changes drop the chosen methods: ``{"cart": ("shipping", "payment")}``),
+    :meth:`address_form`, :meth:`payment_code`, :meth:`_store_error`, :meth:`_confirm`,
+    :meth:`_history_request`.
     """
-    if not methods:
-        return (), ()
-    if not isinstance(methods, dict):
-        raise ValueError(f"shipping_methods is a {type(methods).__name__}")
-    groups = sorted(methods.items(), key=lambda kv: _int(kv[1].get("sort_order")))  # stable for equal orders
-    quotes: list[ShippingQuote] = []
-    problems: list[str] = []
-    for key, group in groups:
-        method_name = text(group.get(name_key))
-        if group.get("error"):
-            problems.append(f"{method_name or key}: {text(group['error'])}")
-        for sub, q in (group.get("quote") or {}).items():
-            code = str(q.get("code") or f"{key}.{sub}")
-            quotes.append(
-                ShippingQuote(
-                    method_code=str(group.get("code") or key),
-                    code=code,
-                    name=text(q.get(name_key)),
-                    method_name=method_name,
-                    cost=money(q.get("cost") or 0, decimals),
-                    tax_class_id=_int(q.get("tax_class_id")),
-                    text=str(q.get("text") or ""),
-                    sort_order=_int(group.get("sort_order")),
-                    raw=q,
-                )
-            )
-    return tuple(quotes), tuple(problems)
+
+    ROUTES: ClassVar[dict[str, str]] = {}
+    IDLE_TTL: ClassVar[float] = 3600.0
+    CART_TTL: ClassVar[float] = 3600.0  # API cart lines are deleted this long after being added
+    TTL_MARGIN: ClassVar[float] = 120.0
+    CLEARS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    AFFILIATE_IN_SESSION: ClassVar[bool] = True
+    SHIPPING_DEPS: ClassVar[tuple[str, ...]] = ("currency", "customer", "cart", "coupon", "shipping_address")
+    PAYMENT_DEPS: ClassVar[tuple[str, ...]] = SHIPPING_DEPS + ("payment_address", "affiliate", "shipping_method")
+
+    # ------------------------------------------------------------ session lifetime
+    def login(self) -> ServerSession:
+        session = super().login()  # type: ignore[misc]
+        now = time.monotonic()
+        session.scratch.update(cart={}, added={}, cart_ids={}, validated=set(), last_used=now,
+                               held_shipping=None, held_payment=None)
+        return session
+
+    def session(self) -> ServerSession:
+        s = getattr(self._local, "session", None)  # type: ignore[attr-defined]
+        if s is not None and self._stale(s):
+            self._forget(s)  # a fresh login is cheaper than a failed call plus a re-login
+        return super().session()  # type: ignore[misc]
+
+    def run(self, draft: OrderDraft | None, op: Callable[[ServerSession], Any], **kw: Any) -> Any:
+        s = getattr(self._local, "session", None)  # type: ignore[attr-defined]
+        if draft is not None and s is not None and s.scratch.get("confirmed"):
+            self._forget(s)  # drafts never reuse a session that confirmed an order (add_history may)
+        return super().run(draft, op, **kw)  # type: ignore[misc]
+
+    def _stale(self, s: ServerSession) -> bool:
+        now = time.monotonic()
+        if now - s.scratch.get("last_used", now) > self.IDLE_TTL - self.TTL_MARGIN:
+            return True
+        added = s.scratch.get("added") or {}
+        return bool(added) and now - min(added.values()) > self.CART_TTL - self.TTL_MARGIN
+
+    def _forget(self, s: ServerSession) -> None:
+        if getattr(self._local, "session", None) is s:  # type: ignore[attr-defined]
+            self._local.session = None  # type: ignore[attr-defined]
+        with self._sessions_lock:  # type: ignore[attr-defined]
+            if s in self._sessions:  # type: ignore[attr-defined]
+                self._sessions.remove(s)  # type: ignore[attr-defined]
+
+    def call(self, session: ServerSession, method: str, route: str, **kw: Any) -> tuple[HttpAnswer, Any]:
+        answer, body = super().call(session, method, route, **kw)  # type: ignore[misc]
+        session.scratch["last_used"] = time.monotonic()
+        return answer, body
+
+    def _post(self, session: ServerSession, op: str, data: list[tuple[str, str]], *, kind: str | None = None,
+              params: list[tuple[str, str]] | None = None, writes: bool = False, order_id: int | None = None) -> Any:
+        route = self.ROUTES[op]
+        answer, body = self.call(session, "POST", route, data=data, params=params or [], call=op, writes=writes,
+                                 order_id=order_id)
+        self._store_error(body, op, answer, kind or op)
+        return body
+
+    def _get(self, session: ServerSession, op: str) -> tuple[HttpAnswer, Any]:
+        return self.call(session, "GET", self.ROUTES[op], call=op)
+
+    def _cleared(self, session: ServerSession, change: str) -> None:
+        """The store dropped chosen (and listed) methods because of ``change``."""
+        for what in self.CLEARS.get(change, ()):
+            session.scratch[f"held_{what}"] = None
+            session.scratch.pop(f"{what}_sig", None)
+            session.snapshot.pop(f"{what}_method", None)
+
+    # ------------------------------------------------------------ sync steps
+    def sync_steps(self, draft: OrderDraft) -> list[SyncStep]:
+        pay_addr = draft.payment_address or self._payment_address_fallback(draft)
+        steps = []
+        if self.config.currency:  # type: ignore[attr-defined]
+            steps.append(SyncStep("currency", self.config.currency, self._send_currency))  # type: ignore[attr-defined]
+        steps += [
+            SyncStep("customer", tuple(customer_fields(draft.customer)) if draft.customer else None,
+                     self._send_customer),
+            SyncStep("cart", merged_lines(draft.lines), self._send_cart),
+            SyncStep("coupon", draft.coupon or None, self._send_coupon),
+            SyncStep("payment_address", tuple(self.address_form("payment", pay_addr)) if pay_addr else None,
+                     self._send_address("payment")),
+            SyncStep("shipping_address", tuple(self.address_form("shipping", draft.shipping_address))
+                     if draft.shipping_address else None, self._send_address("shipping")),
+        ]
+        if self.AFFILIATE_IN_SESSION:
+            steps.append(SyncStep("affiliate", draft.affiliate_id or None, self._send_affiliate))
+        steps += [
+            SyncStep("shipping_method", draft.shipping_code, self._send_shipping_method, self.SHIPPING_DEPS),
+            SyncStep("payment_method", draft.payment_code, self._send_payment_method, self.PAYMENT_DEPS),
+        ]
+        return steps
+
+    def _payment_address_fallback(self, draft: OrderDraft):
+        return None
+
+    def _send_currency(self, session: ServerSession, old: Any, new: str) -> None:
+        self._post(session, "currency", [("currency", new)])
+        self._cleared(session, "currency")
+
+    def _send_customer(self, session: ServerSession, old: Any, new: tuple | None) -> Any:
+        if new is None:
+            return None if old is None or old is MISSING else REBUILD  # no call removes a customer
+        self._post(session, "customer", list(new))
+        return None
+
+    def _send_coupon(self, session: ServerSession, old: Any, new: str | None) -> None:
+        if new is None:
+            if old in (None, MISSING):
+                return
+            answer, body = self.call(session, "POST", self.ROUTES["coupon"], data=[("coupon", "")], call="coupon")
+            return  # an empty code removes the coupon (the store may still say "invalid")
+        self._post(session, "coupon", [("coupon", new)])
+
+    def _send_affiliate(self, session: ServerSession, old: Any, new: int | None) -> None:
+        if new is None and old in (None, MISSING):
+            return
+        self._post(session, "affiliate", [("affiliate_id", str(new or 0))])
+
+    def _send_address(self, kind: str) -> Callable[[ServerSession, Any, Any], Any]:
+        def send(session: ServerSession, old: Any, new: tuple | None) -> Any:
+            if new is None:
+                return None if old in (None, MISSING) else REBUILD  # no call removes an address
+            op = f"{kind}_address"
+            answer, body = self.call(session, "POST", self.ROUTES[op], data=list(new), call=op)
+            if self._not_shippable(body) and kind == "shipping":
+                # nothing in the cart ships: the store keeps no shipping address; re-send after a cart change
+                session.scratch["shipping_address_unset"] = True
+                return None
+            self._store_error(body, op, answer, op)
+            if kind == "shipping":
+                session.scratch.pop("shipping_address_unset", None)
+            self._cleared(session, op)
+            return None
+        return send
+
+    def _not_shippable(self, body: Any) -> bool:
+        """The store's answer to a shipping address for a cart with nothing to ship."""
+        return isinstance(body, dict) and isinstance(body.get("error"), dict) and set(body["error"]) == {"warning"}
+
+    def _send_cart(self, session: ServerSession, old: Any, new: tuple[CartLine, ...]) -> None:
+        have: dict[tuple, int] = session.scratch["cart"]
+        want = {line_key(l): l for l in new}
+        removals = [k for k in have if k not in want]
+        edits = [k for k in want if k in have and have[k] != want[k].quantity]
+        adds = [k for k in want if k not in have]
+        if not (removals or edits or adds):
+            return
+        ids: dict[tuple, str] = session.scratch["cart_ids"]
+        needs_ids = removals + [k for k in edits if want[k].quantity < have[k]]
+        if self._bulk_replace(session, new, removals, edits, adds):
+            pass
+        else:
+            if any(k not in ids for k in needs_ids):
+                self._fetch_cart(session, None)  # learn the cart ids (and check the cart is still there)
+                ids = session.scratch["cart_ids"]
+            for k in removals:
+                self._post(session, "cart_remove", [("key", ids[k])])
+                del have[k]
+                session.scratch["added"].pop(k, None)
+                ids.pop(k, None)
+            for k in edits:
+                if k in ids:
+                    self._post(session, "cart_edit", [("key", ids[k]), ("quantity", str(want[k].quantity))])
+                else:  # adding the same product and options again raises that line's quantity
+                    extra = want[k].model_copy(update={"quantity": want[k].quantity - have[k]})
+                    self._post(session, "cart_add", line_fields(extra), kind="cart_add")
+                have[k] = want[k].quantity
+            for k in adds:
+                self._post(session, "cart_add", line_fields(want[k]), kind="cart_add")
+                have[k] = want[k].quantity
+                session.scratch["validated"].add(k)
+                session.scratch["added"][k] = time.monotonic()
+        self._cleared(session, "cart")
+        if session.scratch.pop("shipping_address_unset", None):
+            session.snapshot.pop("shipping_address", None)  # the cart may ship now: send the address again
+
+    def _bulk_replace(self, session: ServerSession, new: tuple[CartLine, ...], removals: list, edits: list,
+                      adds: list) -> bool:
+        """Replace the whole cart in one request where the version allows it (3.0)."""
+        return False
+
+    # ------------------------------------------------------------ methods
+    def _sig(self, session: ServerSession, deps: tuple[str, ...]) -> tuple:
+        return tuple(session.snapshot.get(k) for k in deps)
+
+    def _list_shipping(self, session: ServerSession) -> tuple[tuple[ShippingQuote, ...], str | None, tuple[str, ...]]:
+        """``(quotes, store error, per-method problems)``; remembers the list for ``.save``."""
+        answer, body = self._get(session, "shipping_list")
+        self._cleared(session, "shipping_list")
+        if isinstance(body, dict) and body.get("error"):
+            session.scratch["quotes"] = {}
+            return (), "; ".join(flat_error_fields(body["error"]).values()), ()
+        methods = body.get("shipping_methods") if isinstance(body, dict) else None
+        quotes = parse_shipping_methods(methods, self.decimals)  # type: ignore[attr-defined]
+        problems = tuple(f"{text(m.get('name') or m.get('title') or k)}: {text(m['error'])}"
+                         for k, m in (methods.items() if isinstance(methods, dict) else ())
+                         if isinstance(m, dict) and m.get("error"))
+        session.scratch["quotes"] = {q.code: q for q in quotes}
+        session.scratch["shipping_sig"] = self._sig(session, self.SHIPPING_DEPS)
+        return quotes, None, problems
+
+    def _list_payment(self, session: ServerSession) -> tuple[PaymentMethod, ...]:
+        answer, body = self._get(session, "payment_list")
+        self._cleared(session, "payment_list")
+        if isinstance(body, dict) and body.get("error"):
+            raise ValidationError("the store offers no payment method for this draft", status=answer.status,
+                                  fields={"payment_method": "; ".join(flat_error_fields(body["error"]).values())},
+                                  body=answer.text, dialect=self.name, call="payment_methods")  # type: ignore[attr-defined]
+        methods = parse_payment_methods(body.get("payment_methods") if isinstance(body, dict) else None)
+        session.scratch["payments"] = {m.code: m for m in methods}
+        session.scratch["payment_sig"] = self._sig(session, self.PAYMENT_DEPS)
+        return methods
+
+    def _send_shipping_method(self, session: ServerSession, old: Any, new: str | None) -> Any:
+        if new is None:
+            return None if session.scratch.get("held_shipping") is None else REBUILD  # cannot be unset
+        if session.scratch.get("shipping_sig") != self._sig(session, self.SHIPPING_DEPS):
+            self._list_shipping(session)  # .save only accepts a quote of the session's latest list
+        quotes = session.scratch.get("quotes") or {}
+        if new not in quotes:
+            raise ValidationError(
+                f"shipping method {new!r} is not offered for this draft", status=None,
+                fields={"shipping_method": f"offered: {', '.join(quotes) or 'none'}"},
+                dialect=self.name, call="shipping_method")  # type: ignore[attr-defined]
+        self._post(session, "shipping_save", [("shipping_method", new)])
+        session.scratch["held_shipping"] = new
+        session.scratch["held_shipping_name"] = quotes[new].name
+        session.snapshot.pop("payment_method", None)  # the payment list depends on the shipping choice
+        return None
+
+    def payment_code(self, code: str, offered: dict[str, PaymentMethod]) -> str:
+        """The code to send for a draft's payment method (versions differ in what they accept)."""
+        return code
+
+    def _send_payment_method(self, session: ServerSession, old: Any, new: str | None) -> Any:
+        if new is None:
+            return None  # a chosen payment method changes no price; it is replaced at confirm
+        if session.scratch.get("payment_sig") != self._sig(session, self.PAYMENT_DEPS):
+            self._list_payment(session)
+        offered = session.scratch.get("payments") or {}
+        code = self.payment_code(new, offered)
+        if code not in offered:
+            raise ValidationError(
+                f"payment method {new!r} is not offered for this draft",
+                fields={"payment_method": f"offered: {', '.join(offered) or 'none'}"},
+                dialect=self.name, call="payment_method")  # type: ignore[attr-defined]
+        self._post(session, "payment_save", [("payment_method", code)])
+        session.scratch["held_payment"] = code
+        return None
+
+    # ------------------------------------------------------------ reading the cart
+    def _fetch_cart(self, session: ServerSession, draft: OrderDraft | None) -> Cart:
+        answer, body = self._get(session, "cart")
+        if not isinstance(body, dict) or "totals" not in body:
+            self._store_error(body, "cart", answer, "cart")
+            raise ProtocolError("the cart answer has no totals; is this really the store's API?", status=answer.status,
+                                body=answer.text, dialect=self.name, call="cart")  # type: ignore[attr-defined]
+        self.learn_decimals(body.get("totals"))  # type: ignore[attr-defined]
+        order = [l.product_id for l in draft.lines] if draft else None
+        products = parse_products(body.get("products"), self.decimals, order=order)  # type: ignore[attr-defined]
+        have: dict[tuple, int] = session.scratch["cart"]
+        listed: dict[int, int] = {}
+        for p in products:
+            listed[p.product_id] = listed.get(p.product_id, 0) + p.quantity
+        expected: dict[int, int] = {}
+        for (pid, _o, _p), qty in have.items():
+            expected[pid] = expected.get(pid, 0) + qty
+        if listed != expected:
+            # API cart lines vanish 1 h after being added; the session's cart is no longer the draft's
+            raise SessionExpiredError("the store's API cart no longer holds the lines sent to it (cart expiry)",
+                                      dialect=self.name, call="cart")  # type: ignore[attr-defined]
+        session.scratch["cart_ids"] = match_cart_ids(have, products)
+        held = session.scratch.get("held_shipping")
+        title = session.scratch.get("held_shipping_name") if held else None
+        totals = totals_wire(body.get("totals"), shipping_title=title, decimals=self.decimals)  # type: ignore[attr-defined]
+        required = body.get("shipping_required")
+        if not isinstance(required, bool):
+            required = any(p.shipping for p in products) if products else False
+        return Cart(products=products, totals=totals, shipping_required=required, pricing="session",
+                    dialect=self.name, warnings=cart_problems(body.get("error")), raw=scrub(body))  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ operations
+    def cart(self, draft: OrderDraft) -> Cart:
+        return self.run(draft, lambda s: self._fetch_cart(s, draft), skip=("payment_method",))  # type: ignore[attr-defined]
+
+    def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
+        return self.cart(draft).totals
+
+    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+        def op(session: ServerSession) -> tuple[ShippingQuote, ...]:
+            quotes, error, problems = self._list_shipping(session)
+            for p in problems:
+                self.warn(f"{self.name}: shipping method {p}")  # type: ignore[attr-defined]
+            if error:
+                raise ValidationError("the store lists no shipping method for this draft",
+                                      fields={"shipping_method": error}, dialect=self.name,  # type: ignore[attr-defined]
+                                      call="shipping_methods")
+            return quotes
+        return self.run(draft, op, skip=("shipping_method", "payment_method"))  # type: ignore[attr-defined]
+
+    def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
+        return self.run(draft, self._list_payment, skip=("payment_method",))  # type: ignore[attr-defined]
+
+    def quote(self, draft: OrderDraft) -> Quote:
+        start = self.requests_made  # type: ignore[attr-defined]
+        bare = draft.with_shipping(None).with_payment(None)
+
+        def op(session: ServerSession) -> Quote:
+            base = self._fetch_cart(session, draft)
+            warnings = list(base.warnings)
+            options: list[QuoteOption] = []
+            shipping_error: str | None = None
+            base_payments: tuple[PaymentMethod, ...] = ()
+            if base.shipping_required and draft.shipping_address is not None:
+                quotes, shipping_error, problems = self._list_shipping(session)
+                warnings += [f"shipping method {p}" for p in problems]
+                for q in quotes:
+                    step = draft.with_shipping(q.code).with_payment(None)
+                    try:
+                        session = self.sync(session, step, skip=("payment_method",))  # type: ignore[attr-defined]
+                        cart = self._fetch_cart(session, draft)
+                        payments = self._list_payment(session)
+                    except ValidationError as exc:
+                        options.append(QuoteOption(quote=q, error=exc.message))
+                        continue
+                    options.append(QuoteOption(quote=q, totals=cart.totals, payment_methods=payments))
+            else:
+                if base.shipping_required:
+                    warnings.append("the cart needs shipping but the draft has no shipping address: no quotes")
+                try:
+                    base_payments = self._list_payment(session)
+                except ValidationError as exc:
+                    warnings.append(exc.fields.get("payment_method", exc.message))
+            return Quote(draft=draft, products=base.products, totals=base.totals, options=tuple(options),
+                         payment_methods=base_payments, shipping_required=base.shipping_required,
+                         shipping_error=shipping_error, pricing="session", dialect=self.name,  # type: ignore[attr-defined]
+                         warnings=tuple(warnings), requests=self.requests_made - start)  # type: ignore[attr-defined]
+
+        return self.run(bare, op, skip=("payment_method",))  # type: ignore[attr-defined]
+
+    def confirm(self, draft: OrderDraft, order_status_id: int | None = None, comment: str = "") -> OrderResult:
+        def op(session: ServerSession) -> OrderResult:
+            cart = self._fetch_cart(session, draft)
+            body = self._confirm(session, draft, order_status_id, comment or draft.comment)
+            session.scratch["confirmed"] = True  # its order/cart state now belongs to the confirmed order
+            order_id = body.get("order_id") if isinstance(body, dict) else None
+            if order_id in (None, "", 0, "0"):
+                raise ProtocolError("the store confirmed without an order id", body=body, dialect=self.name,  # type: ignore[attr-defined]
+                                    call="confirm")
+            points = body.get("points")
+            return OrderResult(order_id=int(order_id),
+                               status_id=order_status_id or self.config.default_order_status_id,  # type: ignore[attr-defined]
+                               totals=cart.totals, products=cart.products,
+                               points=int(points) if isinstance(points, (int, str)) and str(points).isdigit() else None,
+                               dialect=self.name, raw=scrub(body))  # type: ignore[attr-defined]
+
+        # a lost answer to the confirm call must not be repeated on a new session (it may have written)
+        return self.run(draft, op)  # type: ignore[attr-defined]
+
+    def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
+                    override: bool = False) -> None:
+        def op(session: ServerSession) -> None:
+            params, data = self._history_request(order_id, order_status_id, comment, notify, override)
+            self._post(session, "history", data, params=params, kind="history", writes=True, order_id=order_id)
+        self.run(None, op)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ version specifics
+    def address_form(self, kind: str, address) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _confirm(self, session: ServerSession, draft: OrderDraft, status: int | None, comment: str) -> dict:
+        raise NotImplementedError
+
+    def _history_request(self, order_id: int, status: int, comment: str, notify: bool, override: bool
+                         ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        raise NotImplementedError
+
+    def _store_error(self, body: Any, op: str, answer: HttpAnswer, kind: str) -> None:
+        """Raise the store's refusal in ``body`` as the client's error class."""
+        if not isinstance(body, dict) or not body.get("error"):
+            if isinstance(body, (dict, list)):
+                return
+            raise ProtocolError(f"{op}: unexpected answer", status=answer.status, body=answer.text,
+                                dialect=self.name, call=op)  # type: ignore[attr-defined]
+        fields = flat_error_fields(body["error"], default_key=_STRING_ERROR_KEY.get(kind, "warning"))
+        message = "; ".join(fields.values())
+        common = dict(status=answer.status, body=answer.text, dialect=self.name, call=op)  # type: ignore[attr-defined]
+        missing = _NOT_FOUND.get(kind)
+        if missing and missing[1](fields):
+            raise NotFoundError(f"the store has no such {missing[0]} ({message}); check the id in the draft",
+                                fields=fields, **common)
+        self.raise_for_error({"error": fields}, op, answer)  # type: ignore[attr-defined]
 
 
-def payment_methods_wire(methods: Any) -> tuple[PaymentMethod, ...]:
-    """4.0 ``payment_methods``: extensions each with an ``option`` object; the option code
-    (``cod.cod``) is what ``payment_method.save`` takes."""
-    if not methods:
-        return ()
-    if not isinstance(methods, dict):
-        raise ValueError(f"payment_methods is a {type(methods).__name__}")
-    out: list[PaymentMethod] = []
-    for key, group in sorted(methods.items(), key=lambda kv: _int(kv[1].get("sort_order"))):
-        for sub, opt in (group.get("option") or {}).items():
-            out.append(
-                PaymentMethod(
-                    code=str(opt.get("code") or f"{key}.{sub}"),
-                    name=text(opt.get("name")),
-                    method_code=str(group.get("code") or key),
-                    method_name=text(group.get("name")),
-                    sort_order=_int(group.get("sort_order")),
-                    raw=opt,
-                )
-            )
-    return tuple(out)
+# which field a bare string error belongs to, per operation
+_STRING_ERROR_KEY = {
+    "shipping_save": "shipping_method",
+    "payment_save": "payment_method",
+    "comment": "comment",
+    "coupon": "coupon",
+    "currency": "currency",
+    "affiliate": "affiliate_id",
+    "history": "order_id",
+    "confirm": "warning",
+}
+
+# which refusals mean "the thing named does not exist" (the store words them differently per version)
+_NOT_FOUND: dict[str, tuple[str, Callable[[dict[str, str]], bool]]] = {
+    "cart_add": ("product", lambda f: set(f) <= {"warning", "store"}),
+    "customer": ("customer", lambda f: set(f) == {"warning"} and "group" not in f["warning"].lower()),
+    "history": ("order", lambda f: True),
+    "affiliate_id": ("affiliate", lambda f: True),
+}
+
+
+# --------------------------------------------------------------------------- the 4.0 dialect
+
+
+_SESSION_FATAL = re.compile(r"session", re.I)
+_IP_REFUSED = re.compile(r"\bIP\b")
+
+
+class Oc40Dialect(_LegacySessionOps, SessionDialect):
+    """OpenCart 4.0.2.x (see the module docstring for the request table)."""
+
+    name = "oc40"
+    versions = "4.0.2.x"
+    login_route = "api/account/login"
+    known_behaviours = (
+        "money arrives only as display strings in the session currency; line prices include tax",
+        "totals carry no code: codes are inferred from titles and positions",
+        "a chosen shipping method cannot be unset: such a session is replaced",
+        "a second confirm on a session edits the same order: sessions are dropped after confirm",
+        "API cart lines vanish 1 h after being added; tokens after 60 min idle",
+    )
+    ROUTES = {
+        "currency": "api/localisation/currency",
+        "customer": "api/sale/customer",
+        "cart": "api/sale/cart",
+        "cart_add": "api/sale/cart.add",
+        "cart_edit": "api/sale/cart.edit",
+        "cart_remove": "api/sale/cart.remove",
+        "coupon": "api/sale/coupon",
+        "affiliate": "api/sale/affiliate",
+        "payment_address": "api/sale/payment_address",
+        "shipping_address": "api/sale/shipping_address",
+        "shipping_list": "api/sale/shipping_method",
+        "shipping_save": "api/sale/shipping_method.save",
+        "payment_list": "api/sale/payment_method",
+        "payment_save": "api/sale/payment_method.save",
+        "comment": "api/sale/order.comment",
+        "confirm": "api/sale/order.confirm",
+        "history": "api/sale/order.addHistory",
+    }
+    IDLE_TTL = 3600.0
+
+    def parse_login(self, answer: HttpAnswer) -> str:
+        body = self.json(answer, "login")
+        if isinstance(body, dict) and isinstance(body.get("api_token"), str) and body["api_token"]:
+            return body["api_token"]
+        error = text(body.get("error")) if isinstance(body, dict) else ""
+        if error and _IP_REFUSED.search(error):
+            raise PermissionDeniedError(f"the store refuses API logins from this machine's IP ({error}); add it under "
+                                        f"System > Users > API > IP addresses", status=answer.status,
+                                        dialect=self.name, call="login")
+        if error:
+            raise AuthenticationError(f"the store rejected the API user name or key ({error}); check the credentials "
+                                      f"and that the API user is enabled", status=answer.status,
+                                      dialect=self.name, call="login")
+        raise ProtocolError("the login answer has no api_token", status=answer.status, body=scrub(body),
+                            dialect=self.name, call="login")
+
+    def session_lost(self, answer: HttpAnswer, body: Any) -> bool:
+        # 4.0 dies before its permission check: an HTML fatal about the uninitialised session, status 500
+        return body is None and answer.status >= 500 and bool(_SESSION_FATAL.search(answer.text or ""))
+
+    def address_form(self, kind: str, address) -> list[tuple[str, str]]:
+        return [(f"{kind}_address_id", str(address.address_id))] + address_fields(address, "", with_address_id=False)
+
+    def _confirm(self, session: ServerSession, draft: OrderDraft, status: int | None, comment: str) -> dict:
+        if draft.order_id:
+            raise UnsupportedOperationError(
+                "OpenCart 4.0.2.x cannot load an existing order into an API session (order.load is disabled); "
+                "edit the order in the admin or confirm a new one", dialect=self.name, call="confirm")
+        if comment:
+            self._post(session, "comment", [("comment", comment)])
+        data = [("order_status_id", str(status))] if status else []
+        return self._post(session, "confirm", data, writes=True)
+
+    def _history_request(self, order_id, status, comment, notify, override):
+        return [], [("order_id", str(order_id)), ("order_status_id", str(status)), ("comment", comment),
+                    ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
+
+    @classmethod
+    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
+        """One login POST without credentials: 4.0 answers JSON ``{"error": …}``; 3.0 has no such route."""
+        answer = transport.request("POST", config.base_url, params=[("route", cls.login_route)], data=[],
+                                   dialect=cls.name, route=cls.login_route, call="probe")
+        try:
+            import json as _json
+            body = _json.loads(answer.text)
+        except ValueError:
+            body = None
+        matches = answer.status == 200 and isinstance(body, dict) and ("error" in body or "api_token" in body)
+        return ProbeResult(dialect=cls.name, matches=matches, version=cls.versions if matches else "",
+                           evidence=f"POST {cls.login_route} -> HTTP {answer.status} "
+                                    f"{'JSON ' + ','.join(sorted(body)) if isinstance(body, dict) else 'not a JSON object'}",
+                           status=answer.status, server_date=answer.server_date, elapsed_ms=answer.elapsed_ms)
