@@ -86,17 +86,34 @@ class SessionStore:
     OpenCart session ids are 26 lowercase hex characters.
     """
 
+    #: expired sessions are swept every this many creations, so a long run of
+    #: one-off calls (each opens a session, as 4.1 does) does not grow without bound
+    SWEEP_EVERY = 1024
+
     def __init__(self, ttl: float = 3600.0) -> None:
         self.ttl = ttl
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._created = 0
 
-    def create(self) -> Session:
-        sid = secrets.token_hex(13)
-        session = Session(sid)
+    def create(self, sid: str | None = None) -> Session:
+        """A new session; ``sid`` adopts a client-chosen id as PHP does for a well-formed unknown id."""
+        session = Session(sid or secrets.token_hex(13))
         with self._lock:
-            self._sessions[sid] = session
+            self._sessions[session.id] = session
+            self._created += 1
+            if self._created % self.SWEEP_EVERY == 0:
+                self._sweep(time.monotonic())
         return session
+
+    def _sweep(self, now: float) -> None:
+        stale = [k for k, v in self._sessions.items() if now - v.touched > self.ttl]
+        for key in stale:
+            del self._sessions[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
 
     def get(self, sid: str | None) -> Session | None:
         """The live session with that id, or ``None`` if unknown or expired."""
