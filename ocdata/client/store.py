@@ -162,10 +162,7 @@ class Store:
 
     def quote(self, draft: OrderDraft) -> Quote:
         """Every shipping quote with the totals it produces and the payment methods offered with it."""
-        quote = self.dialect.quote(self.resolve(draft))
-        if self.warnings:
-            quote = quote.model_copy(update={"warnings": tuple(dict.fromkeys((*quote.warnings, *self.warnings)))})
-        return quote
+        return self.dialect.quote(self.resolve(draft))
 
     def quote_many(self, drafts: Iterable[OrderDraft], *, workers: int | None = None,
                    on_error: str = "raise") -> list[Quote | Exception]:

@@ -21,9 +21,9 @@ operation                  api        storefront        calls
 ``payment_methods``        1          2                 ``payment_methods``
 ``totals`` (no method)     1          2                 ``cart``
 ``totals`` (with method)   1          2                 ``shipping_method`` (reports a refused method)
-``quote``                  2 + 2q     3 + 3q            cart, shipping_methods; per quote
-                                                        shipping_method + payment_methods
-``quote`` (nothing ships)  2          4                 cart, payment_methods
+``quote``                  2 + 2q     3 + 3q            cart, shipping_methods; per quote (own
+                                                        session) shipping_method, payment_methods
+``quote`` (nothing ships)  2          3                 cart, payment_methods
 ``confirm``                1          2                 ``confirm`` (storefront: primed by ``cart``)
 ``add_history``            1          1                 ``history_add``
 subscription calls         1          1                 ``api/subscription`` ``call=…``
@@ -77,6 +77,11 @@ __all__ = ["OC41"]
 
 ORDER = "api/order"
 SUBSCRIPTION = "api/subscription"
+PRICING_WARNING = (
+    "oc41 pricing='api': OpenCart 4.1 computes taxes for the store's own address and prices for the default customer "
+    "group in one-off API calls, whatever address/group the draft posts; connect(..., pricing='storefront') gives "
+    "what the storefront would charge"
+)
 FORBIDDEN = "You do not have permission to access this page."
 MAX_SKEW_S = 450
 
@@ -187,30 +192,21 @@ class OC41(Dialect):
         return pairs
 
     # ------------------------------------------------------------------ priced steps
+    def scenario(self, draft: OrderDraft, *, prime: str) -> "_Scenario":
+        """Calls priced together: one-off each in ``api`` mode; in ``storefront`` mode one fresh server
+        session, primed once with the full draft by the one-off call ``prime``, then carried by cookie."""
+        self._warn_pricing(draft)
+        return _Scenario(self, draft, prime)
+
     def priced(self, call: str, draft: OrderDraft, *, prime: str | None = None, extra: Pairs = (),
                writes: bool = False) -> tuple[HttpAnswer, Any]:
-        """One priced step in the configured mode; ``prime`` names the one-off call that seeds the session."""
-        self._warn_pricing(draft)
-        if self.pricing == "api":
-            return self.send(call, self.form(draft) + list(extra), writes=writes, order_id=draft.order_id)
-        jar: dict[str, str] = {}  # this step's own session, never shared
-        answer, _ = self.send(prime or ("cart" if writes else call), self.form(draft))
-        session = answer.cookies.get("OCSESSID")
-        if not session:
-            raise ProtocolError("pricing='storefront' needs the store's OCSESSID session cookie but the store did not "
-                                "set one; use pricing='api'", dialect=self.name, call=call)
-        jar["OCSESSID"] = session
-        if "currency" in answer.cookies and self.config.currency:
-            jar["currency"] = self.config.currency
-        return self.send(call, self.form(draft, lines=False) + list(extra), cookies=jar, writes=writes,
-                         order_id=draft.order_id)
+        """One priced step in the configured mode (``prime`` defaults to the call itself)."""
+        return self.scenario(draft, prime=prime or ("cart" if writes else call)).call(call, draft, extra, writes=writes)
 
     def _warn_pricing(self, draft: OrderDraft) -> None:
         if self.pricing == "api" and not self._warned_pricing:
             self._warned_pricing = True
-            self.warn("oc41 pricing='api': OpenCart 4.1 computes taxes for the store's own address and prices for the "
-                      "default customer group in one-off API calls, whatever address/group the draft posts; "
-                      "connect(..., pricing='storefront') gives what the storefront would charge")
+            self.warn(PRICING_WARNING)
 
     def check(self, body: Any, call: str, *, answer: HttpAnswer | None = None) -> None:
         self.raise_for_error(body, f"call={call}", answer)
@@ -253,44 +249,51 @@ class OC41(Dialect):
     def quote(self, draft: OrderDraft) -> Quote:
         start = self.requests_made
         base = draft.with_shipping(None).with_payment(None)
-        cart = self.cart(base)
+        listing = self.scenario(base, prime="shipping_methods")
+        answer, body = listing.call("cart", base)
+        self.check(body, "cart", answer=answer)
+        totals = self._totals(body)
+        products = self._products(body, draft)
+        shipping_required = body.get("shipping_required")
         options: list[QuoteOption] = []
         payments: tuple[PaymentMethod, ...] = ()
         shipping_error = None
-        if cart.shipping_required:
+        if shipping_required:
+            answer, body = listing.call("shipping_methods", base)
             try:
-                quotes = self.shipping_methods(base)
+                self.check(body, "shipping_methods", answer=answer)
+                quotes = parse_shipping_methods(body.get("shipping_methods"), self.decimals)
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.fields.get("warning", exc.message)
             for q in quotes:
-                step = base.with_shipping(q)
-                try:
-                    answer, body = self.priced("shipping_method", step, prime="shipping_methods")
-                    self.check(body, "shipping_method", answer=answer)
-                    totals = self._totals(body)
-                except ValidationError as exc:
-                    options.append(QuoteOption(quote=q, error=exc.fields.get("warning", exc.message)))
-                    continue
-                try:
-                    methods = self.payment_methods(step)
-                except ValidationError as exc:
-                    options.append(QuoteOption(quote=q, totals=totals, error=exc.fields.get("warning", exc.message)))
-                    continue
-                options.append(QuoteOption(quote=q, totals=totals, payment_methods=methods))
+                options.append(self._quote_option(base.with_shipping(q), q))
         else:
+            answer, body = listing.call("payment_methods", base)
             try:
-                payments = self.payment_methods(base)
+                self.check(body, "payment_methods", answer=answer)
+                payments = parse_payment_methods(body.get("payment_methods"))
             except ValidationError as exc:
                 shipping_error = exc.fields.get("warning", exc.message)
-        return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
-                     payment_methods=payments, shipping_required=cart.shipping_required, shipping_error=shipping_error,
-                     pricing=self.pricing, dialect=self.name, requests=self.requests_made - start,
-                     warnings=self._quote_warnings())
+        return Quote(draft=draft, products=products, totals=totals, options=tuple(options), payment_methods=payments,
+                     shipping_required=shipping_required, shipping_error=shipping_error, pricing=self.pricing,
+                     dialect=self.name, requests=self.requests_made - start,
+                     warnings=(PRICING_WARNING,) if self.pricing == "api" else ())
 
-    def _quote_warnings(self) -> tuple[str, ...]:
-        if self.pricing == "api":
-            return ("taxes computed for the store's address and default customer group (oc41 pricing='api')",)
-        return ()
+    def _quote_option(self, step: OrderDraft, q: ShippingQuote) -> QuoteOption:
+        """One quote's totals and payment methods, in a scenario (session) of its own."""
+        priced = self.scenario(step, prime="shipping_methods")
+        answer, body = priced.call("shipping_method", step)
+        try:
+            self.check(body, "shipping_method", answer=answer)
+        except ValidationError as exc:
+            return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message))
+        totals = self._totals(body)
+        answer, body = priced.call("payment_methods", step)
+        try:
+            self.check(body, "payment_methods", answer=answer)
+        except ValidationError as exc:
+            return QuoteOption(quote=q, totals=totals, error=exc.fields.get("warning", exc.message))
+        return QuoteOption(quote=q, totals=totals, payment_methods=parse_payment_methods(body.get("payment_methods")))
 
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
         status = self.config.default_order_status_id if order_status_id is None else int(order_status_id)
@@ -380,6 +383,30 @@ class OC41(Dialect):
         else:
             result.evidence = f"HTTP {answer.status} {answer.content_type or ''}".strip()
         return result
+
+
+class _Scenario:
+    """A cookie jar that lives for one scenario on one thread (never shared)."""
+
+    def __init__(self, dialect: OC41, draft: OrderDraft, prime: str) -> None:
+        self.dialect, self.draft, self.prime = dialect, draft, prime
+        self.jar: dict[str, str] | None = None
+
+    def call(self, call: str, draft: OrderDraft, extra: Pairs = (), *, writes: bool = False) -> tuple[HttpAnswer, Any]:
+        d = self.dialect
+        if d.pricing == "api":
+            return d.send(call, d.form(draft) + list(extra), writes=writes, order_id=draft.order_id)
+        if self.jar is None:
+            answer, _ = d.send(self.prime, d.form(self.draft))
+            session = answer.cookies.get("OCSESSID")
+            if not session:
+                raise ProtocolError("pricing='storefront' needs the store's OCSESSID session cookie but the store did "
+                                    "not set one; use pricing='api'", dialect=d.name, call=self.prime)
+            # no currency cookie: it would re-format the *_text strings but leave amounts in the default currency
+            self.jar = {"OCSESSID": session}
+        # product lines would be added to the session's cart again (quantities double)
+        return d.send(call, d.form(draft, lines=False) + list(extra), cookies=self.jar, writes=writes,
+                      order_id=draft.order_id)
 
 
 def local_ip(url: str) -> str:

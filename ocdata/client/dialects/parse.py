@@ -38,6 +38,7 @@ __all__ = [
     "parse_country",
     "scrub",
     "TOTAL_CODES_BY_TITLE",
+    "code_from_title",
 ]
 
 _NOTICE = re.compile(r"<b>(?P<kind>[^<]+)</b>:\s*(?P<msg>.*?)\s+in\s+<b>(?P<file>[^<]+)</b>\s+on line\s+<b>(?P<line>\d+)</b>",
@@ -194,7 +195,7 @@ def parse_totals(raw: Any, decimals: int = 2, code_for: Callable[[dict, int], st
         if not isinstance(t, dict):
             continue
         title = text(t.get("title") if t.get("title") is not None else t.get("name"))
-        code = t.get("code") or (code_for(t, i) if code_for else None) or _code_from_title(title)
+        code = t.get("code") or (code_for(t, i) if code_for else None) or code_from_title(title)
         value = t.get("value")
         amount = money(value, decimals) if value is not None and not isinstance(value, bool) else None
         out.append(TotalLine(code=str(code), title=title, value=amount, sort_order=as_int(t.get("sort_order"), i),
@@ -202,7 +203,8 @@ def parse_totals(raw: Any, decimals: int = 2, code_for: Callable[[dict, int], st
     return tuple(sorted(out, key=lambda t: t.sort_order))
 
 
-def _code_from_title(title: str) -> str:
+def code_from_title(title: str) -> str:
+    """The stock OpenCart code for a total line titled ``title`` (``"other"`` when unknown)."""
     for pattern, code in TOTAL_CODES_BY_TITLE:
         if pattern.search(title):
             return code

@@ -48,7 +48,8 @@ from ..models import (
 from ..transport import HttpAnswer, Transport
 from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
 from .forms import Pairs, address_fields, customer_fields, lines_fields
-from .parse import as_int, parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
+from ..models import text
+from .parse import code_from_title, as_int, parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
 
 __all__ = ["Spec"]
 
@@ -163,15 +164,24 @@ class Spec(SessionDialect):
                                 dialect=self.name, call=call)
         return body
 
-    def _totals_of(self, body: dict) -> tuple[TotalLine, ...]:
+    def _totals_of(self, body: dict, shipping_title: str | None = None) -> tuple[TotalLine, ...]:
+        """CartTotal has no ``code``: stock titles name sub_total/total/coupon…, the chosen quote's name
+        is the shipping line, and what remains between them are the tax lines (one per rate)."""
         self.learn_decimals(body.get("totals") or ())
-        return parse_totals(body.get("totals"), self.decimals)
+
+        def code_for(row: dict, index: int) -> str:
+            title = text(row.get("title"))
+            code = code_from_title(title)
+            if code != "other":
+                return code
+            return "shipping" if shipping_title and title == shipping_title else "tax"
+        return parse_totals(body.get("totals"), self.decimals, code_for=code_for)
 
     def cart(self, draft: OrderDraft) -> Cart:
         def op(session):
             products = self._get(session, "api/cart/getProducts", "cart/getProducts")
             totals = self._get(session, "api/cart/getTotals", "cart/getTotals")
-            parsed_totals = self._totals_of(totals)
+            parsed_totals = self._totals_of(totals, _shipping_title(draft))
             items = parse_products(products.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
             flags = [p.shipping for p in items if p.shipping is not None]
             return Cart(products=items, totals=parsed_totals, shipping_required=any(flags) if flags else None,
@@ -191,7 +201,8 @@ class Spec(SessionDialect):
         return self.run(draft, op, skip=("payment_method",))
 
     def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
-        return self.run(draft, lambda s: self._totals_of(self._get(s, "api/cart/getTotals", "cart/getTotals")))
+        title = _shipping_title(draft)
+        return self.run(draft, lambda s: self._totals_of(self._get(s, "api/cart/getTotals", "cart/getTotals"), title))
 
     # ------------------------------------------------------------------ writes
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
@@ -210,8 +221,8 @@ class Spec(SessionDialect):
             if not isinstance(body, dict) or "order_id" not in body:
                 raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
                                     body=answer.text, dialect=self.name, call="order confirm")
-            totals = self._totals_of(self._get(session, "api/cart/getTotals", "cart/getTotals")) \
-                if "totals" not in body else self._totals_of(body)
+            totals = self._totals_of(body if "totals" in body else
+                                     self._get(session, "api/cart/getTotals", "cart/getTotals"), _shipping_title(draft))
             return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=totals,
                                dialect=self.name, raw=scrub(body))
         return self.run(draft, op)
@@ -313,3 +324,8 @@ class Spec(SessionDialect):
         else:
             result.evidence = f"api/cart/getProducts: HTTP {answer.status}"
         return result
+
+
+def _shipping_title(draft: OrderDraft) -> str | None:
+    m = draft.shipping_method
+    return m.name if isinstance(m, ShippingQuote) else None
