@@ -7,7 +7,7 @@ signature, no cookie) and what it makes of the real answer.
 
 from __future__ import annotations
 
-import logging
+import re
 import time
 from decimal import Decimal
 
@@ -149,7 +149,7 @@ def test_403_with_skewed_store_clock_reports_the_skew(store):
     with Oc41Replay({"cart": t}):
         with pytest.raises(PermissionDeniedError) as err:
             store.cart(draft_from(load("002")))
-    assert "skew +6" in str(err.value)
+    assert re.search(r"skew \+(59\d|60\d) s", str(err.value))
     assert 590 < store.dialect.clock_offset < 610  # the next call is signed on the store's clock
 
 
