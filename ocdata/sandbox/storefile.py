@@ -11,8 +11,9 @@ Top-level keys (all optional except ``settings``)::
     description:    free text
     extends:        another store (built-in name or path, relative to this file);
                     ``settings`` merge key by key, list sections merge item by item on
-                    their id (an item with an existing id is merged over it, a new id
-                    is appended, ``delete: true`` removes it)
+                    their id (an item with an existing id is merged over it — nested
+                    mappings such as ``settings`` key by key, lists replaced — a new id is
+                    appended, ``delete: true`` removes it)
     settings:       config_* values (see ``model.Settings``; ids as ints, lists as lists)
     currencies:     [{currency_id, code, title, symbol_left, symbol_right, decimal_place, value, status}]
     weight_classes: [{weight_class_id, title, unit, value}]
@@ -166,13 +167,24 @@ def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
                         items[index[item[id_key]]] = None
                     continue
                 if item[id_key] in index:
-                    items[index[item[id_key]]] = {**items[index[item[id_key]]], **item}
+                    items[index[item[id_key]]] = _merge_item(items[index[item[id_key]]], item)
                 else:
                     index[item[id_key]] = len(items)
                     items.append(dict(item))
             out[section] = [i for i in items if i is not None]
         else:
             out[section] = value
+    return out
+
+
+def _merge_item(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Child keys win; mappings (settings, text, record, rewards) merge key by key, lists replace."""
+    out = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
     return out
 
 
