@@ -542,3 +542,7 @@ def to_dict(store: m.StoreConfig) -> dict[str, Any]:
 def dump_store(store: m.StoreConfig) -> str:
     """YAML text that :func:`loads_store` reads back into an equal store."""
     return yaml.safe_dump(to_dict(store), sort_keys=False, allow_unicode=True, width=120)
+
+
+#: Alias used by the sandbox server (``storefile.load(name_or_path)``).
+load = load_store
