@@ -397,7 +397,10 @@ class _Scenario:
         if d.pricing == "api":
             return d.send(call, d.form(draft) + list(extra), writes=writes, order_id=draft.order_id)
         if self.jar is None:
-            answer, _ = d.send(self.prime, d.form(self.draft))
+            answer, body = d.send(self.prime, d.form(self.draft))
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                # field errors (cart lines, customer) stop the prime short: the cookie session would lack them
+                d.check(body, self.prime, answer=answer)
             session = answer.cookies.get("OCSESSID")
             if not session:
                 raise ProtocolError("pricing='storefront' needs the store's OCSESSID session cookie but the store did "
