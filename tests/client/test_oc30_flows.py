@@ -141,3 +141,15 @@ def test_bulk_replace_when_several_changes_touch_validated_lines():
         cart = d.cart(one)  # remove 28 + edit 40 = 2 calls -> 1 bulk call
     assert [(p.product_id, p.quantity) for p in cart.products] == [(40, 3)]
     assert d.requests_made == 6
+
+
+def test_second_quote_reuses_the_session_and_sends_only_the_changed_addresses():
+    """3.0 drops the chosen shipping method when the address changes, so no fresh login is needed."""
+    s01, s02 = T.scenario("s01"), T.scenario("s02")
+    expected = s01 + [e for e in s02 if e.route not in (R["customer"], R["cart_add"]) and "login" not in e.name]
+    with ReplayServer(expected) as srv:
+        d = dialect_for(Oc30Dialect, srv)
+        d.quote(draft_from(s01, R))
+        us = d.quote(draft_from(s02, R))
+    assert [o.quote.code for o in us.options] == ["flat.flat", "item.item"]
+    assert us.requests == len(s02) - 3  # no login, customer or cart add

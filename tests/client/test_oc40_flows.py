@@ -135,3 +135,23 @@ def test_cart_edit_and_remove_use_listed_cart_ids():
         assert [(p.product_id, p.quantity) for p in c2.products] == [(40, 3)]
         c3 = d.cart(draft1.model_copy(update={"lines": ()}))
         assert c3.products == () and c3.total == Decimal("0.00")
+
+
+def test_second_quote_on_the_same_thread_starts_afresh_because_40_cannot_unset_a_method():
+    s01, s02 = T.scenario("s01"), T.scenario("s02")  # same customer and cart, UK then US addresses
+    with ReplayServer(s01 + s02) as srv:
+        d = dialect_for(Oc40Dialect, srv)
+        d.quote(draft_from(s01, R))
+        us = d.quote(draft_from(s02, R))
+    assert [o.quote.code for o in us.options] == ["flat.flat", "item.item"] and us.requests == len(s02)
+
+
+def test_cart_only_calls_reuse_the_session_and_send_only_the_change():
+    s01, s02 = T.scenario("s01"), T.scenario("s02")
+    uk, us = draft_from(s01, R), draft_from(s02, R)
+    # UK cart, then the same cart shipped to the US: only the two addresses and the cart go out again
+    with ReplayServer(s01[:6] + [T[132], T[133], T[134]]) as srv:
+        d = dialect_for(Oc40Dialect, srv)
+        d.cart(uk)
+        cart = d.cart(us)
+    assert d.requests_made == 9 and cart.totals[-1].value == Decimal("101.00")  # no UK tax

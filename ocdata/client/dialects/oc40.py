@@ -575,9 +575,27 @@ class _LegacySessionOps:
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
         return self.run(draft, self._list_payment, skip=("payment_method",))  # type: ignore[attr-defined]
 
+    def _keeps_shipping_choice(self, session: ServerSession, draft: OrderDraft) -> bool:
+        """True when syncing ``draft`` leaves the session's chosen shipping method in place
+        (no change the version answers by dropping it)."""
+        if session.scratch.get("held_shipping") is None:
+            return False
+        clearing = {k for k, what in self.CLEARS.items() if "shipping" in what}
+        for step in self.sync_steps(draft):
+            if step.key in clearing:
+                held = session.snapshot.get(step.key, MISSING)
+                if held is MISSING or held[0] != step.state:
+                    return False
+        return True
+
     def quote(self, draft: OrderDraft) -> Quote:
         start = self.requests_made  # type: ignore[attr-defined]
         bare = draft.with_shipping(None).with_payment(None)
+        current = getattr(self._local, "session", None)  # type: ignore[attr-defined]
+        if current is not None and self._keeps_shipping_choice(current, bare):
+            # the no-shipping cart needs a session without a chosen method, and none can be unset:
+            # start afresh now rather than after sending changes to a session that must go anyway
+            self._forget(current)
 
         def op(session: ServerSession) -> Quote:
             base = self._fetch_cart(session, draft)
