@@ -132,3 +132,14 @@ def test_token_never_leaks(caplog):
         shown = " ".join([repr(d), repr(d.session()), repr(quote), str(quote.model_dump())])
     assert T[132].issued_token not in shown + caplog.text
     assert all(not r.cookies for r in srv.requests)
+
+
+def test_probe_recognises_the_empty_array_login_answer():
+    from ocdata.client.transport import Transport
+    with ReplayServer([T[27]]) as srv:
+        d = dialect_for(Oc30Dialect, srv)
+        result = Oc30Dialect.probe(d.config, Transport(retries=0))
+    assert result.matches and "[]" in result.evidence
+    with ReplayServer([T[27].answered_by(T[63])]) as srv:  # HTML 404: not a 3.0 store
+        d = dialect_for(Oc30Dialect, srv)
+        assert not Oc30Dialect.probe(d.config, Transport(retries=0)).matches

@@ -205,3 +205,14 @@ def test_token_absent_from_errors_raised_mid_session():
         _run(ex, lambda d: d.cart(DRAFT))
     text = f"{err.value} {err.value.body!r} {err.value.__cause__!r}"
     assert T[113].issued_token not in text and T[129].issued_token not in text
+
+
+def test_probe_logs_in_without_credentials():
+    from ocdata.client.transport import Transport
+    with ReplayServer([T[24]]) as srv:
+        d = dialect_for(Oc40Dialect, srv)
+        result = Oc40Dialect.probe(d.config, Transport(retries=0))
+    assert result.matches and result.version == "4.0.2.x" and "error" in result.evidence
+    with ReplayServer([T[24].answered_by(T[55])]) as srv:  # a store without api/account/login: HTML 404
+        d = dialect_for(Oc40Dialect, srv)
+        assert not Oc40Dialect.probe(d.config, Transport(retries=0)).matches
