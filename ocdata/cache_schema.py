@@ -1,0 +1,128 @@
+"""The cache's DuckDB schema as ordered migrations.
+
+A database records the migrations applied to it in ``schema_version`` (one row per
+version). Opening a cache applies the missing ones in order, each in its own
+transaction; nothing is ever dropped and re-created silently. A database written by a
+newer ocdata, or a DuckDB file that is not an ocdata cache, is refused.
+
+Append new migrations to :data:`MIGRATIONS`; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+__all__ = ["Migration", "MIGRATIONS", "LATEST", "current_version", "migrate", "SchemaError"]
+
+
+class SchemaError(RuntimeError):
+    """The database's schema cannot be used by this version of ocdata."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+# Columns shared by the tables that hold products (a scenario's cart, an order's lines).
+_PRODUCT_COLUMNS = """
+    line BIGINT, product_id BIGINT, name VARCHAR, model VARCHAR, quantity BIGINT, options VARCHAR,
+    option_value_ids VARCHAR, price DOUBLE, total DOUBLE, price_text VARCHAR, total_text VARCHAR,
+    in_stock BOOLEAN, minimum_ok BOOLEAN, reward BIGINT, points BIGINT, weight DOUBLE, shipping BOOLEAN,
+    tax_class_id BIGINT, subscription_plan_id BIGINT"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "stores, studies, scenarios and what each scenario's quote returned", (
+        # store_key: hash of the store identity (url, dialect, store_id, language, currency, pricing)
+        """CREATE TABLE stores (
+            store_key VARCHAR NOT NULL, url VARCHAR, dialect VARCHAR, store_id BIGINT, language VARCHAR,
+            currency VARCHAR, pricing VARCHAR, first_seen TIMESTAMP, last_seen TIMESTAMP)""",
+        # one row per fetched quote request; scenario_key = hash(store identity, canonical draft)
+        """CREATE TABLE scenarios (
+            scenario_key VARCHAR NOT NULL, store_key VARCHAR NOT NULL, draft VARCHAR, fetched_at TIMESTAMP,
+            status VARCHAR, error VARCHAR, error_type VARCHAR, retryable BOOLEAN, dialect VARCHAR,
+            pricing VARCHAR, requests BIGINT, elapsed_ms DOUBLE, warnings VARCHAR)""",
+        """CREATE TABLE quotes (
+            scenario_key VARCHAR NOT NULL, option_index BIGINT, method_code VARCHAR, quote_code VARCHAR,
+            method_name VARCHAR, name VARCHAR, cost DOUBLE, tax_class_id BIGINT, text VARCHAR,
+            sort_order BIGINT, sub_total DOUBLE, cart_tax DOUBLE, tax DOUBLE, shipping_tax DOUBLE,
+            total DOUBLE, payment_methods VARCHAR, n_payment_methods BIGINT, status VARCHAR, error VARCHAR)""",
+        """CREATE TABLE totals (
+            scenario_key VARCHAR NOT NULL, option_index BIGINT, code VARCHAR, title VARCHAR, value DOUBLE,
+            sort_order BIGINT)""",
+        """CREATE TABLE payment_methods (
+            scenario_key VARCHAR NOT NULL, option_index BIGINT, code VARCHAR, name VARCHAR,
+            method_code VARCHAR, method_name VARCHAR, sort_order BIGINT)""",
+        f"CREATE TABLE cart_products (scenario_key VARCHAR NOT NULL, {_PRODUCT_COLUMNS})",
+        """CREATE TABLE studies (
+            study_id VARCHAR NOT NULL, store_key VARCHAR, created_at TIMESTAMP, updated_at TIMESTAMP,
+            n_scenarios BIGINT, definition VARCHAR)""",
+        """CREATE TABLE study_scenarios (
+            study_id VARCHAR NOT NULL, scenario_id BIGINT NOT NULL, scenario_key VARCHAR NOT NULL,
+            cart VARCHAR, destination VARCHAR, country VARCHAR, zone VARCHAR, customer_group_id BIGINT)""",
+        "CREATE INDEX scenarios_key ON scenarios (scenario_key)",
+        "CREATE INDEX quotes_key ON quotes (scenario_key)",
+    )),
+    Migration(2, "confirmed test orders, their history, and the client's request log", (
+        """CREATE TABLE orders (
+            store_key VARCHAR, order_id BIGINT NOT NULL, draft VARCHAR, status_id BIGINT, dialect VARCHAR,
+            sub_total DOUBLE, shipping DOUBLE, tax DOUBLE, total DOUBLE, points BIGINT, n_products BIGINT,
+            recorded_at TIMESTAMP)""",
+        """CREATE TABLE order_totals (
+            store_key VARCHAR, order_id BIGINT NOT NULL, code VARCHAR, title VARCHAR, value DOUBLE,
+            sort_order BIGINT, text VARCHAR)""",
+        f"CREATE TABLE order_products (store_key VARCHAR, order_id BIGINT NOT NULL, {_PRODUCT_COLUMNS})",
+        """CREATE TABLE order_history (
+            store_key VARCHAR, order_id BIGINT NOT NULL, status_id BIGINT, comment VARCHAR, notify BOOLEAN,
+            recorded_at TIMESTAMP)""",
+        # the transport hook's RequestRecord minus the URL: no secret can reach this table
+        """CREATE TABLE calls (
+            called_at TIMESTAMP, store_key VARCHAR, dialect VARCHAR, route VARCHAR, call VARCHAR, method VARCHAR,
+            status BIGINT, elapsed_ms DOUBLE, bytes_sent BIGINT, bytes_received BIGINT, error VARCHAR)""",
+    )),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The schema version of an open database; None for a database without any table."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    if "schema_version" in tables:
+        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+    if tables:
+        raise SchemaError(f"this DuckDB file has tables ({', '.join(sorted(tables)[:5])}...) but no "
+                          f"schema_version: it is not an ocdata cache; use another path")
+    return None
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST) -> list[int]:
+    """Apply the missing migrations up to ``target`` in order; returns the versions applied."""
+    version = current_version(con)
+    if version is None:
+        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, description VARCHAR, "
+                    "applied_at TIMESTAMP DEFAULT current_timestamp)")
+        version = 0
+    if version > LATEST:
+        raise SchemaError(f"this cache has schema version {version}, newer than this ocdata knows ({LATEST}); "
+                          f"upgrade ocdata or use another cache path")
+    applied = []
+    for m in MIGRATIONS:
+        if version < m.version <= target:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for statement in m.statements:
+                    con.execute(statement)
+                con.execute("INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                            [m.version, m.description])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            applied.append(m.version)
+    return applied
