@@ -28,10 +28,8 @@ def generate_key() -> str:
 
 
 def mask(secret: str) -> str:
-    """A secret shortened for display: the first 4 characters and its length."""
-    if not secret:
-        return "''"
-    return f"{secret[:4]}…({len(secret)} chars)"
+    """A secret for display: none of its characters, only its length."""
+    return f"********({len(secret)} chars)" if secret else "<none>"
 
 
 def _normal_ip(ip: str) -> str:

@@ -21,6 +21,8 @@ import pytest
 import requests
 from conftest import OC41_TRANSCRIPTS, REPO, load_transcript, oc41_call
 
+from ocdata import _php
+
 AUTH_CASES = [f"{n:03d}" for n in range(21, 41)] + ["123", "124"]
 SEED_CASES = ["090", "091", "092", "093"]
 TIME_SKEW = {"022": 500, "023": -460, "024": -440}
@@ -157,3 +159,31 @@ def test_api_token_requests_go_to_the_spec_dialect_when_it_is_served(stock_sandb
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/json"
     assert "api_token" in response.json()["error"]
+
+
+def _signed_query(sandbox, call: str, body: str) -> tuple[dict[str, str], str]:
+    now = int(time.time())
+    query = {"route": "api/order", "call": call, "username": sandbox.username, "store_id": "0",
+             "language": "en-gb", "currency": "USD", "time": str(now)}
+    host = sandbox.url.split("/")[2]
+    lines = ["api/order", call, sandbox.username, host, "/", "0", "en-gb", "USD",
+             hashlib.md5(_php.http_build_query(_php.clean(_php.parse_body(body))).encode()).hexdigest(), str(now)]
+    return query, _sign(sandbox.key, lines)
+
+
+def test_a_doubly_encoded_signature_is_accepted(stock_sandbox):
+    """The server URL-decodes the signature once more (PROTOCOL §2.4): %252B works too."""
+    query, signature = _signed_query(stock_sandbox, "foo", "")
+    twice = quote(quote(signature, safe=""), safe="")
+    response = requests.get(stock_sandbox.url + "index.php?" + urlencode(query) + "&signature=" + twice, timeout=30)
+    assert response.status_code == 200 and response.json() == {"error": "API call not found"}
+
+
+def test_a_multipart_body_is_signed_over_its_parsed_fields(stock_sandbox):
+    """PHP fills $_POST from multipart too; the signature covers the parsed, cleaned fields."""
+    fields = {"customer_id": "0", "firstname": "Jo & Co", "lastname": "Doe", "email": "jo@example.com"}
+    query, signature = _signed_query(stock_sandbox, "customer", urlencode(fields))
+    url = stock_sandbox.url + "index.php?" + urlencode(query) + "&signature=" + quote(signature, safe="")
+    response = requests.post(url, files={k: (None, v) for k, v in fields.items()}, timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {"success": "You have successfully modified customers"}
