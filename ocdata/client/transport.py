@@ -33,6 +33,30 @@ log = logging.getLogger("ocdata.client")
 
 USER_AGENT = "ocdata-client/0.1 (+python-requests)"
 
+# urllib3 logs request lines (with api_token / signature) and retried URLs at DEBUG
+_THIRD_PARTY_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "urllib3.poolmanager",
+                        "requests")
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a log record whose text carries a secret; a logger filter, so it runs for every handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is the logging module's business
+            return True
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+_FILTER = _RedactingFilter()
+for _name in _THIRD_PARTY_LOGGERS:
+    if _FILTER not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_FILTER)
+
 
 @dataclass(frozen=True)
 class RequestRecord:

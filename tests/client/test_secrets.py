@@ -1,0 +1,75 @@
+"""The API key, session tokens and request signatures never leave the client's HTTP layer.
+
+A full flow (quote, confirm, history, an error, doctor) runs on every dialect with a DEBUG
+log handler and a hook; every repr, log line, hook record, error message, ``.raw`` and
+JSON dump is scanned for the secrets actually used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+import ocdata.client as oc
+import ocdata.client.dialects.oc41 as oc41_module
+from ocdata.client.errors import OcdataError
+
+from live_sandbox import LONDON, Recorder, draft, start
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sb = start()
+    yield sb
+    sb.stop()
+
+
+@pytest.mark.parametrize("dialect,pricing", [("spec", "api"), ("oc41", "api"), ("oc41", "storefront")])
+def test_no_secret_in_logs_hooks_reprs_errors_or_raw(sandbox, dialect, pricing, caplog, monkeypatch):
+    signatures: list[str] = []
+    real_sign = oc41_module.sign
+
+    def recording_sign(key, message):
+        signatures.append(real_sign(key, message))
+        return signatures[-1]
+
+    monkeypatch.setattr(oc41_module, "sign", recording_sign)
+    caplog.set_level(logging.DEBUG)
+    hook = Recorder()
+    shown: list[str] = []
+    store = oc.connect(sandbox.url, sandbox.username, sandbox.key, dialect=dialect, pricing=pricing, hook=hook)
+    d = draft(LONDON)
+    quote = store.quote(d)
+    option = quote.option("flat.flat")
+    result = store.confirm(d.with_shipping(option.quote).with_payment(option.payment_methods[0]))
+    store.add_history(result.order_id, 2, "packed")
+    errors = []
+    for bad in (lambda: store.cart(draft(lines=(oc.CartLine(product_id=99999),))),
+                lambda: store.add_history(99999, 1),
+                lambda: oc.connect(sandbox.url, sandbox.username, sandbox.key + "x", dialect=dialect).cart(d)):
+        with pytest.raises(OcdataError) as err:
+            bad()
+        errors.append(err.value)
+    report = store.doctor()
+
+    tokens = [s.token for s in getattr(store.dialect, "_sessions", [])]
+    secrets = [sandbox.key, *tokens, *signatures]
+    assert sandbox.key and (tokens if dialect == "spec" else signatures), "the flow must have used secrets"
+
+    shown += [caplog.text, repr(store), repr(store.dialect), repr(store.dialect.config), repr(quote), str(quote),
+              quote.model_dump_json(), json.dumps(option.model_dump(mode="json")), repr(result), str(report),
+              report.frame.to_string(), json.dumps(quote.products[0].raw), json.dumps(result.raw),
+              *(repr(r) for r in hook.records), *store.warnings]
+    for exc in errors:
+        shown += [str(exc), repr(exc), exc.body, exc.message, repr(exc.args)]
+    for session in getattr(store.dialect, "_sessions", []):
+        shown.append(repr(session))
+    haystack = "\n".join(shown)
+    for secret in secrets:
+        assert secret not in haystack
+        # the percent-encoded form of a signature is what travels in URLs
+        assert secret.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D") not in haystack
+    assert any("signature=********" in r.url for r in hook.records) or dialect == "spec"
+    store.close()

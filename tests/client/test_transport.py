@@ -1,0 +1,131 @@
+"""Retries where repeating is safe, never for order writes; lost answers; unreachable stores."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import ocdata.client as oc
+from ocdata.client.errors import OrderStateUnknownError, TransportError
+from ocdata.client.transport import Transport
+
+from live_sandbox import Recorder, draft
+
+
+class FlakyStore:
+    """Answers ``plan`` in order (an int status, or "drop" to close without answering), then 200 JSON."""
+
+    def __init__(self, plan):
+        self.plan = list(plan)
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                outer.hits += 1
+                step = outer.plan.pop(0) if outer.plan else 200
+                if step == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                body = json.dumps({"error": "API call not found"} if step == 200 else {"error": "busy"}).encode()
+                self.send_response(step)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/index.php"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def flaky(request):
+    store = FlakyStore(request.param)
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("flaky", [[503, 502]], indirect=True)
+def test_safe_calls_are_retried_on_gateway_errors(flaky):
+    t = Transport(backoff=0.01, retries=3)
+    answer = t.request("POST", flaky.url, data=[("a", "1")], repeatable=True)
+    assert answer.status == 200 and flaky.hits == 3
+    t.close()
+
+
+@pytest.mark.parametrize("flaky", [[503]], indirect=True)
+def test_writes_are_not_retried_on_gateway_errors(flaky):
+    t = Transport(backoff=0.01, retries=3)
+    answer = t.request("POST", flaky.url, data=[("a", "1")], repeatable=False)
+    assert answer.status == 503 and flaky.hits == 1
+    t.close()
+
+
+@pytest.mark.parametrize("flaky", [["drop", "drop", "drop", "drop", "drop"]], indirect=True)
+def test_lost_answer_on_confirm_is_order_state_unknown_and_sent_once(flaky):
+    hook = Recorder()
+    store = oc.connect(flaky.url, "Default", "k" * 64, dialect="oc41", hook=hook, timeout=5)
+    d = draft().model_copy(update={"shipping_address": None, "payment_address": None})
+    with pytest.raises(OrderStateUnknownError) as err:
+        store.confirm(d, order_status_id=1)
+    assert flaky.hits == 1
+    message = str(err.value)
+    assert "may exist" in message and "admin" in message and not err.value.should_retry
+    assert hook.records[-1].error and hook.records[-1].status is None
+    store.close()
+
+
+@pytest.mark.parametrize("flaky", [["drop", "drop"]], indirect=True)
+def test_lost_answer_on_a_read_is_retried(flaky):
+    t = Transport(backoff=0.01, retries=3)
+    assert t.request("POST", flaky.url, data=[], repeatable=True).status == 200
+    assert flaky.hits == 3
+    t.close()
+
+
+def test_unreachable_store_is_a_transport_error_saying_what_to_check():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    t = Transport(backoff=0.01, retries=1, timeout=2)
+    with pytest.raises(TransportError) as err:
+        t.request("GET", f"http://127.0.0.1:{port}/index.php", params=[("route", "x")])
+    assert err.value.should_retry and "reachable" in str(err.value)
+    t.close()
+
+
+def test_pool_is_at_least_workers_and_sessions_are_per_thread():
+    t = Transport(workers=32)
+    seen = []
+
+    def grab():
+        seen.append(t._session(True))
+
+    threads = [threading.Thread(target=grab) for _ in range(3)]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert len({id(s) for s in seen}) == 3
+    adapter = seen[0].get_adapter("http://x")
+    assert adapter._pool_maxsize >= 32
+    assert not seen[0].cookies  # sessions keep no cookie
+    t.close()
