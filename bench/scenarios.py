@@ -85,3 +85,14 @@ def scenarios(quick: bool = False) -> list[Scenario]:
     """Every (cart, destination, group), cart-major; ``quick``: a 12-scenario subset."""
     carts, destinations, groups = (CARTS[:2], DESTINATIONS[::6], GROUPS[::2]) if quick else (CARTS, DESTINATIONS, GROUPS)
     return [Scenario(c, d, g) for c, d, g in product(carts, destinations, groups)]
+
+
+def to_draft(s: Scenario):
+    """The scenario as an ocdata :class:`~ocdata.client.models.OrderDraft` (same fields the baseline posts)."""
+    from ocdata.client.models import Address, CartLine, Customer, OrderDraft
+
+    d = s.destination
+    address = Address(firstname=CUSTOMER["firstname"], lastname=CUSTOMER["lastname"], address_1=STREET, city=d.city,
+                      postcode=d.postcode, country_id=d.country_id, zone_id=d.zone_id)
+    lines = tuple(CartLine(product_id=l.product_id, quantity=l.quantity, options=dict(l.options)) for l in s.cart)
+    return OrderDraft(customer=Customer(customer_group_id=s.customer_group_id, **CUSTOMER), lines=lines).with_addresses(address)

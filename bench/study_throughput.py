@@ -1,0 +1,175 @@
+"""Benchmark 1: study throughput against the physical limit and against a hand-written script.
+
+``python -m bench.study_throughput [--quick] [--dialects spec,oc41] [--concurrency 1,4,8,16]
+[--baseline-every 5]``
+
+The study (``bench.scenarios``: 10 carts x 17 destinations x 3 customer groups = 510
+scenarios) runs through ``ocdata.study.Study(...).run(concurrency=c)`` against the sandbox
+store (its own process, ``bench.server``) with 20 ms of latency injected per request,
+on each dialect, each concurrency with a fresh cache (so every scenario is fetched).
+
+The baseline is ``bench/baseline_requests.py``, the script a user writes with plain
+``requests`` (sequential, a login per scenario, a new connection per request, every
+quote's totals fetched one by one). It runs every ``--baseline-every``-th scenario
+(102 of 510, all carts represented) and its time per scenario is extrapolated to the
+whole study; the output says so.
+
+Figures: requests per scenario (counted by the store; the client's hook count is
+shown as a cross-check), wall time, scenarios/s, speed-up over the baseline, and
+efficiency = ideal / wall, where ideal = requests x latency / concurrency (the time the
+round trips alone need when ``concurrency`` of them are always in flight).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import baseline_requests
+from bench.common import Counted, SandboxProcess, header
+from bench.scenarios import CUSTOMER, Scenario, scenarios, to_draft
+
+LATENCY_MS = 20.0
+QUICK_LATENCY_MS = 5.0
+#: Targets at 20 ms latency and concurrency 8 (RESULTS.md).
+TARGET_SPEEDUP = 10.0
+TARGET_EFFICIENCY = 0.85
+
+
+@dataclass
+class Run:
+    label: str
+    scenarios: int
+    requests: int
+    wall_s: float
+    concurrency: int = 1
+    client_requests: int | None = None
+    failed: int = 0
+    server_cpu_s: float = 0.0
+    by_route: dict[str, int] | None = None
+
+    @property
+    def per_scenario(self) -> float:
+        return self.requests / self.scenarios
+
+    @property
+    def rate(self) -> float:
+        return self.scenarios / self.wall_s
+
+    def ideal_s(self, latency_ms: float) -> float:
+        return self.requests * latency_ms / 1000 / self.concurrency
+
+    def efficiency(self, latency_ms: float) -> float:
+        return self.ideal_s(latency_ms) / self.wall_s
+
+
+def make_study(store: Any, chosen: list[Scenario], cache: Any, name: str) -> Any:
+    """An ocdata Study over exactly the benchmark's scenarios (same drafts the baseline posts)."""
+    from ocdata.client.models import Customer
+    from ocdata.study import Scenario as StudyScenario
+    from ocdata.study import Study
+
+    cells = []
+    for i, s in enumerate(chosen):
+        draft = to_draft(s)
+        cells.append(StudyScenario(i, "+".join(f"{l.product_id}x{l.quantity}" for l in s.cart), s.destination.label,
+                                   draft.lines, draft.shipping_address, s.customer_group_id))
+    return Study(store, scenarios=cells, cache=cache, name=name, customer=Customer(**CUSTOMER))
+
+
+def connect(sandbox: SandboxProcess, dialect: str, workers: int, hook: Any = None) -> Any:
+    from ocdata.client.store import connect as ocdata_connect
+
+    return ocdata_connect(sandbox.url, sandbox.username, sandbox.key, dialect=dialect, workers=workers, hook=hook)
+
+
+def run_ocdata(sandbox: SandboxProcess, dialect: str, chosen: list[Scenario], concurrency: int) -> Run:
+    """The study at one concurrency, into a fresh cache, counted on both sides."""
+    from ocdata.cache import Cache
+
+    sent = itertools.count()
+    store = connect(sandbox, dialect, concurrency, hook=lambda record: next(sent))
+    with tempfile.TemporaryDirectory() as tmp, Cache(Path(tmp) / "study.duckdb") as cache, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # oc41's api-pricing notice: known, and the same for every run
+        study = make_study(store, chosen, cache, f"bench-{dialect}-{concurrency}")
+        with Counted(sandbox) as counted:
+            df = study.run(concurrency=concurrency, progress=False)
+        failed = study.last_run.failed
+    store.close()
+    if len(df) < len(chosen):
+        raise RuntimeError(f"the study returned {len(df)} rows for {len(chosen)} scenarios")
+    return Run(f"ocdata {dialect}", len(chosen), counted.requests, counted.wall_s, concurrency, next(sent), failed,
+               counted.server_cpu_s, counted.by_route)
+
+
+def run_baseline(sandbox: SandboxProcess, dialect: str, chosen: list[Scenario]) -> Run:
+    with Counted(sandbox) as counted:
+        rows = baseline_requests.run(sandbox.url, sandbox.username, sandbox.key, chosen, dialect)
+    if not rows:
+        raise RuntimeError("the baseline priced nothing")
+    return Run(f"baseline {dialect}", len(chosen), counted.requests, counted.wall_s, 1, None, 0,
+               counted.server_cpu_s, counted.by_route)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="12 scenarios, 5 ms latency")
+    parser.add_argument("--dialects", default="spec,oc41")
+    parser.add_argument("--concurrency", default="1,4,8,16")
+    parser.add_argument("--baseline-every", type=int, default=5, help="baseline on every N-th scenario")
+    parser.add_argument("--latency-ms", type=float, default=None)
+    args = parser.parse_args(argv)
+    latency = args.latency_ms if args.latency_ms is not None else (QUICK_LATENCY_MS if args.quick else LATENCY_MS)
+    chosen = scenarios(args.quick)
+    subset = chosen[:: 4 if args.quick else args.baseline_every]
+    levels = [int(c) for c in args.concurrency.split(",")]
+    # oc41 runs use connect()'s default pricing="api", whose one-time notice would repeat for every run
+    logging.getLogger("ocdata.client").setLevel(logging.ERROR)
+    header(f"Benchmark 1: study throughput, {len(chosen)} scenarios, {latency:g} ms latency per request", args.quick)
+    print(f"baseline: bench/baseline_requests.py on {len(subset)} of the {len(chosen)} scenarios (every "
+          f"{len(chosen) // len(subset)}th), extrapolated per scenario to the whole study")
+    print(f"efficiency = (requests x {latency:g} ms / concurrency) / wall time")
+    summary = []
+    with SandboxProcess(latency_ms=latency) as sandbox:
+        for dialect in args.dialects.split(","):
+            base = run_baseline(sandbox, dialect, subset)
+            base_full_s = base.wall_s / base.scenarios * len(chosen)
+            print(f"\n[{dialect}]")
+            print(f"{'run':16} {'conc':>4} {'req/scen':>8} {'(client)':>8} {'wall s':>8} {'scen/s':>7} "
+                  f"{'speed-up':>8} {'ideal s':>8} {'efficiency':>10} {'srv CPU':>7} {'failed':>6}")
+            print(f"{base.label:16} {1:4d} {base.per_scenario:8.2f} {'':>8} {base_full_s:8.2f} {base.rate:7.2f} "
+                  f"{1.0:7.1f}x {base.ideal_s(latency) / base.scenarios * len(chosen):8.2f} "
+                  f"{base.efficiency(latency):10.0%} {base.server_cpu_s / base.wall_s:7.0%} {0:6d}"
+                  f"   (measured on {base.scenarios} scenarios in {base.wall_s:.2f} s)")
+            for c in levels:
+                r = run_ocdata(sandbox, dialect, chosen, c)
+                speedup = r.rate / base.rate
+                print(f"{r.label:16} {c:4d} {r.per_scenario:8.2f} {r.client_requests / r.scenarios:8.2f} "
+                      f"{r.wall_s:8.2f} {r.rate:7.2f} {speedup:7.1f}x {r.ideal_s(latency):8.2f} "
+                      f"{r.efficiency(latency):10.0%} {r.server_cpu_s / r.wall_s:7.0%} {r.failed:6d}")
+                if c == 8:
+                    summary.append((dialect, speedup, r.efficiency(latency)))
+            top = sorted(r.by_route.items(), key=lambda kv: -kv[1])
+            print("requests per scenario by route (ocdata, last run): "
+                  + ", ".join(f"{k.removeprefix('api/')} {v / r.scenarios:.2f}" for k, v in top))
+            print("requests per scenario by route (baseline): "
+                  + ", ".join(f"{k.removeprefix('api/')} {v / base.scenarios:.2f}"
+                              for k, v in sorted(base.by_route.items(), key=lambda kv: -kv[1])))
+    print()
+    for dialect, speedup, eff in summary:
+        print(f"targets at concurrency 8 ({dialect}): speed-up {speedup:.1f}x (target >= {TARGET_SPEEDUP:g}x: "
+              f"{'met' if speedup >= TARGET_SPEEDUP else 'MISSED'}), efficiency {eff:.0%} "
+              f"(target >= {TARGET_EFFICIENCY:.0%}: {'met' if eff >= TARGET_EFFICIENCY else 'MISSED'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
