@@ -288,3 +288,17 @@ def test_subscription_calls_reach_the_store(sandbox, dialect):
     with pytest.raises((ValidationError, NotFoundError)):
         store.subscription_add_history(424242, 1)
     store.close()
+
+
+@pytest.mark.parametrize("dialect", ["spec", "oc41"])
+def test_ip_not_allowed_is_permission_denied_and_doctor_names_the_cause(sandbox, dialect):
+    name = f"remote-{dialect}"
+    user = sandbox.users.find(name) or sandbox.users.add(name, ips=["10.9.8.7"])
+    store = oc.connect(sandbox.url, user.username, user.key, dialect=dialect)
+    with pytest.raises(PermissionDeniedError) as err:
+        store.cart(draft())
+    assert "allow-list" in str(err.value) and "127.0.0.1" in str(err.value)
+    report = store.doctor()
+    access = report.frame.set_index("check").loc["API access"]
+    assert access["status"] == "fail" and "127.0.0.1" in access["detail"] and not report.ok
+    store.close()
