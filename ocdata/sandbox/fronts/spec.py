@@ -51,7 +51,7 @@ Choices where the file leaves room (documented deviations from OpenCart 4.0)
       sentence. ``confirm`` creates a new order, or edits ``order_id`` when it is
       posted (``Warning: Order could not be found!`` if it does not exist); its
       status is ``order_status_id`` or the store's default order status (never
-      4.1's status 0). ``history_add`` needs an existing order and a known
+      4.1's status 0); an ``affiliate_id`` posted with it is applied first. ``history_add`` needs an existing order and a known
       status. List calls answer the same body as the dedicated paths.
     * ``/subscription`` works like 4.1 (registered customer, saved address ids)
       on the same session: ``confirm`` places the order and records one
@@ -697,7 +697,15 @@ class SpecFront:
             raise _Refusal(_error(E_ORDER_STATUS))
         return status
 
+    def _posted_affiliate(self, call: _Call) -> None:
+        """``affiliate_id`` posted with ``confirm`` sets the session's affiliate first."""
+        if "affiliate_id" in call.form:
+            response = self.affiliate(call)
+            if "error" in response.body:
+                raise _Refusal(response)
+
     def confirm(self, call: _Call) -> Response:
+        self._posted_affiliate(call)
         products = self._products(call)
         errors = self._order_errors(call, products)
         if errors:
@@ -808,6 +816,7 @@ class SpecFront:
         subscribed = [p for p in products if p.subscription is not None]
         if not subscribed:
             return _error(E_SUBSCRIPTION)
+        self._posted_affiliate(call)
         errors = self._order_errors(call, products)
         if errors:
             return _error(_sentence(errors))
