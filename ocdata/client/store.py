@@ -12,7 +12,7 @@ import logging
 import threading
 import warnings as _warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from .credentials import redact, resolve_credentials
 from .dialects import detect, dialect_class

@@ -11,15 +11,8 @@ from ocdata.sandbox import serve
 
 
 def start(**options: Any):
-    store = options.pop("store", "rich")
-    try:
-        return serve(store=store, **options)
-    except AttributeError:
-        # sandbox server and store-file loader disagreed on a name while both were being written
-        from ocdata.sandbox.engine import Engine
-        from ocdata.sandbox.storefile import load_store
-
-        return serve(store=Engine(load_store(store)), **options)
+    """``ocdata.sandbox.serve`` with the rich store unless another is named."""
+    return serve(store=options.pop("store", "rich"), **options)
 
 
 class Recorder:

@@ -38,11 +38,10 @@ from __future__ import annotations
 
 import socket
 import time as _time
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 from ..errors import (
-    NotFoundError,
     PermissionDeniedError,
     ProtocolError,
     UnsupportedOperationError,
