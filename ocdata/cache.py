@@ -788,7 +788,7 @@ _STUDY_QUERY = """
     SELECT st.study_id AS study, sto.url AS store, ss.scenario_id, ss.cart, ss.destination, ss.country, ss.zone,
            ss.customer_group_id, coalesce(q.option_index, -1) AS option_index, q.method_code, q.quote_code,
            q.method_name, q.name, q.cost, q.tax_class_id, q.sort_order, q.sub_total, q.cart_tax, q.tax,
-           q.shipping_tax, q.total, q.payment_methods, coalesce(q.n_payment_methods, 0) AS n_payment_methods,
+           q.shipping_tax, q.cost_with_tax, q.total, q.payment_methods, coalesce(q.n_payment_methods, 0) AS n_payment_methods,
            coalesce(q.status, 'pending') AS status, q.error, s.dialect, s.pricing, s.fetched_at,
            ss.scenario_key
     FROM study_scenarios ss

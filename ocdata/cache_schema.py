@@ -49,7 +49,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         """CREATE TABLE quotes (
             scenario_key VARCHAR NOT NULL, option_index BIGINT, method_code VARCHAR, quote_code VARCHAR,
             method_name VARCHAR, name VARCHAR, cost DOUBLE, tax_class_id BIGINT, text VARCHAR,
-            sort_order BIGINT, sub_total DOUBLE, cart_tax DOUBLE, tax DOUBLE, shipping_tax DOUBLE,
+            sort_order BIGINT, sub_total DOUBLE, cart_tax DOUBLE, tax DOUBLE, shipping_tax DOUBLE, cost_with_tax DOUBLE,
             total DOUBLE, payment_methods VARCHAR, n_payment_methods BIGINT, status VARCHAR, error VARCHAR)""",
         """CREATE TABLE totals (
             scenario_key VARCHAR NOT NULL, option_index BIGINT, code VARCHAR, title VARCHAR, value DOUBLE,

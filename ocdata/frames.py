@@ -95,6 +95,7 @@ QUOTE_COLUMNS: dict[str, tuple[str, str]] = {
     "cart_tax": ("float64", "tax of the cart alone, before shipping (from Quote.totals)"),
     "tax": ("float64", "sum of every 'tax' line with this shipping quote chosen"),
     "shipping_tax": ("float64", "tax - cart_tax: the tax this shipping quote adds"),
+    "cost_with_tax": ("float64", "cost + shipping_tax: what the shipping costs the customer"),
     "total": ("float64", "order total with this shipping quote (the 'total' line)"),
     "payment_methods": ("str", "payment method codes offered with it, comma-separated, store order"),
     "n_payment_methods": ("int64", "how many payment methods were offered"),
@@ -289,7 +290,7 @@ def _quote_rows(quotes: Sequence[Quote]) -> dict[str, list[Any]]:
     cols: dict[str, list[Any]] = {name: [] for name in QUOTE_COLUMNS}
     (a_quote, a_option, a_dialect, a_pricing, a_method, a_code, a_method_name, a_name, a_cost, a_tax_class,
      a_text, a_sort, a_sub, a_cart_tax, a_tax, a_total, a_pm, a_npm, a_status, a_error) = (
-        cols[name].append for name in QUOTE_COLUMNS if name != "shipping_tax")
+        cols[name].append for name in QUOTE_COLUMNS if name not in ("shipping_tax", "cost_with_tax"))
     for qi, q in enumerate(quotes):
         cart_sub = cart_total = cart_tax = None
         if q.totals:
@@ -364,6 +365,7 @@ def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
     """
     cols = _quote_rows(_as_list(quotes, Quote))
     cols["shipping_tax"] = np.full(len(cols["quote"]), np.nan)
+    cols["cost_with_tax"] = cols["shipping_tax"]
     df = _frame(cols, QUOTE_COLUMNS)
     _derive_shipping_tax(df)
     return df
@@ -374,6 +376,7 @@ def _derive_shipping_tax(df: pd.DataFrame) -> None:
     tax = np.round(df["tax"].to_numpy() - df["cart_tax"].to_numpy(), 6)
     tax[df["option_index"].to_numpy() < 0] = np.nan
     df["shipping_tax"] = tax
+    df["cost_with_tax"] = np.round(df["cost"].to_numpy() + tax, 6)
 
 
 def _groups(quotes: Sequence[Quote], attr: str) -> tuple[np.ndarray, np.ndarray, list]:
