@@ -1,3 +1,47 @@
-"""ocdata — study an OpenCart store from Jupyter."""
+"""ocdata — study an OpenCart store from Jupyter.
+
+>>> import ocdata
+>>> with ocdata.sandbox.serve() as shop:                                  # doctest: +SKIP
+...     store = ocdata.connect(shop.url, shop.username, shop.key)
+...     quote = store.quote(draft)
+"""
+
+from . import sandbox
+from .client import (
+    Address,
+    AuthenticationError,
+    Cart,
+    CartLine,
+    CartProduct,
+    Country,
+    Customer,
+    NotFoundError,
+    OcdataError,
+    OcdataWarning,
+    OrderDraft,
+    OrderResult,
+    OrderStateUnknownError,
+    PaymentMethod,
+    PermissionDeniedError,
+    ProtocolError,
+    Quote,
+    QuoteOption,
+    ShippingQuote,
+    Store,
+    SubscriptionDraft,
+    TotalLine,
+    TransportError,
+    ValidationError,
+    Zone,
+    connect,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "connect", "Store", "sandbox",
+    "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
+    "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
+    "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
+    "ProtocolError", "TransportError", "OrderStateUnknownError", "OcdataWarning",
+]
