@@ -60,7 +60,7 @@ class ApiUser:
 
     def allows(self, ip: str) -> bool:
         """Whether ``ip`` is on this user's allow-list (exact match, as ``oc_api_ip``)."""
-        return _normal_ip(ip) in self.ips
+        return ip in self.ips or _normal_ip(ip) in self.ips
 
     def key_matches(self, key: str) -> bool:
         return hmac.compare_digest(self.key.encode("utf-8"), key.encode("utf-8", "surrogateescape"))

@@ -215,9 +215,21 @@ def build_request(environ: dict[str, Any]) -> Request:
 # --------------------------------------------------------------------------- the application
 
 
+_expiry_cache: dict[int, tuple[int, str]] = {}
+
+
+def _expires(max_age: int) -> str:
+    """The ``expires`` date of a cookie set now (formatted once per second)."""
+    now = int(time.time())
+    cached = _expiry_cache.get(max_age)
+    if cached is None or cached[0] != now:
+        cached = (now, email.utils.formatdate(now + max_age, usegmt=True))
+        _expiry_cache[max_age] = cached
+    return cached[1]
+
+
 def _cookie(name: str, value: str, max_age: int, same_site: str) -> str:
-    expires = email.utils.formatdate(time.time() + max_age, usegmt=True)
-    return f"{name}={value}; expires={expires}; Max-Age={max_age}; path=/; HttpOnly; SameSite={same_site}"
+    return f"{name}={value}; expires={_expires(max_age)}; Max-Age={max_age}; path=/; HttpOnly; SameSite={same_site}"
 
 
 class SandboxApp:
@@ -332,8 +344,33 @@ class SandboxApp:
 # --------------------------------------------------------------------------- HTTP server
 
 
+class _Headers:
+    """Request headers: case-insensitive ``get``, ``items`` in arrival order (duplicates joined)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, tuple[str, str]] = {}
+
+    def add(self, name: str, value: str) -> None:
+        key = name.lower()
+        old = self._by_name.get(key)
+        self._by_name[key] = (name, value if old is None else f"{old[1]}, {value}")
+
+    def get(self, name: str, default: str = "") -> str:
+        found = self._by_name.get(name.lower())
+        return default if found is None else found[1]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._by_name.values())
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """HTTP/1.1 keep-alive handler running the WSGI app in the connection's thread."""
+    """HTTP/1.1 keep-alive handler running the WSGI app in the connection's thread.
+
+    Request line and headers are parsed here instead of by ``http.server`` (which
+    runs the ``email`` package's parser: as much CPU as answering a request).
+    """
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -350,6 +387,49 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.track(self.connection, False)  # type: ignore[attr-defined]
+
+    def parse_request(self) -> bool:
+        self.command = None  # type: ignore[assignment]
+        self.request_version = "HTTP/1.1"  # error replies get a status line (no HTTP/0.9 here)
+        self.close_connection = True
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        self.requestline = requestline
+        words = requestline.split()
+        if not words:
+            return False
+        if len(words) != 3 or not words[2].startswith("HTTP/"):
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad request syntax")
+            return False
+        command, path, version = words
+        try:
+            major, minor = (int(part) for part in version[5:].split(".", 1))
+        except ValueError:
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad request version")
+            return False
+        if major >= 2:
+            self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED)
+            return False
+        self.command, self.path, self.request_version = command, path, version
+        headers = _Headers()
+        for _ in range(101):
+            line = self.rfile.readline(65537)
+            if len(line) > 65536:
+                self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long")
+                return False
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, sep, value = str(line, "iso-8859-1").partition(":")
+            if sep and name.strip():
+                headers.add(name.strip(), value.strip())
+        else:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers")
+            return False
+        self.headers = headers  # type: ignore[assignment]
+        connection = headers.get("Connection").lower()
+        self.close_connection = connection == "close" or (major, minor) < (1, 1)  # no HTTP/1.0 keep-alive
+        if headers.get("Expect").lower() == "100-continue" and (major, minor) >= (1, 1):
+            return self.handle_expect_100()
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         # request lines carry signatures and tokens: never log them

@@ -212,3 +212,24 @@ def test_a_chunked_request_body_is_read(stock_sandbox):
         assert response.status == 200 and b"api_token" in response.read()
     finally:
         conn.close()
+
+
+def test_malformed_and_old_requests(stock_sandbox):
+    """Bad request lines get a 400; HTTP/1.0 and ``Connection: close`` close the connection."""
+    import socket
+
+    host, port = stock_sandbox.url.split("/")[2].split(":")
+
+    def exchange(raw: bytes) -> bytes:
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(raw)
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+    assert exchange(b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400")
+    old = exchange(b"GET /?route=localisation/country&country_id=9999 HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert old.startswith(b"HTTP/1.1 200") and old.endswith(b"\r\n\r\n[]")
+    closed = exchange(b"GET /?route=localisation/country&country_id=9999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert b"Connection: close" in closed and closed.endswith(b"[]")

@@ -465,3 +465,11 @@ def test_seed_file_one_of_is_ambiguous_for_every_body(openapi):
     openapi.check("/cart", "post", 200, {"success": "Success: You have modified your shopping cart!"}, "SuccessResponse")
     with pytest.raises(ValidationError):
         openapi.check("/cart", "post", 200, {"error": "a string"}, "CartErrorResponse")
+
+
+def test_every_path_of_the_seed_file_is_a_route(openapi, rich_sandbox):
+    from ocdata.sandbox.fronts.spec import SPEC_ROUTES
+
+    declared = {"api" + path for path in openapi.doc["paths"]}
+    assert SPEC_ROUTES == declared
+    assert set(rich_sandbox.app.spec.routes) == declared - {"api/login"}
