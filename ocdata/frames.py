@@ -208,7 +208,8 @@ def describe(kind: str) -> pd.DataFrame:
 
 
 _ARROW = {"str": pa.string(), "Int64": pa.int64(), "boolean": pa.bool_(), "category": pa.string()}
-_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}.get
+_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
+           pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get  # pandas' "str" even when all null
 
 
 def _column(values: Sequence[Any], dtype: str) -> Any:
@@ -219,6 +220,8 @@ def _column(values: Sequence[Any], dtype: str) -> Any:
         return np.asarray(values, dtype=np.int64) if len(values) else np.empty(0, np.int64)
     if isinstance(values, pd.api.extensions.ExtensionArray | pd.Series):
         return values
+    if not len(values):  # Arrow gives object columns for empty input
+        return pd.Categorical(pd.array([], dtype="str")) if dtype == "category" else pd.array([], dtype=dtype)
     arr = pa.array(values, type=_ARROW[dtype])
     if dtype == "category":
         return arr.dictionary_encode().to_pandas()
