@@ -1,0 +1,274 @@
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+
+from factories import option, product, totals
+from fakes import FakeStore
+from ocdata import cache as cache_mod
+from ocdata.cache import Cache, CacheError, CacheLockedError, CacheReadOnlyError, SchemaError
+from ocdata.cache_schema import LATEST, MIGRATIONS, migrate
+from ocdata.client.errors import TransportError, ValidationError
+from ocdata.client.models import Address, CartLine, Customer, OrderDraft, OrderResult, Quote
+from ocdata.client.transport import RequestRecord
+
+CUSTOMER = Customer(firstname="A", lastname="B", email="a@example.com")
+
+
+def draft(country="GB", zone="LND", qty=1):
+    a = Address(country=country, zone=zone)
+    return OrderDraft(customer=CUSTOMER, lines=(CartLine(product_id=40, quantity=qty),), shipping_address=a,
+                      payment_address=a)
+
+
+def quote(d):
+    return Quote(draft=d, products=(product(),), totals=totals("100.00", taxes=[("VAT (20%)", "20.00")]),
+                 options=(option("flat.flat", "Flat", "5.00", "100.00", [("VAT (20%)", "20.00")],
+                                 [("VAT (20%)", "1.00")]),),
+                 dialect="spec", pricing="session", requests=4, warnings=("store-address tax",))
+
+
+def test_fresh_cache_has_every_migration_and_table(cache):
+    assert cache.schema_version == LATEST
+    versions = cache.sql("SELECT version FROM schema_version ORDER BY version")["version"].tolist()
+    assert versions == [m.version for m in MIGRATIONS]
+    assert {"stores", "studies", "study_scenarios", "scenarios", "quotes", "totals", "payment_methods",
+            "cart_products", "orders", "order_totals", "order_products", "order_history", "calls"} <= set(cache.tables())
+
+
+def test_migration_from_version_1_keeps_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    assert migrate(con, target=1) == [1]
+    con.execute("INSERT INTO scenarios (scenario_key, store_key, status) VALUES ('k1', 's1', 'ok')")
+    con.close()
+    with pytest.raises(SchemaError, match="read-write"):
+        Cache(path, read_only=True)
+    with Cache(path) as c:
+        assert c.schema_version == LATEST
+        assert c.sql("SELECT scenario_key FROM scenarios")["scenario_key"].tolist() == ["k1"]
+        assert "orders" in c.tables()
+        assert c.sql("SELECT count(*) n FROM schema_version")["n"][0] == len(MIGRATIONS)
+
+
+def test_refuses_foreign_and_newer_databases(tmp_path):
+    foreign = tmp_path / "foreign.duckdb"
+    con = duckdb.connect(str(foreign))
+    con.execute("CREATE TABLE mine (x INT)")
+    con.close()
+    with pytest.raises(SchemaError, match="not an ocdata cache"):
+        Cache(foreign)
+    newer = tmp_path / "newer.duckdb"
+    Cache(newer).close()
+    con = duckdb.connect(str(newer))
+    con.execute("INSERT INTO schema_version (version) VALUES (?)", [LATEST + 1])
+    con.close()
+    with pytest.raises(SchemaError, match="newer"):
+        Cache(newer)
+
+
+def test_keys_are_canonical_and_depend_on_store_identity():
+    store = FakeStore()
+    ident = cache_mod.store_identity(store)
+    assert ident == {"url": "http://fake.example/", "dialect": "fake", "store_id": 0, "language": "en-gb",
+                     "currency": "USD", "pricing": "session"}
+    d1 = draft()
+    d2 = OrderDraft.model_validate(d1.model_dump())  # same content, new object
+    assert cache_mod.scenario_key(ident, d1) == cache_mod.scenario_key(ident, d2)
+    assert cache_mod.scenario_key(ident, d1) != cache_mod.scenario_key(ident, draft(qty=2))
+    assert cache_mod.scenario_key(ident, d1) != cache_mod.scenario_key({**ident, "currency": "EUR"}, d1)
+    assert cache_mod.canonical_json({"b": 1, "a": __import__("decimal").Decimal("1.10")}) == '{"a":"1.10","b":1}'
+
+
+def test_quote_round_trip(cache):
+    store, d = FakeStore(), draft()
+    key = cache.record_quote(store, d, quote(d), elapsed_ms=12.5)
+    cache.flush()
+    s = cache.sql("SELECT * FROM scenarios")
+    assert s["scenario_key"].tolist() == [key]
+    assert s[["status", "dialect", "pricing", "requests"]].iloc[0].tolist() == ["ok", "spec", "session", 4]
+    assert OrderDraft.model_validate_json(s["draft"][0]) == d
+    q = cache.sql("SELECT quote_code, cost, tax, shipping_tax, cost_with_tax, total FROM quotes")
+    assert q.iloc[0].tolist() == ["flat.flat", 5.0, 21.0, 1.0, 6.0, 126.0]
+    t = cache.sql("SELECT option_index, code, value FROM totals ORDER BY option_index, sort_order")
+    assert t.values.tolist()[:3] == [[-1, "sub_total", 100.0], [-1, "tax", 20.0], [-1, "total", 120.0]]
+    assert cache.sql("SELECT count(*) n FROM cart_products")["n"][0] == 1
+    assert cache.sql("SELECT option_index, code FROM payment_methods").values.tolist() == [[0, "cod.cod"]]
+
+
+def test_fresh_keys_honour_max_age_and_retryable_failures(cache):
+    store = FakeStore()
+    ok_key = cache.record_quote(store, draft(), quote(draft()))
+    refused = cache.record_quote(store, draft("XX"), error=ValidationError("Please select a country!"))
+    flaky = cache.record_quote(store, draft("FR"), error=TransportError("timed out", should_retry=True))
+    cache.flush()
+    assert cache.fresh_keys([ok_key, refused, flaky, "unknown"]) == {ok_key, refused}
+    cache.sql("UPDATE scenarios SET fetched_at = fetched_at - INTERVAL 2 HOUR WHERE scenario_key = ?", [ok_key])
+    assert cache.fresh_keys([ok_key, refused], max_age="1h") == {refused}
+    assert cache.fresh_keys([ok_key, refused], max_age=timedelta(hours=3)) == {ok_key, refused}
+    assert cache.fresh_keys([ok_key], max_age=3 * 3600) == {ok_key}
+    err = cache.sql("SELECT q.status, q.error, s.error_type, s.retryable FROM quotes q "
+                    "JOIN scenarios s USING (scenario_key) WHERE scenario_key = ?", [refused]).iloc[0].tolist()
+    assert err[0] == "error" and err[1].startswith("Please select a country!")
+    assert err[2:] == ["ValidationError", False]
+
+
+def test_parse_max_age():
+    assert cache_mod.parse_max_age("30m") == 1800 and cache_mod.parse_max_age("7d") == 7 * 86400
+    with pytest.raises(ValueError):
+        cache_mod.parse_max_age("soon")
+
+
+def test_writer_commits_on_its_own_within_the_interval(tmp_path):
+    commits = []
+    c = Cache(tmp_path / "c.duckdb", batch_size=1000, flush_interval=0.1, on_commit=commits.append)
+    try:
+        c.record_quote(FakeStore(), draft(), quote(draft()))
+        deadline = time.monotonic() + 5
+        while not commits and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert commits == [1]
+        assert c.sql("SELECT count(*) n FROM scenarios")["n"][0] == 1
+    finally:
+        c.close()
+
+
+def test_writer_batches_by_size(tmp_path):
+    commits = []
+    c = Cache(tmp_path / "c.duckdb", batch_size=3, flush_interval=60, on_commit=commits.append)
+    for qty in range(1, 8):
+        c.record_quote(FakeStore(), draft(qty=qty), quote(draft(qty=qty)))
+    c.close()  # commits the last, partial batch
+    assert commits == [3, 3, 1]
+    with Cache(tmp_path / "c.duckdb", read_only=True) as r:
+        assert r.sql("SELECT count(*) n FROM scenarios")["n"][0] == 7
+
+
+def test_refetch_replaces_previous_answer(cache):
+    store, d = FakeStore(), draft()
+    cache.record_quote(store, d, error=TransportError("timed out", should_retry=True))
+    cache.flush()
+    cache.record_quote(store, d, quote(d))
+    cache.flush()
+    assert cache.sql("SELECT status FROM scenarios")["status"].tolist() == ["ok"]
+    assert cache.sql("SELECT status FROM quotes")["status"].tolist() == ["ok"]
+
+
+def test_failed_batch_is_reported(cache, monkeypatch):
+    def boom(con, records):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(cache_mod._WRITERS, cache_mod.ScenarioRecord, boom)
+    cache.record_quote(FakeStore(), draft(), quote(draft()))
+    with pytest.raises(CacheError, match="disk full"):
+        cache.flush()
+    monkeypatch.undo()
+    assert cache.sql("SELECT count(*) n FROM scenarios")["n"][0] == 0
+
+
+def test_export_writes_every_table_as_parquet(cache, tmp_path):
+    cache.record_quote(FakeStore(), draft(), quote(draft()))
+    written = cache.export(tmp_path / "out")
+    assert set(written) == set(cache.tables())
+    assert len(pd.read_parquet(written["quotes"])) == 1
+    assert list(pd.read_parquet(written["totals"]).columns)[:3] == ["scenario_key", "option_index", "code"]
+
+
+def test_orders_and_history_are_recorded(cache):
+    store, d = FakeStore(), draft()
+    result = OrderResult(order_id=41, status_id=1, totals=totals("100", ("Flat", "5"), [("VAT (20%)", "21")]),
+                         products=(product(),), dialect="spec")
+
+    class Confirming:
+        url, dialect_name, pricing = "http://fake.example/", "fake", "session"
+
+        def confirm(self, draft, order_status_id=None, comment=""):
+            return result
+
+        def add_history(self, order_id, status_id, comment="", notify=False, override=False):
+            self.history = (order_id, status_id)
+
+    recording = cache.recording(Confirming())
+    assert recording.confirm(d, comment="test order") is result
+    recording.add_history(41, 5, "shipped", True)
+    cache_mod.record_order(cache, d, result.model_copy(update={"order_id": 42}), store=store)
+    cache.flush()
+    orders = cache.sql("SELECT order_id, total, tax, draft FROM orders ORDER BY order_id")
+    assert orders["order_id"].tolist() == [41, 42] and orders["total"].tolist() == [126.0, 126.0]
+    assert OrderDraft.model_validate_json(orders["draft"][0]) == d
+    h = cache.sql("SELECT order_id, status_id, comment, notify FROM order_history ORDER BY order_id, recorded_at")
+    assert h.values.tolist() == [[41, 1, "test order", False], [41, 5, "shipped", True], [42, 1, "", False]]
+    assert cache.sql("SELECT count(*) n FROM order_totals WHERE order_id = 41")["n"][0] == 4
+    assert cache.sql("SELECT product_id FROM order_products WHERE order_id = 41")["product_id"].tolist() == [40]
+
+
+def test_call_log_keeps_no_secret(cache):
+    hook = cache.call_hook().bind(FakeStore())
+    hook(RequestRecord(dialect="spec", route="api/cart", call="cart", method="POST",
+                       url="http://shop/index.php?route=api/cart&api_token=abcdef0123456789abcdef01",
+                       status=200, elapsed_ms=12.0, bytes_sent=100, bytes_received=400,
+                       error="bad answer for token=abcdef0123456789abcdef01"))
+    cache.flush()
+    calls = cache.sql("SELECT * FROM calls")
+    assert calls[["route", "call", "status", "bytes_received"]].iloc[0].tolist() == ["api/cart", "cart", 200, 400]
+    assert "abcdef0123456789abcdef01" not in calls.to_csv()
+    assert calls["store_key"][0] == cache_mod.store_key(cache_mod.store_identity(FakeStore()))
+
+
+def test_read_only_cache_refuses_writes_and_missing_files(tmp_path):
+    Cache(tmp_path / "c.duckdb").close()
+    with Cache(tmp_path / "c.duckdb", read_only=True) as r:
+        with pytest.raises(CacheReadOnlyError):
+            r.record_quote(FakeStore(), draft(), quote(draft()))
+    with pytest.raises(CacheError, match="no cache"):
+        Cache(tmp_path / "missing.duckdb", read_only=True)
+
+
+_HOLDER = textwrap.dedent("""
+    import sys
+    from ocdata.cache import Cache
+    c = Cache(sys.argv[1], read_only=sys.argv[2] == "ro")
+    print("open", flush=True)
+    sys.stdin.readline()
+""")
+
+
+def _hold(path, mode):
+    p = subprocess.Popen([sys.executable, "-c", _HOLDER, str(path), mode], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "open"
+    return p
+
+
+def test_second_process_gets_a_clear_message(tmp_path):
+    path = tmp_path / "c.duckdb"
+    Cache(path).close()
+    writer = _hold(path, "rw")
+    try:
+        with pytest.raises(CacheLockedError) as info:
+            Cache(path)
+        assert f"process {writer.pid}" in str(info.value) and "read_only=True" in str(info.value)
+        with pytest.raises(CacheLockedError):
+            Cache(path, read_only=True)
+    finally:
+        writer.communicate("\n", timeout=30)
+    reader = _hold(path, "ro")  # readers share the file
+    try:
+        with Cache(path, read_only=True) as r:
+            assert r.schema_version == LATEST
+    finally:
+        reader.communicate("\n", timeout=30)
+
+
+def test_module_sql_uses_the_default_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("OCDATA_CACHE", str(tmp_path / "dflt" / "x.duckdb"))
+    assert cache_mod.default_path() == tmp_path / "dflt" / "x.duckdb"
+    df = cache_mod.sql("SELECT count(*) AS n FROM scenarios")
+    assert df["n"][0] == 0 and (tmp_path / "dflt" / "x.duckdb").exists()
+    assert cache_mod.default_cache() is cache_mod.default_cache()
+    cache_mod.default_cache().close()
