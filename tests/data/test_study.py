@@ -1,0 +1,242 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fakes import FakeStore
+from ocdata.cache import Cache
+from ocdata.client.errors import OcdataWarning
+from ocdata.client.models import Address, CartLine
+from ocdata.study import STUDY_COLUMNS, Study, parse_cart, parse_destination
+
+CARTS = {"one": "40x1", "mix": "40x1, 30x2"}
+DESTS = {"London": "GB-LND", "CA": "US-CA", "Berlin": "DE-BER", "bad": "XX"}
+
+
+def test_grid_is_carts_x_destinations_x_groups():
+    s = Study(FakeStore(), CARTS, DESTS, [1, 2], name="g")
+    g = s.grid()
+    assert len(g) == 2 * 4 * 2 and g["scenario_id"].tolist() == list(range(16))
+    assert g.iloc[0][["cart", "destination", "country", "zone", "customer_group_id"]].tolist() == \
+        ["one", "London", "GB", "LND", 1]
+    assert g.iloc[-1][["cart", "destination", "customer_group_id"]].tolist() == ["mix", "bad", 2]
+    d = s.draft(s.scenarios[3])
+    assert d.customer.customer_group_id == 2 and d.shipping_address == d.payment_address
+    assert d.shipping_address.address_1 and d.shipping_address.city  # placeholders stores accept
+    assert [(l.product_id, l.quantity) for l in s.draft(s.scenarios[8]).lines] == [(40, 1), (30, 2)]
+
+
+def test_cart_and_destination_shorthands():
+    assert parse_cart("40x2, 28") == (CartLine(product_id=40, quantity=2), CartLine(product_id=28))
+    assert parse_cart([(40, 3), {"product_id": 30, "options": {"226": 15}}])[1].options == {226: 15}
+    assert parse_cart('[{"product_id": 40}]') == (CartLine(product_id=40),)
+    assert parse_destination("US/CA") == Address(country="US", zone="CA")
+    assert parse_destination("DE").zone is None
+    with pytest.raises(ValueError):
+        parse_cart("forty")
+    s = Study(FakeStore(), ["40x1", [(40, 1), (30, 2)]], ["GB-LND", Address(country="US", zone="CA", postcode="90001")])
+    assert [x.cart for x in s.scenarios] == ["40x1", "40x1", "40x1+30x2", "40x1+30x2"]
+    assert [x.destination for x in s.scenarios][:2] == ["GB-LND", "US-CA 90001"]
+    assert s.name.startswith("study-") and s.name == Study(FakeStore(), ["40x1", [(40, 1), (30, 2)]],
+                                                           ["GB-LND", Address(country="US", zone="CA",
+                                                                              postcode="90001")]).name
+
+
+def test_from_frame_and_yaml(tmp_path):
+    df = pd.DataFrame({"cart": ["a", None], "lines": ["40x1", "30x2"], "country": ["GB", "US"],
+                       "zone": ["LND", "CA"], "customer_group_id": [1, None]})
+    s = Study.from_frame(df, FakeStore(), name="f")
+    assert [(x.cart, x.destination, x.customer_group_id) for x in s.scenarios] == \
+        [("a", "GB-LND", 1), ("30x2", "US-CA", None)]
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent("""
+        name: from-yaml
+        customer_groups: [1, 2]
+        customer: {firstname: Ann, lastname: Lee, email: ann@example.com}
+        carts:
+          phone: "40x1"
+          phone and camera:
+            - {product_id: 40, quantity: 1}
+            - {product_id: 30, quantity: 1, options: {226: 15}}
+        destinations:
+          London: GB-LND
+          Berlin: {country: DE, zone: BER, postcode: "10115", city: Berlin}
+    """))
+    y = Study.from_yaml(path, FakeStore())
+    assert y.name == "from-yaml" and len(y.scenarios) == 8
+    assert y.scenarios[4].lines[1].options == {226: 15}
+    assert y.draft(y.scenarios[2]).shipping_address.city == "Berlin"
+    assert y.customer.firstname == "Ann"
+    path.write_text("carts: {a: '40'}\ndestinations: {b: GB}\n")
+    with pytest.raises(ValueError, match="store"):
+        Study.from_yaml(path)
+
+
+def test_run_returns_documented_frame_with_errors_as_rows(cache):
+    store = FakeStore()
+    s = Study(store, CARTS, DESTS, [1, 2], name="run", cache=cache)
+    df = s.run(progress=False)
+    assert list(df.columns) == list(STUDY_COLUMNS)
+    for name, (dtype, _) in STUDY_COLUMNS.items():
+        assert dtype == "category" and isinstance(df[name].dtype, pd.CategoricalDtype) or str(df[name].dtype) == dtype, name
+    assert s.last_run.fetched == 16 and s.last_run.failed == 4 and s.last_run.from_cache == 0
+    bad = df[df["destination"] == "bad"]
+    assert len(bad) == 4 and (bad["status"] == "error").all()
+    assert bad["error"].str.contains("select a country").all()
+    # hand-computed: mix cart (100 + 2 x 80 = 260) to London for group 2 (90 %) by item.item (3 items x 2.50)
+    row = df[(df["cart"] == "mix") & (df["destination"] == "London") & (df["customer_group_id"] == 2)
+             & (df["quote_code"] == "item.item")].iloc[0]
+    assert (row["sub_total"], row["cost"], row["cart_tax"], row["shipping_tax"], row["total"]) == \
+        (234.0, 7.5, 46.8, 1.5, 234.0 + 7.5 + 46.8 + 1.5)
+    assert row["payment_methods"] == "bank_transfer.bank_transfer,cod.cod"
+    assert df.groupby("scenario_id").size().to_dict()[2] == 1  # US: flat only
+    assert (df["store"] == "http://fake.example/").all() and (df["study"] == "run").all()
+
+
+def test_rerun_uses_cache_refresh_and_retryable_failures(cache):
+    store = FakeStore(fail={"DE"})
+    s = Study(store, CARTS, DESTS, name="resume", cache=cache)
+    first = s.run(progress=False)
+    assert (s.last_run.fetched, s.last_run.failed) == (8, 4)
+    store.fail = set()
+    second = s.run(progress=False)
+    # the network failures (retryable) are fetched again, the store's refusals (XX) are answers
+    assert (s.last_run.from_cache, s.last_run.fetched, s.last_run.failed) == (6, 2, 0)
+    assert (second.loc[second["destination"] == "Berlin", "status"] == "ok").all()
+    assert len(second) > len(first)
+    s.run(progress=False)
+    assert (s.last_run.from_cache, s.last_run.fetched) == (8, 0)
+    s.run(progress=False, refresh=True)
+    assert s.last_run.fetched == 8
+    cache.sql("UPDATE scenarios SET fetched_at = fetched_at - INTERVAL 3 DAY")
+    s.run(progress=False, max_age="1d")
+    assert s.last_run.fetched == 8
+    assert len(store.calls) == 8 + 2 + 8 + 8
+
+
+def test_concurrent_run_equals_sequential_and_bounds_in_flight(tmp_path):
+    dests = {f"d{i}": f"GB-Z{i}" for i in range(10)}
+    seq_store, par_store = FakeStore(delay=0.002), FakeStore(delay=0.01)
+    with Cache(tmp_path / "a.duckdb") as a, Cache(tmp_path / "b.duckdb") as b:
+        seq = Study(seq_store, CARTS, dests, [1, 2], name="x", cache=a).run(concurrency=1, progress=False)
+        par = Study(par_store, CARTS, dests, [1, 2], name="x", cache=b).run(concurrency=4, progress=False)
+    drop = ["fetched_at"]
+    pd.testing.assert_frame_equal(seq.drop(columns=drop), par.drop(columns=drop))
+    assert seq_store.max_in_flight == 1 and 1 < par_store.max_in_flight <= 4
+
+
+class InterruptingStore(FakeStore):
+    """Raises KeyboardInterrupt (as Ctrl-C would) on its n-th call."""
+
+    def __init__(self, n, **kw):
+        super().__init__(**kw)
+        self.n = n
+
+    def quote(self, draft):
+        with self._lock:
+            hit = len(self.calls) + 1 == self.n
+        if hit:
+            self.calls.append(("interrupted", self.signature(draft)))
+            raise KeyboardInterrupt
+        return super().quote(draft)
+
+
+def test_interrupted_study_keeps_finished_scenarios_and_resumes(cache):
+    dests = {f"d{i}": f"GB-Z{i}" for i in range(12)}
+    first = InterruptingStore(7, delay=0.005)
+    s = Study(first, CARTS, dests, name="ki", cache=cache)
+    with pytest.raises(KeyboardInterrupt):
+        s.run(concurrency=3, progress=False)
+    assert s.last_run.interrupted
+    finished = [c for c in first.calls if c[0] != "interrupted"]
+    partial = s.results()
+    assert (partial["status"] == "pending").sum() == 24 - len(finished)  # unfetched scenarios stay visible
+    second = FakeStore()
+    s.store = second
+    done = s.run(concurrency=3, progress=False)
+    assert s.last_run.from_cache == len(finished)  # nothing lost
+    assert not set(second.calls) & set(finished)   # nothing fetched twice
+    assert len(second.calls) + len(finished) == 24
+    assert not (done["status"] == "pending").any()
+
+
+_KILLED_RUN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, sys.argv[2])
+    from fakes import FakeStore
+    from ocdata.cache import Cache
+    from ocdata.study import Study
+
+    committed = []
+    def on_commit(n):
+        committed.append(n)
+        print("committed", sum(committed), flush=True)
+
+    cache = Cache(sys.argv[1], batch_size=4, flush_interval=0.05, on_commit=on_commit)
+    dests = {f"d{i}": f"GB-Z{i}" for i in range(40)}
+    Study(FakeStore(delay=0.02), {"one": "40x1"}, dests, name="killed", cache=cache).run(concurrency=2, progress=False)
+    print("finished", flush=True)
+""")
+
+
+def test_sigkilled_study_keeps_committed_batches(tmp_path):
+    path = tmp_path / "k.duckdb"
+    p = subprocess.Popen([sys.executable, "-c", _KILLED_RUN, str(path), str(Path(__file__).parent)],
+                         stdout=subprocess.PIPE, text=True)
+    committed = 0
+    for line in p.stdout:
+        if line.startswith("committed"):
+            committed = int(line.split()[1])
+            if committed >= 8:
+                break
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    assert committed >= 8
+    with Cache(path) as cache:
+        store = FakeStore()
+        s = Study(store, {"one": "40x1"}, {f"d{i}": f"GB-Z{i}" for i in range(40)}, name="killed", cache=cache)
+        s.run(progress=False)
+        assert s.last_run.from_cache >= committed
+        assert s.last_run.from_cache + s.last_run.fetched == 40
+        assert len(store.calls) == s.last_run.fetched
+
+
+def test_store_warnings_appear_once_per_study(cache):
+    s = Study(FakeStore(warn="4.1 one-off calls price tax at the store address"), CARTS, DESTS, name="w",
+              cache=cache)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s.run(progress=False)
+    mine = [w for w in caught if issubclass(w.category, OcdataWarning)]
+    assert [str(w.message) for w in mine] == ["4.1 one-off calls price tax at the store address"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        s.run(progress=False)  # all from cache: the answers still carry the warning
+    assert len([w for w in caught if issubclass(w.category, OcdataWarning)]) == 1
+    assert s.last_run.warnings == ["4.1 one-off calls price tax at the store address"]
+
+
+def test_progress_bar_shows_or_stays_silent(cache, capsys):
+    Study(FakeStore(), CARTS, {"London": "GB-LND"}, name="quiet", cache=cache).run(progress=False)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    Study(FakeStore(), CARTS, {"Paris": "FR-75"}, name="loud", cache=cache).run(progress=True)
+    assert "2/2" in capsys.readouterr().err
+
+
+def test_totals_and_tax_columns(cache):
+    s = Study(FakeStore(), {"one": "40x1"}, {"London": "GB-LND", "CA": "US-CA"}, name="tax", cache=cache)
+    s.run(progress=False)
+    t = s.totals()
+    assert set(t["code"]) == {"sub_total", "shipping", "tax", "total"}
+    wide = s.taxes()
+    assert list(wide.columns) == ["scenario_id", "quote_code", "CA Tax (8%)", "VAT (20%)"]
+    london_flat = wide[(wide["scenario_id"] == 0) & (wide["quote_code"] == "flat.flat")].iloc[0]
+    assert london_flat["VAT (20%)"] == 21.0 and pd.isna(london_flat["CA Tax (8%)"])
