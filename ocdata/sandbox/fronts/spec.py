@@ -16,7 +16,9 @@ Authentication and sessions
     server-side session that dies after ``token_ttl`` seconds without use. The
     file is silent on a missing, unknown or expired token: those answer **401**
     with ``ErrorResponse`` (:data:`TOKEN_REQUIRED` / :data:`TOKEN_INVALID`), so a
-    client can tell "log in again" from every other error, which is a 200.
+    client can tell "log in again" from every other error, which is a 200. A
+    token also stops working (401) once its API user is disabled or the caller's
+    IP (same forwarding headers as oc41) is no longer on the allow-list.
 
 State and pricing (as OpenCart's storefront checkout)
     The session holds the cart, the customer, both addresses, the chosen

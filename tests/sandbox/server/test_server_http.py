@@ -233,3 +233,9 @@ def test_malformed_and_old_requests(stock_sandbox):
     assert old.startswith(b"HTTP/1.1 200") and old.endswith(b"\r\n\r\n[]")
     closed = exchange(b"GET /?route=localisation/country&country_id=9999 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert b"Connection: close" in closed and closed.endswith(b"[]")
+
+
+def test_a_taken_port_is_an_os_error(stock_sandbox):
+    with pytest.raises(OSError):
+        serve(store=stock_sandbox.engine, port=stock_sandbox.port)
+    assert requests.get(stock_sandbox.url + "?route=localisation/country&country_id=9999", timeout=30).text == "[]"
