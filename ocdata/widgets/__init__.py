@@ -4,8 +4,14 @@ Each widget is a thin ipywidgets layout over a pure view model that tests drive
 without a browser:
 
 * :class:`OrderBuilder` / :class:`OrderBuilderModel` — build, quote and confirm one test order;
+* :class:`ComparisonPanel` / :class:`ComparisonModel` — carts x destinations x groups: the
+  cheapest shipping method per scenario and a chart.
+
+Store errors never surface as tracebacks: they become a :class:`Notice` shown in the widget.
 """
 
+from ocdata.widgets.comparison_model import ComparisonModel
+from ocdata.widgets.comparison_panel import ComparisonPanel
 from ocdata.widgets.messages import Notice, error_notice
 from ocdata.widgets.order_builder import OrderBuilder
 from ocdata.widgets.order_model import OrderBuilderModel, format_options, parse_options
@@ -13,6 +19,8 @@ from ocdata.widgets.order_model import OrderBuilderModel, format_options, parse_
 __all__ = [
     "OrderBuilder",
     "OrderBuilderModel",
+    "ComparisonPanel",
+    "ComparisonModel",
     "Notice",
     "error_notice",
     "parse_options",
