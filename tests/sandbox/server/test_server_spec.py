@@ -473,3 +473,11 @@ def test_every_path_of_the_seed_file_is_a_route(openapi, rich_sandbox):
     declared = {"api" + path for path in openapi.doc["paths"]}
     assert SPEC_ROUTES == declared
     assert set(rich_sandbox.app.spec.routes) == declared - {"api/login"}
+
+
+def test_a_token_is_refused_from_an_ip_off_the_allow_list(rich_sandbox):
+    client = SpecClient(rich_sandbox)
+    url = spec_url(rich_sandbox, "api/cart/getProducts", api_token=client.token)
+    refused = requests.get(url, headers={"X-Forwarded-For": "10.0.0.1"}, timeout=30)
+    assert refused.status_code == 401
+    assert requests.get(url, timeout=30).status_code == 200
