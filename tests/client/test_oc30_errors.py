@@ -111,7 +111,7 @@ def test_second_loss_is_raised():
 def test_session_is_replaced_after_24_minutes_idle():
     def idle(d):
         d.cart(DRAFT)
-        d.session().scratch["last_used"] -= Oc30Dialect.IDLE_TTL
+        d.session().last_used -= Oc30Dialect.idle_ttl
         return d.cart(DRAFT)
 
     ex = S01[:6] + [T[132].answered_by(T[148])] + S01[1:6]

@@ -177,7 +177,7 @@ def test_idle_session_is_replaced_before_the_store_rejects_it():
 
     def idle(d):
         d.cart(draft)
-        d.session().scratch["last_used"] -= Oc40Dialect.IDLE_TTL  # an hour without calls
+        d.session().last_used -= Oc40Dialect.idle_ttl  # an hour without calls
         return d.cart(draft)
 
     ex = S01[:6] + [T[113].answered_by(T[129])] + S01[1:6]

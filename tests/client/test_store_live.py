@@ -247,6 +247,18 @@ def test_spec_logs_in_again_when_the_session_expires():
         sb.stop()
 
 
+def test_spec_replaces_an_idle_session_before_the_store_refuses_it(spec_store):
+    hook, dialect = spec_store.hook, spec_store.dialect
+    d = draft()
+    first = spec_store.cart(d)
+    dialect.session().last_used -= dialect.idle_ttl  # as if unused for an hour
+    hook.clear()
+    again = spec_store.cart(d)
+    assert again.totals == first.totals
+    assert hook.calls()[0] == "login" and hook.calls().count("login") == 1
+    assert all(r.status != 401 for r in hook.records)  # replaced up front, not after a refusal
+
+
 def test_spec_keeps_one_session_per_thread(spec_store):
     spec_store.hook.clear()
     errors: list[BaseException] = []

@@ -20,7 +20,12 @@ the session last saw it. A subclass describes its wire with :meth:`SessionDialec
   replays the whole draft on the fresh session;
 * when the store says the token is gone (:meth:`session_lost`), the base logs in once
   more, rebuilds the session from the draft and repeats the operation; a second loss is
-  raised as :class:`~ocdata.client.errors.SessionExpiredError`.
+  raised as :class:`~ocdata.client.errors.SessionExpiredError`;
+* a session the store is about to drop is replaced before use rather than after a refused
+  call: every authenticated call stamps ``ServerSession.last_used`` and
+  :meth:`session_stale` compares it with the version's :attr:`idle_ttl` (subclasses add
+  their own reasons, e.g. expiring cart lines); :meth:`forget_session` drops the thread's
+  session, and a session marked ``confirmed`` is never reused for a draft.
 
 Operations pass ``skip`` (step keys not to sync, e.g. listing shipping methods needs no
 chosen method) so they cost as few requests as the version allows.
@@ -31,6 +36,7 @@ from __future__ import annotations
 import abc
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, Sequence
 
@@ -331,12 +337,19 @@ class SyncStep:
 
 @dataclass
 class ServerSession:
-    """One logged-in server session (one per thread). ``snapshot`` is what the store holds."""
+    """One logged-in server session (one per thread). ``snapshot`` is what the store holds.
+
+    ``last_used`` (``time.monotonic()``) is stamped by every authenticated call;
+    ``confirmed`` marks a session whose cart and order state now belong to a confirmed
+    order: drafts get a fresh session, order history may still use it.
+    """
 
     token: str = field(repr=False)
     snapshot: dict[str, Any] = field(default_factory=dict, repr=False)
     logins: int = 1
     scratch: dict[str, Any] = field(default_factory=dict, repr=False)  # subclass data, e.g. cart ids, last lists
+    last_used: float = field(default_factory=time.monotonic, repr=False)
+    confirmed: bool = False
 
     def __repr__(self) -> str:
         return f"ServerSession(token=********, keys={sorted(self.snapshot)}, logins={self.logins})"
@@ -352,6 +365,8 @@ class SessionDialect(Dialect):
 
     login_route: ClassVar[str] = "api/login"
     token_param: ClassVar[str] = "api_token"
+    idle_ttl: ClassVar[float | None] = None  # s the store keeps an unused token (None: unknown, wait for the loss)
+    ttl_margin: ClassVar[float] = 120.0  # a session is replaced this long before the store would drop it
 
     def __init__(self, config: DialectConfig, transport: Transport, *, warn: Callable[[str], None] | None = None) -> None:
         super().__init__(config, transport, warn=warn)
@@ -382,6 +397,12 @@ class SessionDialect(Dialect):
     def sync_steps(self, draft: OrderDraft) -> list[SyncStep]:
         """The ordered steps that put ``draft`` into a session."""
 
+    def session_stale(self, session: ServerSession) -> bool:
+        """True when ``session`` should be replaced before its next call (default: unused for
+        longer than :attr:`idle_ttl` less :attr:`ttl_margin`): a fresh login costs less than a
+        refused call plus a re-login and a replay."""
+        return self.idle_ttl is not None and time.monotonic() - session.last_used > self.idle_ttl - self.ttl_margin
+
     # --------------------------------------------------------- sessions
     def login(self) -> ServerSession:
         answer = self.http("POST", route=self.login_route, call="login",
@@ -394,21 +415,31 @@ class SessionDialect(Dialect):
         return session
 
     def session(self) -> ServerSession:
-        """This thread's session, logging in on first use."""
+        """This thread's session, logging in on first use and when it went stale."""
         s = getattr(self._local, "session", None)
+        if s is not None and self.session_stale(s):
+            self.forget_session()
+            s = None
         if s is None:
             s = self.login()
             self._local.session = s
         return s
 
-    def _relogin(self) -> ServerSession:
+    def forget_session(self) -> None:
+        """Drop this thread's session: its next call logs in afresh."""
         old = getattr(self._local, "session", None)
-        fresh = self.login()
+        self._local.session = None
         if old is not None:
-            fresh.logins = old.logins + 1
             with self._sessions_lock:
                 if old in self._sessions:
                     self._sessions.remove(old)
+
+    def _relogin(self) -> ServerSession:
+        old = getattr(self._local, "session", None)
+        fresh = self.login()
+        self.forget_session()
+        if old is not None:
+            fresh.logins = old.logins + 1
         self._local.session = fresh
         return fresh
 
@@ -428,6 +459,7 @@ class SessionDialect(Dialect):
         """
         query = [("route", route), *params, *self.extra_query(), (self.token_param, session.token)]
         answer = self.http(method, route=route, call=call, params=query, data=data, writes=writes, order_id=order_id)
+        session.last_used = time.monotonic()
         try:
             body = self.json(answer, call or route)
         except ProtocolError:
@@ -474,7 +506,10 @@ class SessionDialect(Dialect):
     def run(self, draft: OrderDraft | None, op: Callable[[ServerSession], Any], *, skip: Iterable[str] = (),
             retry_on_loss: bool = True) -> Any:
         """Sync ``draft`` (if any) into this thread's session and run ``op``; on session loss log in
-        once more, rebuild from the draft and repeat."""
+        once more, rebuild from the draft and repeat. A draft never reuses a ``confirmed`` session."""
+        current = getattr(self._local, "session", None)
+        if draft is not None and current is not None and current.confirmed:
+            self.forget_session()
         session = self.session()
         for attempt in range(2):
             try:

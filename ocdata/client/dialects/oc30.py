@@ -101,7 +101,7 @@ class Oc30Dialect(_LegacySessionOps, SessionDialect):
         "edit": "api/order/edit",
         "history": "api/order/history",
     }
-    IDLE_TTL = 1440.0  # session.gc_maxlifetime default: the session data dies before the 1 h token
+    idle_ttl = 1440.0  # session.gc_maxlifetime default: the session data dies before the 1 h token
     AFFILIATE_IN_SESSION = False  # sent with order/add instead
     CLEARS = {
         "cart": ("shipping", "payment"),

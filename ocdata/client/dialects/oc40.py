@@ -265,19 +265,17 @@ def match_cart_ids(keys: Iterable[tuple], products: Iterable[CartProduct]) -> di
 class _LegacySessionOps:
     """Checkout-in-the-session operations shared by ``oc40`` and ``oc30`` (mix in before SessionDialect).
 
-    Liftable into :class:`SessionDialect`: it only uses the base's ``run``/``sync``/``call`` and
-    the class attributes below. What each version declares:
+    Session lifetime (idle expiry, confirmed sessions) is the base's; this adds the API cart's
+    own expiry (``CART_TTL``). What each version declares:
 
-    ``ROUTES`` (operation -> route), ``IDLE_TTL`` (s a token survives unused), ``CLEARS``
+    ``ROUTES`` (operation -> route), ``idle_ttl`` (s a token survives unused), ``CLEARS``
     (which store-side changes drop the chosen methods: ``{"cart": ("shipping", "payment")}``),
     :meth:`address_form`, :meth:`payment_code`, :meth:`_store_error`, :meth:`_confirm`,
     :meth:`_history_request`.
     """
 
     ROUTES: ClassVar[dict[str, str]] = {}
-    IDLE_TTL: ClassVar[float] = 3600.0
     CART_TTL: ClassVar[float] = 3600.0  # API cart lines are deleted this long after being added
-    TTL_MARGIN: ClassVar[float] = 120.0
     CLEARS: ClassVar[dict[str, tuple[str, ...]]] = {}
     AFFILIATE_IN_SESSION: ClassVar[bool] = True
     SHIPPING_DEPS: ClassVar[tuple[str, ...]] = ("currency", "customer", "cart", "coupon", "shipping_address")
@@ -286,41 +284,15 @@ class _LegacySessionOps:
     # ------------------------------------------------------------ session lifetime
     def login(self) -> ServerSession:
         session = super().login()  # type: ignore[misc]
-        now = time.monotonic()
-        session.scratch.update(cart={}, added={}, cart_ids={}, validated=set(), last_used=now,
-                               held_shipping=None, held_payment=None)
+        session.scratch.update(cart={}, added={}, cart_ids={}, validated=set(), held_shipping=None, held_payment=None)
         return session
 
-    def session(self) -> ServerSession:
-        s = getattr(self._local, "session", None)  # type: ignore[attr-defined]
-        if s is not None and self._stale(s):
-            self._forget(s)  # a fresh login is cheaper than a failed call plus a re-login
-        return super().session()  # type: ignore[misc]
-
-    def run(self, draft: OrderDraft | None, op: Callable[[ServerSession], Any], **kw: Any) -> Any:
-        s = getattr(self._local, "session", None)  # type: ignore[attr-defined]
-        if draft is not None and s is not None and s.scratch.get("confirmed"):
-            self._forget(s)  # drafts never reuse a session that confirmed an order (add_history may)
-        return super().run(draft, op, **kw)  # type: ignore[misc]
-
-    def _stale(self, s: ServerSession) -> bool:
-        now = time.monotonic()
-        if now - s.scratch.get("last_used", now) > self.IDLE_TTL - self.TTL_MARGIN:
+    def session_stale(self, session: ServerSession) -> bool:
+        """Idle too long (the base rule), or holding cart lines the store is about to delete."""
+        if super().session_stale(session):  # type: ignore[misc]
             return True
-        added = s.scratch.get("added") or {}
-        return bool(added) and now - min(added.values()) > self.CART_TTL - self.TTL_MARGIN
-
-    def _forget(self, s: ServerSession) -> None:
-        if getattr(self._local, "session", None) is s:  # type: ignore[attr-defined]
-            self._local.session = None  # type: ignore[attr-defined]
-        with self._sessions_lock:  # type: ignore[attr-defined]
-            if s in self._sessions:  # type: ignore[attr-defined]
-                self._sessions.remove(s)  # type: ignore[attr-defined]
-
-    def call(self, session: ServerSession, method: str, route: str, **kw: Any) -> tuple[HttpAnswer, Any]:
-        answer, body = super().call(session, method, route, **kw)  # type: ignore[misc]
-        session.scratch["last_used"] = time.monotonic()
-        return answer, body
+        added = session.scratch.get("added")
+        return bool(added) and time.monotonic() - min(added.values()) > self.CART_TTL - self.ttl_margin  # type: ignore[attr-defined]
 
     def _post(self, session: ServerSession, op: str, data: list[tuple[str, str]], *, kind: str | None = None,
               params: list[tuple[str, str]] | None = None, writes: bool = False, order_id: int | None = None) -> Any:
@@ -595,7 +567,7 @@ class _LegacySessionOps:
         if current is not None and self._keeps_shipping_choice(current, bare):
             # the no-shipping cart needs a session without a chosen method, and none can be unset:
             # start afresh now rather than after sending changes to a session that must go anyway
-            self._forget(current)
+            self.forget_session()  # type: ignore[attr-defined]
 
         def op(session: ServerSession) -> Quote:
             base = self._fetch_cart(session, draft)
@@ -634,7 +606,7 @@ class _LegacySessionOps:
         def op(session: ServerSession) -> OrderResult:
             cart = self._fetch_cart(session, draft)
             body = self._confirm(session, draft, order_status_id, comment or draft.comment)
-            session.scratch["confirmed"] = True  # its order/cart state now belongs to the confirmed order
+            session.confirmed = True  # its order/cart state now belongs to the confirmed order
             order_id = body.get("order_id") if isinstance(body, dict) else None
             if order_id in (None, "", 0, "0"):
                 raise ProtocolError("the store confirmed without an order id", body=body, dialect=self.name,  # type: ignore[attr-defined]
@@ -744,7 +716,7 @@ class Oc40Dialect(_LegacySessionOps, SessionDialect):
         "confirm": "api/sale/order.confirm",
         "history": "api/sale/order.addHistory",
     }
-    IDLE_TTL = 3600.0
+    idle_ttl = 3600.0
 
     def parse_login(self, answer: HttpAnswer) -> str:
         body = self.json(answer, "login")

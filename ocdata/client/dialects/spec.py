@@ -9,7 +9,9 @@ Its server is ``index.php?route=api`` so every path is a route: ``POST route=api
 each with ``api_token`` in the query string. The server session holds the draft; this
 dialect sends only what changed since the session last saw it (see
 :class:`~ocdata.client.dialects.base.SessionDialect`). The file is silent on expired
-tokens; the ocdata sandbox answers 401, which triggers one re-login.
+tokens; the ocdata sandbox answers 401, which triggers one re-login. A session left unused for
+nearly an hour (OpenCart 4.0's API session lifetime, the sandbox's default) is replaced
+before its next call instead.
 
 HTTP requests per operation, once the session holds the draft (first use adds 1 login,
 plus one request per part of the draft that changed: customer, cart, each address,
@@ -58,6 +60,7 @@ class Spec(SessionDialect):
     name: ClassVar[str] = "spec"
     versions: ClassVar[str] = "seed-openapi 4.0"
     login_route: ClassVar[str] = "api/login"
+    idle_ttl: ClassVar[float | None] = 3600.0
     known_behaviours: ClassVar[tuple[str, ...]] = (
         "prices and taxes follow the session's customer group and addresses (like the storefront checkout)",
         "changing the cart or shipping address drops the chosen shipping and payment method",
