@@ -138,6 +138,7 @@ class Dialect(abc.ABC):
     versions: ClassVar[str] = ""  # human-readable, e.g. "4.1.0.x"
     pricing_modes: ClassVar[tuple[str, ...]] = ("session",)
     known_behaviours: ClassVar[tuple[str, ...]] = ()  # shown by doctor(): what changes an analysis
+    country_route: ClassVar[str] = "localisation/country"  # storefront route answering one country + zones
 
     def __init__(self, config: DialectConfig, transport: Transport, *, warn: Callable[[str], None] | None = None) -> None:
         self.config = config
@@ -215,14 +216,14 @@ class Dialect(abc.ABC):
 
     # ------------------------------------------------------------------ geography (storefront, no auth)
     def country(self, country_id: int) -> Country | None:
-        """``GET index.php?route=localisation/country&country_id=N`` (1 request); None when unknown."""
-        answer = self.http("GET", route="localisation/country", params=[("route", "localisation/country"),
-                                                                        ("country_id", str(int(country_id)))])
+        """``GET index.php?route=<country_route>&country_id=N`` (1 request); None when unknown."""
+        route = self.country_route
+        answer = self.http("GET", route=route, params=[("route", route), ("country_id", str(int(country_id)))])
         if answer.status == 404:
-            raise NotFoundError(f"the store has no storefront route localisation/country (HTTP 404); "
+            raise NotFoundError(f"the store has no storefront route {route} (HTTP 404); "
                                 f"give addresses by country_id/zone_id instead of ISO codes",
                                 status=answer.status, body=answer.text, dialect=self.name)
-        return parse_country(self.json(answer, "localisation/country"))
+        return parse_country(self.json(answer, route))
 
     # ------------------------------------------------------------------ operations
     @abc.abstractmethod

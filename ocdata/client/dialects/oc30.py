@@ -57,13 +57,13 @@ import re
 import time
 from typing import Any
 
-from ..errors import AuthenticationError, NotFoundError, PermissionDeniedError, ProtocolError
-from ..models import Address, CartLine, Country, OrderDraft, PaymentMethod, text
+from ..errors import AuthenticationError, PermissionDeniedError, ProtocolError
+from ..models import Address, CartLine, OrderDraft, PaymentMethod, text
 from ..transport import HttpAnswer, Transport
 from .base import REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect
 from .forms import address_fields, lines_fields
 from .oc40 import _LegacySessionOps, flat_error_fields, line_key
-from .parse import parse_country, scrub
+from .parse import scrub
 
 __all__ = ["Oc30Dialect"]
 
@@ -76,6 +76,7 @@ class Oc30Dialect(_LegacySessionOps, SessionDialect):
     name = "oc30"
     versions = "3.0.x"
     login_route = "api/login"
+    country_route = "checkout/checkout/country"  # 3.0 has no localisation/country
     known_behaviours = (
         "money arrives only as display strings in the session currency; line prices include tax",
         "totals carry no code: codes are inferred from titles and positions",
@@ -188,17 +189,6 @@ class Oc30Dialect(_LegacySessionOps, SessionDialect):
     def _history_request(self, order_id, status, comment, notify, override):
         return [("order_id", str(order_id))], [("order_status_id", str(status)), ("notify", "1" if notify else "0"),
                                                ("override", "1" if override else "0"), ("comment", comment)]
-
-    # ------------------------------------------------------------ storefront geography
-    def country(self, country_id: int) -> Country | None:
-        """``GET index.php?route=checkout/checkout/country&country_id=N`` (1 request); None when unknown."""
-        route = "checkout/checkout/country"
-        answer = self.http("GET", route=route, params=[("route", route), ("country_id", str(int(country_id)))])
-        if answer.status == 404:
-            raise NotFoundError(f"the store has no storefront route {route} (HTTP 404); give addresses by "
-                                f"country_id/zone_id instead of ISO codes", status=answer.status, body=answer.text,
-                                dialect=self.name)
-        return parse_country(self.json(answer, route))
 
     @classmethod
     def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
