@@ -283,18 +283,34 @@ def _joined(items: Iterable[Any]) -> str:
     return ",".join(p.code for p in items)
 
 
-def _quote_rows(quotes: Sequence[Quote]) -> dict[str, list[Any]]:
-    """The quote columns as lists: the hot loop of a study.
+_PER_QUOTE = ("quote", "dialect", "pricing", "cart_tax")
+_DERIVED = ("shipping_tax", "cost_with_tax")
+
+
+def _quote_rows(quotes: Sequence[Quote]) -> dict[str, Any]:
+    """The quote columns: the hot loop of a study.
 
     Appends to one list per column (no tuple per row: a million GC-tracked tuples
-    would trigger the cyclic collector over and over), money stays ``Decimal`` until
-    one vectorised conversion per column.
+    would trigger the cyclic collector over and over); money stays ``Decimal`` until
+    one vectorised conversion per column; what is constant per quote is collected once
+    per quote and repeated.
     """
-    cols: dict[str, list[Any]] = {name: [] for name in QUOTE_COLUMNS}
-    (a_quote, a_option, a_dialect, a_pricing, a_method, a_code, a_method_name, a_name, a_cost, a_tax_class,
-     a_text, a_sort, a_sub, a_cart_tax, a_tax, a_total, a_pm, a_npm, a_status, a_error) = (
-        cols[name].append for name in QUOTE_COLUMNS if name not in ("shipping_tax", "cost_with_tax"))
-    for qi, q in enumerate(quotes):
+    cols: dict[str, Any] = {name: [] for name in QUOTE_COLUMNS if name not in _PER_QUOTE + _DERIVED}
+    (a_option, a_method, a_code, a_method_name, a_name, a_cost, a_tax_class, a_text, a_sort, a_sub, a_tax,
+     a_total, a_pm, a_npm, a_status, a_error) = (list_.append for list_ in cols.values())
+    q_dialect: list[Any] = []
+    q_pricing: list[Any] = []
+    q_cart_tax: list[Any] = []
+    q_rows: list[int] = []
+    joined: dict[int, str] = {}  # id(tuple of payment methods) -> codes; the tuples outlive this call
+
+    def codes(methods: tuple) -> str:
+        text = joined.get(id(methods))
+        if text is None:
+            text = joined[id(methods)] = ",".join([p.code for p in methods])
+        return text
+
+    for q in quotes:
         cart_sub = cart_total = cart_tax = None
         if q.totals:
             cart_tax = _ZERO
@@ -308,20 +324,22 @@ def _quote_rows(quotes: Sequence[Quote]) -> dict[str, list[Any]]:
                 elif code == "total":
                     cart_total = t.value
         quote_pm = q.payment_methods
-        quote_pm_text = ",".join([p.code for p in quote_pm])
-        dialect, pricing = q.dialect or None, q.pricing
+        q_dialect.append(q.dialect or None)
+        q_pricing.append(q.pricing)
+        q_cart_tax.append(cart_tax)
         options = q.options
         if not options:
             # the cart's own numbers; tax/total only when this is a complete order (no shipping needed)
             complete = q.shipping_required is False and not q.shipping_error
-            a_quote(qi), a_option(-1), a_dialect(dialect), a_pricing(pricing)
+            q_rows.append(1)
+            a_option(-1)
             for add in (a_method, a_code, a_method_name, a_name, a_cost, a_tax_class, a_text, a_sort):
                 add(None)
-            a_sub(cart_sub), a_cart_tax(cart_tax)
-            a_tax(cart_tax if complete else None), a_total(cart_total if complete else None)
-            a_pm(quote_pm_text), a_npm(len(quote_pm))
+            a_sub(cart_sub), a_tax(cart_tax if complete else None), a_total(cart_total if complete else None)
+            a_pm(codes(quote_pm)), a_npm(len(quote_pm))
             a_status(STATUS_NO_SHIPPING if complete else STATUS_UNAVAILABLE), a_error(q.shipping_error)
             continue
+        q_rows.append(len(options))
         for oi, o in enumerate(options):
             sq = o.quote
             sub = total = tax = None
@@ -336,20 +354,23 @@ def _quote_rows(quotes: Sequence[Quote]) -> dict[str, list[Any]]:
                         sub = t.value
                     elif code == "total":
                         total = t.value
-            pm = o.payment_methods
-            if pm:
-                a_pm(",".join([p.code for p in pm])), a_npm(len(pm))
-            else:
-                a_pm(quote_pm_text), a_npm(len(quote_pm))
-            a_quote(qi), a_option(oi), a_dialect(dialect), a_pricing(pricing)
+            pm = o.payment_methods or quote_pm
+            a_pm(codes(pm)), a_npm(len(pm))
+            a_option(oi)
             a_method(sq.method_code), a_code(sq.code), a_method_name(sq.method_name), a_name(sq.name)
             a_cost(sq.cost), a_tax_class(sq.tax_class_id), a_text(sq.text), a_sort(sq.sort_order)
-            a_sub(cart_sub if sub is None else sub), a_cart_tax(cart_tax), a_tax(tax)
-            a_total(total)
+            a_sub(cart_sub if sub is None else sub), a_tax(tax), a_total(total)
             if o.error:
                 a_status(STATUS_ERROR), a_error(o.error)
             else:
                 a_status(STATUS_OK), a_error(None)
+    counts = np.asarray(q_rows, dtype=np.int64)
+    cols["quote"] = np.repeat(np.arange(len(q_rows), dtype=np.int64), counts)
+    cols["dialect"] = np.repeat(np.asarray(q_dialect, dtype=object), counts).tolist()
+    cols["pricing"] = np.repeat(np.asarray(q_pricing, dtype=object), counts).tolist()
+    cols["cart_tax"] = np.repeat(_floats(q_cart_tax), counts)
+    # sums are new Decimal objects: converting each directly beats looking each up
+    cols["tax"] = np.asarray(cols["tax"], dtype=np.float64) if cols["tax"] else np.empty(0)
     return cols
 
 
@@ -367,8 +388,7 @@ def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
     ``unavailable`` (``error`` holds the store's message, if it sent one).
     """
     cols = _quote_rows(_as_list(quotes, Quote))
-    cols["shipping_tax"] = np.full(len(cols["quote"]), np.nan)
-    cols["cost_with_tax"] = cols["shipping_tax"]
+    cols["shipping_tax"] = cols["cost_with_tax"] = np.full(len(cols["quote"]), np.nan)
     df = _frame(cols, QUOTE_COLUMNS)
     _derive_shipping_tax(df)
     return df
