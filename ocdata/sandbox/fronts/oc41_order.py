@@ -1,9 +1,10 @@
 """``route=api/order``: OpenCart 4.1.0.4's order API calls, chained as the real controller does.
 
-Each call runs the sub-controllers of :class:`~ocdata.sandbox.fronts.oc41_steps.Call`
-in the order of ``catalog/controller/api/order.php`` (PROTOCOL.md §5): most stop and
-return the cart's error object when a posted line is faulty; the others keep going and
-attach ``products``/``totals``/``shipping_required``.
+Each call is a chain (:func:`~ocdata.sandbox.fronts.oc41_steps.chain`) of the
+sub-controllers of :class:`~ocdata.sandbox.fronts.oc41_steps.Call` in the order of
+``catalog/controller/api/order.php`` (PROTOCOL.md §5), listed in :data:`CALLS`: most
+stop and return the cart's error object when a posted line is faulty; the others keep
+going and attach ``products``/``totals``/``shipping_required``.
 """
 
 from __future__ import annotations
@@ -13,128 +14,22 @@ from typing import Any
 
 from ocdata.sandbox.engine import OrderIn
 from ocdata.sandbox.fronts import oc41_wire as w
-from ocdata.sandbox.fronts.oc41_steps import Call, _header, client_ip
+from ocdata.sandbox.fronts.oc41_steps import CART, Call, _header, answer, chain, client_ip
 
 
-def _customer(c: Call) -> dict[str, Any]:
-    return c.customer_step()
-
-
-def _payment_address(c: Call) -> dict[str, Any]:
-    return c.payment_address_step()
-
-
-def _shipping_address(c: Call) -> dict[str, Any]:
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    return c.shipping_address_step()
-
-
-def _shipping_methods(c: Call) -> dict[str, Any]:
-    c.customer_step()
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    c.payment_address_step()
-    c.shipping_address_step()
-    return c.shipping_methods_list()
-
-
-def _shipping_method(c: Call) -> dict[str, Any]:
-    c.customer_step()
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    c.shipping_address_step()
-    c.payment_address_step()
-    out = c.shipping_method_step()
-    c.total_hooks()
-    return c.with_cart(out)
-
-
-def _payment_methods(c: Call) -> dict[str, Any]:
-    c.customer_step()
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    c.payment_address_step()
-    c.shipping_address_step()
-    c.shipping_method_step()
-    return c.payment_methods_list()
-
-
-def _payment_method(c: Call) -> dict[str, Any]:
-    c.customer_step()
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    c.payment_address_step()
-    c.shipping_address_step()
-    c.shipping_method_step()
-    out = c.payment_method_step()
-    c.total_hooks()
-    return c.with_cart(out)
-
-
-def _extension(c: Call) -> dict[str, Any]:
-    """Everything, then every total hook; the one named by the ``code`` query parameter
-    supplies the answer (012 coupon; 013 without code: just the cart)."""
-    c.customer_step()
-    c.cart_step()
-    c.payment_address_step()
-    c.shipping_address_step()
-    c.shipping_method_step()
-    c.payment_method_step()
-    c.affiliate_step()
+def _extension_answer(c: Call) -> dict[str, Any]:
+    """Every total hook runs; the one named by the ``code`` query parameter supplies the
+    answer (012 coupon; 013 without code: just the cart)."""
     code = c.request.query.get("code", "")
     results = c.total_hooks()
-    out = dict(results.get(code, {})) if code else {}
-    return c.with_cart(out)
+    return dict(results.get(code, {})) if code else {}
 
 
-def _affiliate(c: Call) -> dict[str, Any]:
-    return c.affiliate_step()
-
-
-def _cart(c: Call) -> dict[str, Any]:
-    """Cart errors do not stop this call: the error object comes with the cart (050, 067)."""
-    c.customer_step()
-    out = c.cart_step()
-    c.payment_address_step()
-    c.shipping_address_step()
-    c.total_hooks()
-    c.shipping_method_step()
-    c.payment_method_step()
-    return c.with_cart(out)
-
-
-def _product_add(c: Call) -> dict[str, Any]:
-    c.customer_step()
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    c.payment_address_step()
-    c.shipping_address_step()
-    out = c.product_add_step()
-    c.shipping_method_step()
-    c.payment_method_step()
-    c.total_hooks()
-    return c.with_cart(out)
-
-
-def _confirm(c: Call) -> dict[str, Any]:
+def _confirm_answer(c: Call) -> dict[str, Any]:
     """Validate, then create (``order_id`` 0/absent), edit (an existing id) or silently
     skip (an unknown id still answers success with that id, 125). ``order_status_id``
-    defaults to 0, not to the store's default status (017)."""
-    c.customer_step()
-    out = c.cart_step()  # with the minimum-quantity check (020)
-    if "error" in out:
-        return out
-    c.payment_address_step()
-    c.shipping_address_step()
-    c.shipping_method_step()
-    c.payment_method_step()
+    defaults to 0, not to the store's default status (017). The cart step before it
+    checked the minimum quantity too (020)."""
     affiliate = c.affiliate_step()
 
     errors: dict[str, str] = {}
@@ -168,7 +63,7 @@ def _confirm(c: Call) -> dict[str, Any]:
     output: dict[str, Any] = {}
     if errors:
         output["error"] = errors
-        return c.with_cart(output)
+        return output
 
     totals = c.total_lines()
     affiliate_id = 0
@@ -210,7 +105,7 @@ def _confirm(c: Call) -> dict[str, Any]:
     output["points"] = sum(p.reward for p in products)
     if affiliate_id:
         output["commission"] = c.engine.format_money(commission, c.settings.currency)
-    return c.with_cart(output)
+    return output
 
 
 def _history_add(c: Call) -> dict[str, Any]:
@@ -229,18 +124,47 @@ def _history_add(c: Call) -> dict[str, Any]:
     return {"success": w.ORDER_SUCCESS}
 
 
+#: Each call's sub-controllers in ``catalog/controller/api/order.php``'s order.
 CALLS: dict[str, Callable[[Call], dict[str, Any]]] = {
-    "customer": _customer,
-    "cart": _cart,
-    "product_add": _product_add,
-    "payment_address": _payment_address,
-    "shipping_address": _shipping_address,
-    "shipping_method": _shipping_method,
-    "shipping_methods": _shipping_methods,
-    "payment_method": _payment_method,
-    "payment_methods": _payment_methods,
-    "extension": _extension,
-    "affiliate": _affiliate,
-    "confirm": _confirm,
+    "customer": Call.customer_step,
+    # cart errors do not stop this call: the error object comes with the cart (050, 067)
+    "cart": chain(
+        Call.customer_step, answer(Call.cart_step), Call.payment_address_step, Call.shipping_address_step,
+        Call.total_hooks, Call.shipping_method_step, Call.payment_method_step, cart=True,
+    ),
+    "product_add": chain(
+        Call.customer_step, CART, Call.payment_address_step, Call.shipping_address_step,
+        answer(Call.product_add_step), Call.shipping_method_step, Call.payment_method_step, Call.total_hooks,
+        cart=True,
+    ),
+    "payment_address": Call.payment_address_step,
+    "shipping_address": chain(CART, answer(Call.shipping_address_step)),
+    "shipping_method": chain(
+        Call.customer_step, CART, Call.shipping_address_step, Call.payment_address_step,
+        answer(Call.shipping_method_step), Call.total_hooks, cart=True,
+    ),
+    "shipping_methods": chain(
+        Call.customer_step, CART, Call.payment_address_step, Call.shipping_address_step,
+        answer(Call.shipping_methods_list),
+    ),
+    "payment_method": chain(
+        Call.customer_step, CART, Call.payment_address_step, Call.shipping_address_step,
+        Call.shipping_method_step, answer(Call.payment_method_step), Call.total_hooks, cart=True,
+    ),
+    "payment_methods": chain(
+        Call.customer_step, CART, Call.payment_address_step, Call.shipping_address_step,
+        Call.shipping_method_step, answer(Call.payment_methods_list),
+    ),
+    # everything, then every total hook; a cart error does not stop it
+    "extension": chain(
+        Call.customer_step, Call.cart_step, Call.payment_address_step, Call.shipping_address_step,
+        Call.shipping_method_step, Call.payment_method_step, Call.affiliate_step, answer(_extension_answer),
+        cart=True,
+    ),
+    "affiliate": Call.affiliate_step,
+    "confirm": chain(
+        Call.customer_step, CART, Call.payment_address_step, Call.shipping_address_step,
+        Call.shipping_method_step, Call.payment_method_step, answer(_confirm_answer), cart=True,
+    ),
     "history_add": _history_add,
 }

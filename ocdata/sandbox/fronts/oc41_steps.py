@@ -5,7 +5,8 @@ controllers (``api/customer``, ``api/cart``, ``api/payment_address`` ...) that e
 read their own POST fields and write ``$this->session->data``. The session is a fresh
 one for every call that does not send an ``OCSESSID`` cookie back, which is what makes
 the API look stateless. :class:`Call` reproduces that: it holds the session data and
-offers each sub-controller as a method; the route modules chain them in 4.1.0.4's order.
+offers each sub-controller as a method; the route modules list, per call, the chain
+(:func:`chain`) they run in 4.1.0.4's order.
 
 Quirk (PROTOCOL.md §4, SESSION-MODE.md): the pricing context — customer group and the
 tax addresses — is primed at request start from the session *before* any posted field
@@ -26,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -569,3 +571,40 @@ def _same_id(a: Any, b: Any) -> bool:
         except ValueError:
             return a == b
     return a == b
+
+
+# --------------------------------------------------------------------------- call chains
+@dataclass(frozen=True)
+class Step:
+    """One sub-controller of a chain. ``stops``: a faulty posted line ends the call
+    with this step's error object; ``answers``: its output is the call's answer."""
+
+    run: Callable[[Call], Any]
+    stops: bool = False
+    answers: bool = False
+
+
+def answer(run: Callable[[Call], Any]) -> Step:
+    return Step(run, answers=True)
+
+
+#: ``api/cart`` as most calls run it: a faulty line ends the call with the cart's errors.
+CART = Step(Call.cart_step, stops=True)
+
+
+def chain(*steps: Step | Callable[[Call], Any], cart: bool = False, totals: bool = True) -> Callable[[Call], Any]:
+    """A call that runs ``steps`` in order and answers with the ``answer`` step's output
+    (``{}`` when none), with the cart attached (:meth:`Call.with_cart`) when ``cart``."""
+    plan = tuple(s if isinstance(s, Step) else Step(s) for s in steps)
+
+    def run(c: Call) -> Any:
+        out: Any = {}
+        for step in plan:
+            result = step.run(c)
+            if step.stops and "error" in result:
+                return result
+            if step.answers:
+                out = result
+        return c.with_cart(out, totals=totals) if cart else out
+
+    return run

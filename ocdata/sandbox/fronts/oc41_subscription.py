@@ -15,7 +15,7 @@ from typing import Any
 
 from ocdata.sandbox.engine import AddressIn, CustomerIn
 from ocdata.sandbox.fronts import oc41_wire as w
-from ocdata.sandbox.fronts.oc41_steps import Call
+from ocdata.sandbox.fronts.oc41_steps import CART, Call, answer, chain
 from ocdata.sandbox.model import Address, Customer
 
 
@@ -49,54 +49,8 @@ def _addresses(c: Call) -> None:
     _set_address(c, "shipping")
 
 
-def _cart(c: Call) -> dict[str, Any]:
-    _set_customer(c)
-    out = c.cart_step()
-    _addresses(c)
-    c.shipping_method_step()
-    c.payment_method_step()
-    return c.with_cart(out, totals=False)
-
-
-def _product_add(c: Call) -> dict[str, Any]:
-    _set_customer(c)
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    _addresses(c)
-    out = c.product_add_step()
-    return c.with_cart(out, totals=False)
-
-
-def _shipping_methods(c: Call) -> dict[str, Any]:
-    _set_customer(c)
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    _addresses(c)
-    return c.shipping_methods_list()
-
-
-def _payment_methods(c: Call) -> dict[str, Any]:
-    _set_customer(c)
-    out = c.cart_step()
-    if "error" in out:
-        return out
-    _addresses(c)
-    c.shipping_method_step()
-    return c.payment_methods_list()
-
-
-def _confirm(c: Call) -> dict[str, Any] | Crash:
-    _set_customer(c)
-    out = c.cart_step()
-    if "error" in out:
-        return out
+def _confirm_answer(c: Call) -> dict[str, Any] | Crash:
     plan_id = w.php_int(c.post.get("subscription_plan_id", 0))
-    _addresses(c)
-    c.shipping_method_step()
-    c.payment_method_step()
-
     errors: dict[str, str] = {}
     if "customer" not in c.data:
         errors["customer"] = w.CUSTOMER_REQUIRED
@@ -162,11 +116,21 @@ def _address_in(info: Address) -> AddressIn:
     )
 
 
+#: Each call's sub-controllers in ``catalog/controller/api/subscription.php``'s order.
 CALLS: dict[str, Callable[[Call], Any]] = {
-    "cart": _cart,
-    "product_add": _product_add,
-    "shipping_methods": _shipping_methods,
-    "payment_methods": _payment_methods,
-    "confirm": _confirm,
+    # cart errors do not stop this call: the error object comes with the cart
+    "cart": chain(
+        _set_customer, answer(Call.cart_step), _addresses, Call.shipping_method_step, Call.payment_method_step,
+        cart=True, totals=False,
+    ),
+    "product_add": chain(_set_customer, CART, _addresses, answer(Call.product_add_step), cart=True, totals=False),
+    "shipping_methods": chain(_set_customer, CART, _addresses, answer(Call.shipping_methods_list)),
+    "payment_methods": chain(
+        _set_customer, CART, _addresses, Call.shipping_method_step, answer(Call.payment_methods_list)
+    ),
+    "confirm": chain(
+        _set_customer, CART, _addresses, Call.shipping_method_step, Call.payment_method_step,
+        answer(_confirm_answer),
+    ),
     "history_add": _history_add,
 }
