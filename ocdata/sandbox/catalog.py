@@ -30,6 +30,7 @@ from ocdata.sandbox.model import (
     Product,
     ProductOption,
     StoreConfig,
+    SubscriptionPlan,
 )
 from ocdata.sandbox.records import CartOption, CartProduct, CartSubscription, LineIn, PricingContext
 
@@ -107,14 +108,17 @@ class Catalog:
         p = self.products.get(product_id)
         return p if p is not None and p.status else None
 
+    def plan(self, subscription_plan_id: int) -> SubscriptionPlan | None:
+        """An enabled subscription plan, or ``None``."""
+        plan = self._plans.get(subscription_plan_id)
+        return plan if plan is not None and plan.status else None
+
     def subscription_plans(self, product: Product, customer_group_id: int) -> list[int]:
         """Plan ids offered for the product to that group (enabled plans only)."""
         return [
             s.subscription_plan_id
             for s in product.subscriptions
-            if s.customer_group_id == customer_group_id
-            and self._plans.get(s.subscription_plan_id) is not None
-            and self._plans[s.subscription_plan_id].status
+            if s.customer_group_id == customer_group_id and self.plan(s.subscription_plan_id) is not None
         ]
 
     # ---- validation of one line (cart->add checks)
@@ -278,8 +282,8 @@ class Catalog:
         return price + option_price
 
     def _subscription(self, product: Product, plan_id: int, group: int) -> CartSubscription | None:
-        plan = self._plans.get(plan_id)
-        if plan is None or not plan.status:
+        plan = self.plan(plan_id)
+        if plan is None:
             return None
         for s in product.subscriptions:
             if s.subscription_plan_id == plan_id and s.customer_group_id == group:

@@ -37,6 +37,7 @@ from ocdata.sandbox.model import (
     CustomerGroup,
     Product,
     StoreConfig,
+    SubscriptionPlan,
     Zone,
 )
 from ocdata.sandbox.records import (
@@ -166,6 +167,10 @@ class Engine:
 
     def option_stock(self, product_option_value_id: int) -> int:
         return self._book.option_stock.get(product_option_value_id, 0)
+
+    def subscription_plan(self, subscription_plan_id: int) -> SubscriptionPlan | None:
+        """An enabled subscription plan, or ``None``."""
+        return self.catalog.plan(subscription_plan_id)
 
     def customer(self, customer_id: int) -> Customer | None:
         c = self._customers.get(customer_id)

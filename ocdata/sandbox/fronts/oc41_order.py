@@ -32,28 +32,8 @@ def _confirm_answer(c: Call) -> dict[str, Any]:
     checked the minimum quantity too (020)."""
     affiliate = c.affiliate_step()
 
-    errors: dict[str, str] = {}
-    if "customer" not in c.data:
-        errors["customer"] = w.CUSTOMER_REQUIRED
+    errors = c.confirm_errors()
     products = c.products()
-    if not products:
-        errors["product"] = w.CONFIRM_PRODUCT_REQUIRED
-    stock_ok = all(p.stock_status for p in products) or c.settings.stock_checkout
-    if not stock_ok or not all(p.minimum_status for p in products):
-        errors["product"] = w.CONFIRM_STOCK
-    if c.settings.checkout_payment_address and "payment_address" not in c.data:
-        errors["payment_address"] = w.PAYMENT_ADDRESS_REQUIRED
-    shipping_needed = c.has_shipping()
-    if shipping_needed:
-        if "shipping_address" not in c.data:
-            errors["shipping_address"] = w.SHIPPING_ADDRESS_REQUIRED
-        if "shipping_method" not in c.data:
-            errors["shipping_method"] = w.SHIPPING_METHOD_REQUIRED
-    else:
-        c.data.pop("shipping_address", None)
-        c.data.pop("shipping_method", None)
-    if "payment_method" not in c.data:
-        errors["payment_method"] = w.PAYMENT_METHOD_REQUIRED
     if "affiliate_id" in c.post and "error" in affiliate:
         errors["affiliate"] = w.AFFILIATE_NOT_FOUND
     for code, result in c.total_hooks().items():
@@ -78,8 +58,8 @@ def _confirm_answer(c: Call) -> dict[str, Any]:
         products=products,
         totals=totals,
         payment_address=c.data.get("payment_address"),
-        shipping_address=c.data.get("shipping_address") if shipping_needed else None,
-        shipping_method=c.data.get("shipping_method") if shipping_needed else None,
+        shipping_address=c.data.get("shipping_address"),  # unset by confirm_errors when nothing ships
+        shipping_method=c.data.get("shipping_method"),
         payment_method=c.data.get("payment_method"),
         comment=c.post.get("comment", "") if isinstance(c.post.get("comment", ""), str) else "",
         affiliate_id=affiliate_id,

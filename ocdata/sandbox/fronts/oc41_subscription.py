@@ -51,30 +51,8 @@ def _addresses(c: Call) -> None:
 
 def _confirm_answer(c: Call) -> dict[str, Any] | Crash:
     plan_id = w.php_int(c.post.get("subscription_plan_id", 0))
-    errors: dict[str, str] = {}
-    if "customer" not in c.data:
-        errors["customer"] = w.CUSTOMER_REQUIRED
-    plans = {p.subscription_plan_id: p for p in c.engine.store.subscription_plans if p.status}
-    if plan_id not in plans:
-        errors["subscription_plan"] = w.SUBSCRIPTION_PLAN_REQUIRED
-    products = c.products()
-    if not products:
-        errors["product"] = w.CONFIRM_PRODUCT_REQUIRED
-    stock_ok = all(p.stock_status for p in products) or c.settings.stock_checkout
-    if not stock_ok or not all(p.minimum_status for p in products):
-        errors["product"] = w.CONFIRM_STOCK
-    if c.settings.checkout_payment_address and "payment_address" not in c.data:
-        errors["payment_address"] = w.PAYMENT_ADDRESS_REQUIRED
-    if c.has_shipping():
-        if "shipping_address" not in c.data:
-            errors["shipping_address"] = w.SHIPPING_ADDRESS_REQUIRED
-        if "shipping_method" not in c.data:
-            errors["shipping_method"] = w.SHIPPING_METHOD_REQUIRED
-    else:
-        c.data.pop("shipping_address", None)
-        c.data.pop("shipping_method", None)
-    if "payment_method" not in c.data:
-        errors["payment_method"] = w.PAYMENT_METHOD_REQUIRED
+    plan_ok = c.engine.subscription_plan(plan_id) is not None
+    errors = c.confirm_errors({} if plan_ok else {"subscription_plan": w.SUBSCRIPTION_PLAN_REQUIRED})
     if errors:
         return c.with_cart({"error": errors}, totals=False)
     # A non-zero plan id makes 4.1.0.4 call editSubscription() for subscription_id 0,
