@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocdata.sandbox.model import Product, TaxRate
+from ocdata.sandbox.model import Address, Customer, Product, TaxRate
 
 # --------------------------------------------------------------------------- inputs
 
@@ -34,6 +34,12 @@ class CustomerIn:
     telephone: str = ""
     custom_field: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, c: Customer) -> CustomerIn:
+        """A registered customer as a session holds them once logged in."""
+        return cls(c.customer_id, c.customer_group_id, c.firstname, c.lastname, c.email, c.telephone,
+                   dict(c.custom_field))
+
 
 @dataclass
 class AddressIn:
@@ -50,6 +56,12 @@ class AddressIn:
     zone_id: int = 0
     address_id: int = 0
     custom_field: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, a: Address) -> AddressIn:
+        """A customer's saved address as if it had been posted (selected by ``address_id``)."""
+        return cls(a.firstname, a.lastname, a.company, a.address_1, a.address_2, a.city, a.postcode,
+                   a.country_id, a.zone_id, a.address_id, dict(a.custom_field))
 
     def ref(self) -> AddressRef:
         return AddressRef(self.country_id, self.zone_id)

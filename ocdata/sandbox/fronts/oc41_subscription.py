@@ -16,7 +16,6 @@ from typing import Any
 from ocdata.sandbox.engine import AddressIn, CustomerIn
 from ocdata.sandbox.fronts import oc41_wire as w
 from ocdata.sandbox.fronts.oc41_steps import CART, Call, answer, chain
-from ocdata.sandbox.model import Address, Customer
 
 
 @dataclass
@@ -32,7 +31,7 @@ def _set_customer(c: Call) -> None:
     info = c.engine.customer(customer_id) if customer_id else None
     if info is None or not info.status:
         return
-    c.data["customer"] = _customer_in(info)
+    c.data["customer"] = CustomerIn.of(info)
     c.data["customer_logged"] = info.customer_id
 
 
@@ -41,7 +40,7 @@ def _set_address(c: Call, kind: str) -> None:
     customer_id = c.data.get("customer_logged", 0)
     info = c.engine.customer_address(customer_id, address_id) if customer_id and address_id else None
     if info is not None:
-        c.data[f"{kind}_address"] = _address_in(info)
+        c.data[f"{kind}_address"] = AddressIn.of(info)
 
 
 def _addresses(c: Call) -> None:
@@ -64,34 +63,6 @@ def _history_add(c: Call) -> dict[str, Any]:
     """No subscription can exist (none can be created through 4.1.0.4's API), so every
     id is unknown (079)."""
     return {"error": w.SUBSCRIPTION_REQUIRED}
-
-
-def _customer_in(info: Customer) -> CustomerIn:
-    return CustomerIn(
-        customer_id=info.customer_id,
-        customer_group_id=info.customer_group_id,
-        firstname=info.firstname,
-        lastname=info.lastname,
-        email=info.email,
-        telephone=info.telephone,
-        custom_field=dict(info.custom_field),
-    )
-
-
-def _address_in(info: Address) -> AddressIn:
-    return AddressIn(
-        firstname=info.firstname,
-        lastname=info.lastname,
-        company=info.company,
-        address_1=info.address_1,
-        address_2=info.address_2,
-        city=info.city,
-        postcode=info.postcode,
-        country_id=info.country_id,
-        zone_id=info.zone_id,
-        address_id=info.address_id,
-        custom_field=dict(info.custom_field),
-    )
 
 
 #: Each call's sub-controllers in ``catalog/controller/api/subscription.php``'s order.
