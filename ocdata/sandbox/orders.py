@@ -8,6 +8,7 @@ processing+complete into one of them subtracts stock (products and option values
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import threading
 
@@ -108,30 +109,24 @@ class OrderBook:
                     self.option_stock[pov] = self.option_stock.get(pov, 0) + sign * line.quantity
 
     def _build(self, order_id: int, data: OrderIn, date_added: str) -> Order:
+        """An order holds every :class:`OrderIn` field (copied, so later changes to the
+        input do not reach it) plus what the store assigns."""
+        posted = {f.name: getattr(data, f.name) for f in dataclasses.fields(OrderIn)}
         currency = data.currency or self._default_currency
-        total = next((t.value for t in data.totals if t.code == "total"), 0.0)
-        return Order(
-            order_id=order_id,
-            order_status_id=0,
+        posted.update(
+            order_status_id=0,  # addHistory sets the posted status
             customer=copy.deepcopy(data.customer),
             products=list(data.products),
             totals=list(data.totals),
-            total=total,
             payment_address=copy.deepcopy(data.payment_address),
             shipping_address=copy.deepcopy(data.shipping_address),
-            shipping_method=data.shipping_method,
-            payment_method=data.payment_method,
-            comment=data.comment,
-            affiliate_id=data.affiliate_id,
-            commission=data.commission,
             currency=currency,
+        )
+        return Order(
+            order_id=order_id,
+            total=next((t.value for t in data.totals if t.code == "total"), 0.0),
             currency_value=self._currency_values.get(currency, 1.0),
-            store_id=data.store_id,
-            language_id=data.language_id,
-            ip=data.ip,
-            forwarded_ip=data.forwarded_ip,
-            user_agent=data.user_agent,
-            accept_language=data.accept_language,
             date_added=date_added,
             date_modified=_now(),
+            **posted,
         )

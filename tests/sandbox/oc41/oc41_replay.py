@@ -107,19 +107,14 @@ def split_body(body: str) -> tuple[str, Any]:
     return body[:start], json.loads(body[start:])
 
 
+#: JSON type names; bool before int because ``True`` is an ``int`` in Python.
+_KINDS = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (list, "list"), (dict, "object"))
+
+
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
+    for python_type, name in _KINDS:
+        if isinstance(value, python_type):
+            return name
     return "null" if value is None else type(value).__name__
 
 
