@@ -47,14 +47,19 @@ _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$
 
 
 def php_empty(value: object) -> bool:
-    """PHP ``empty()`` for posted values: "", "0", 0, empty list, None."""
-    if value is None:
+    """PHP ``empty()``: ``""``, ``"0"``, 0, 0.0, null, false and ``[]`` are empty.
+
+    The one definition for the engine and the fronts (posted option values, form fields).
+    """
+    if value is None or value is False:
         return True
     if isinstance(value, str):
-        return value == "" or value == "0"
-    if isinstance(value, (list, tuple, dict)):
+        return value in ("", "0")
+    if isinstance(value, (int, float)):
+        return value == 0
+    if isinstance(value, (dict, list, tuple)):
         return len(value) == 0
-    return not value
+    return False
 
 
 def normalise_text_option(option_type: str, value: str) -> str:

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+from ocdata.sandbox.catalog import php_empty
 from ocdata.sandbox.engine import CartOption, CartProduct, PaymentMethod, ShippingMethod, TotalLine
 
 # --------------------------------------------------------------------------- messages (en-gb)
@@ -126,19 +127,6 @@ def php_num(value: Any) -> float:
             except ValueError:
                 return 0
     return 0
-
-
-def php_empty(value: Any) -> bool:
-    """PHP ``empty()``: ``""``, ``"0"``, 0, 0.0, null, false and ``[]`` are empty."""
-    if value is None or value is False:
-        return True
-    if isinstance(value, str):
-        return value in ("", "0")
-    if isinstance(value, (int, float)):
-        return value == 0
-    if isinstance(value, (dict, list, tuple)):
-        return len(value) == 0
-    return False
 
 
 def php_array_filter(value: Any) -> dict:
