@@ -390,34 +390,31 @@ class Call:
         return not plans or (plan != 0 and plan in plans)
 
     # ------------------------------------------------------------------ addresses
-    def _posted_address(self, prefix: str) -> AddressIn:
+    def _address_step(self, kind: str, success: str) -> dict[str, Any]:
+        """Validate the posted ``<kind>_*`` address; store it on success. Error keys
+        carry the ``<kind>_`` prefix."""
+        prefix = f"{kind}_"
         address = AddressIn(
             **{name: _text(self.post.get(prefix + name)) for name in _ADDRESS_FIELDS},
             country_id=w.php_int(self.post.get(prefix + "country_id", 0)),
             zone_id=w.php_int(self.post.get(prefix + "zone_id", 0)),
             custom_field=_array(self.post.get(prefix + "custom_field")),
         )
-        return address
+        errors = self.engine.validate_address(address)
+        if errors:
+            return {"error": {prefix + k: v for k, v in errors.items()}}
+        self.data[f"{kind}_address"] = address
+        return {"success": success}
 
     def payment_address_step(self) -> dict[str, Any]:
         """``api/payment_address``: always validated (059), stored on success."""
-        address = self._posted_address("payment_")
-        errors = self.engine.validate_address(address)
-        if errors:
-            return {"error": {f"payment_{k}": v for k, v in errors.items()}}
-        self.data["payment_address"] = address
-        return {"success": w.PAYMENT_ADDRESS_SUCCESS}
+        return self._address_step("payment", w.PAYMENT_ADDRESS_SUCCESS)
 
     def shipping_address_step(self) -> dict[str, Any]:
         """``api/shipping_address``: refused when nothing in the cart ships (062)."""
         if not self.has_shipping():
             return {"error": {"warning": w.NO_SHIPPING_PRODUCTS}}
-        address = self._posted_address("shipping_")
-        errors = self.engine.validate_address(address)
-        if errors:
-            return {"error": {f"shipping_{k}": v for k, v in errors.items()}}
-        self.data["shipping_address"] = address
-        return {"success": w.SHIPPING_ADDRESS_SUCCESS}
+        return self._address_step("shipping", w.SHIPPING_ADDRESS_SUCCESS)
 
     # ------------------------------------------------------------------ shipping
     def shipping_method_step(self) -> dict[str, Any]:
