@@ -28,6 +28,7 @@ log keeps route, call, status, timing and sizes but not URLs.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import os
@@ -149,15 +150,24 @@ def store_identity(store: Any) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _identity_json(values: tuple) -> str:
+    return canonical_json(dict(zip(IDENTITY_FIELDS, values)))
+
+
+def _identity_text(identity: Mapping[str, Any]) -> str:
+    return _identity_json(tuple(identity.get(k) for k in IDENTITY_FIELDS))
+
+
 def store_key(identity: Mapping[str, Any]) -> str:
     """Hash of a store identity (see :func:`store_identity`)."""
-    return _digest(canonical_json({k: identity.get(k) for k in IDENTITY_FIELDS}))
+    return _digest(_identity_text(identity))
 
 
 def scenario_key(identity: Mapping[str, Any], draft: OrderDraft | str) -> str:
     """The cache key of one quote request: hash of the store identity and the canonical draft."""
     draft_json = draft if isinstance(draft, str) else canonical_json(draft)
-    return _digest(canonical_json({k: identity.get(k) for k in IDENTITY_FIELDS}) + "\n" + draft_json)
+    return _digest(_identity_text(identity) + "\n" + draft_json)
 
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
@@ -274,7 +284,15 @@ def _write_scenarios(con: duckdb.DuckDBPyConnection, records: list[ScenarioRecor
     latest = {r.key: r for r in records}  # a key fetched twice in one batch: the last answer wins
     records = list(latest.values())
     keys = [r.key for r in records]
-    _delete_keys(con, _SCENARIO_TABLES, "scenario_key", pd.DataFrame({"scenario_key": keys}))
+    key_frame = pd.DataFrame({"scenario_key": keys})
+    con.register("_ocdata_new", key_frame)
+    try:
+        known = con.execute("SELECT scenario_key FROM scenarios WHERE scenario_key IN "
+                            "(SELECT scenario_key FROM _ocdata_new)").fetchall()
+    finally:
+        con.unregister("_ocdata_new")
+    if known:  # a refresh: replace the earlier answer (deleting scans the tables, so only when needed)
+        _delete_keys(con, _SCENARIO_TABLES, "scenario_key", pd.DataFrame({"scenario_key": [k for (k,) in known]}))
 
     _insert(con, "scenarios", pd.DataFrame({
         "scenario_key": keys,
@@ -420,6 +438,7 @@ class _Writer:
 
     _FLUSH = object()
     _STOP = object()
+    _MAX_BATCH = 20_000
 
     def __init__(self, con: duckdb.DuckDBPyConnection, batch_size: int, interval: float,
                  on_commit: Callable[[int], None] | None) -> None:
@@ -464,19 +483,29 @@ class _Writer:
                 item = self._queue.get(timeout=timeout)
             except queue.Empty:
                 item = None
-            waiter = stop = None
-            if isinstance(item, tuple) and len(item) == 2 and item[0] in (self._FLUSH, self._STOP):
-                waiter, stop = item[1], item[0] is self._STOP
-            elif item is not None:
-                if not pending:
-                    first = time.monotonic()
-                pending.append(item)
-            due = (waiter is not None or item is None or len(pending) >= self._batch_size
-                   or time.monotonic() - first >= self._interval)
+            waiters: list[threading.Event] = []
+            stop = False
+            # take whatever else is already queued: when results arrive faster than one batch
+            # commits, batches grow instead of the queue
+            while item is not None:
+                if isinstance(item, tuple) and len(item) == 2 and item[0] in (self._FLUSH, self._STOP):
+                    waiters.append(item[1])
+                    stop = stop or item[0] is self._STOP
+                else:
+                    if not pending:
+                        first = time.monotonic()
+                    pending.append(item)
+                if waiters or len(pending) >= self._MAX_BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            due = (waiters or len(pending) >= self._batch_size or time.monotonic() - first >= self._interval)
             if pending and due:
                 self._write(pending)
                 pending = []
-            if waiter is not None:
+            for waiter in waiters:
                 waiter.set()
             if stop:
                 return

@@ -452,23 +452,25 @@ def _transpose(rows: list[tuple], spec: Mapping[str, Any]) -> dict[str, list]:
     return dict(zip(spec, (list(c) for c in zip(*rows))))
 
 
-def _product_row(i: int, p: CartProduct) -> tuple:
-    opts = p.options
-    return (
-        i, p.product_id, p.name, p.model, p.quantity,
-        "; ".join(f"{o.name}: {o.value}" for o in opts),
-        ",".join(str(o.product_option_value_id) for o in opts),
-        _f(p.price), _f(p.total), p.price_text, p.total_text, p.in_stock, p.minimum_ok,
-        p.reward, p.points, _f(p.weight), p.shipping, p.tax_class_id, p.subscription_plan_id,
-    )
+def _option_texts(options: tuple) -> tuple[str, str]:
+    if not options:
+        return "", ""
+    return ("; ".join([f"{o.name}: {o.value}" for o in options]),
+            ",".join([str(o.product_option_value_id) for o in options]))
 
 
 def products_frame(products: Cart | Iterable[CartProduct]) -> pd.DataFrame:
     """One row per cart line, options flattened into text; see :data:`PRODUCT_COLUMNS`."""
     if isinstance(products, Cart):
         products = products.products
-    rows = [_product_row(i, p) for i, p in enumerate(products)]
-    return _frame(_transpose(rows, PRODUCT_COLUMNS), PRODUCT_COLUMNS)
+    ps = list(products)
+    texts = [_option_texts(p.options) for p in ps]
+    cols = {"line": np.arange(len(ps), dtype=np.int64), "options": [t[0] for t in texts],
+            "option_value_ids": [t[1] for t in texts]}
+    for name in PRODUCT_COLUMNS:
+        if name not in cols:
+            cols[name] = [getattr(p, name) for p in ps]
+    return _frame(cols, PRODUCT_COLUMNS)
 
 
 def totals_frame(totals: Iterable[TotalLine]) -> pd.DataFrame:

@@ -129,24 +129,33 @@ def test_writer_commits_on_its_own_within_the_interval(tmp_path):
     c = Cache(tmp_path / "c.duckdb", batch_size=1000, flush_interval=0.1, on_commit=commits.append)
     try:
         c.record_quote(FakeStore(), draft(), quote(draft()))
-        deadline = time.monotonic() + 5
-        while not commits and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert commits == [1]
+        assert _wait_for(lambda: commits == [1])
         assert c.sql("SELECT count(*) n FROM scenarios")["n"][0] == 1
     finally:
         c.close()
 
 
-def test_writer_batches_by_size(tmp_path):
+def _wait_for(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_writer_commits_a_full_batch_without_waiting_for_the_interval(tmp_path):
     commits = []
     c = Cache(tmp_path / "c.duckdb", batch_size=3, flush_interval=60, on_commit=commits.append)
-    for qty in range(1, 8):
+    for qty in (1, 2):
         c.record_quote(FakeStore(), draft(qty=qty), quote(draft(qty=qty)))
+    time.sleep(0.3)
+    assert commits == []  # 2 < batch_size, and the interval is a minute away
+    c.record_quote(FakeStore(), draft(qty=3), quote(draft(qty=3)))
+    assert _wait_for(lambda: commits == [3])
+    c.record_quote(FakeStore(), draft(qty=4), quote(draft(qty=4)))
     c.close()  # commits the last, partial batch
-    assert commits == [3, 3, 1]
+    assert commits == [3, 1]
     with Cache(tmp_path / "c.duckdb", read_only=True) as r:
-        assert r.sql("SELECT count(*) n FROM scenarios")["n"][0] == 7
+        assert r.sql("SELECT count(*) n FROM scenarios")["n"][0] == 4
 
 
 def test_refetch_replaces_previous_answer(cache):
