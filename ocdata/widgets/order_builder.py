@@ -29,7 +29,8 @@ class OrderBuilder(W.VBox):
     ``store`` is a connected :class:`~ocdata.client.store.Store`. ``customer_groups`` maps
     group ids to names (OpenCart's API cannot list them; the demo store's are the default),
     ``products`` maps product ids to names to offer in the product picker (products priced
-    in a quote are added to it). :attr:`draft` is the order as built so far,
+    in a quote are added to it), ``order_status_id`` the status confirm sends (None: the
+    connection's default). :attr:`draft` is the order as built so far,
     :attr:`result` the confirmed order (None until then), :attr:`model` the view model.
     """
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping, Protocol, Union
+from typing import Mapping, Protocol, Union
 
 import pandas as pd
 
