@@ -8,13 +8,13 @@ numbers, DB decimals as ``"1.0000"``). The references are
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
 from ocdata.sandbox.catalog import php_empty
 from ocdata.sandbox.engine import CartOption, CartProduct, PaymentMethod, ShippingMethod, TotalLine
+from ocdata.sandbox.fronts.base import php_json_encode
 
 # --------------------------------------------------------------------------- messages (en-gb)
 # Observed in transcripts unless marked [src?] (read from source/guessed, not observed).
@@ -169,8 +169,7 @@ def json_or_prefixed(body: dict, warnings: list[str]) -> Any:
     value = php_json_value(body)
     if not warnings:
         return value
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
-    return "".join(warnings) + text
+    return "".join(warnings) + php_json_encode(value)
 
 
 # --------------------------------------------------------------------------- rows
