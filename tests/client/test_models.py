@@ -76,6 +76,45 @@ def test_shipping_methods_object_or_list_flattened_and_sorted():
     assert parse_shipping_methods(list(as_object.values())) == quotes
 
 
+def test_shipping_methods_reporting_an_error_are_recorded_as_warnings():
+    methods = {
+        "flat": {"code": "flat", "name": "Flat Rate", "sort_order": "1", "error": False,
+                 "quote": {"flat": {"code": "flat.flat", "name": "Flat Shipping Rate", "cost": "5.00"}}},
+        "ups": {"title": "UPS &amp; Co", "sort_order": "2", "error": "No rate for zone &quot;CA&quot;", "quote": {}},
+        "fedex": {"sort_order": "3", "error": "Service unavailable"},
+    }
+    problems: list[str] = []
+    quotes = parse_shipping_methods(methods, problems=problems)
+    assert [q.code for q in quotes] == ["flat.flat"]
+    assert problems == ['shipping method UPS & Co: No rate for zone "CA"', "shipping method fedex: Service unavailable"]
+    listed: list[str] = []
+    assert parse_shipping_methods(list(methods.values()), problems=listed) == quotes
+    assert listed[0] == problems[0] and len(listed) == 2
+
+
+def test_raise_for_error_flattens_nested_and_string_errors():
+    from ocdata.client.credentials import Credentials, Secret
+    from ocdata.client.dialects.base import DialectConfig
+    from ocdata.client.dialects.spec import Spec
+    from ocdata.client.errors import NotFoundError, ValidationError
+    from ocdata.client.transport import Transport
+
+    dialect = Spec(DialectConfig(base_url="http://shop.invalid/index.php",
+                                 credentials=Credentials(url="http://shop.invalid/", username="u", key=Secret("k"))),
+                   Transport(retries=0))
+    with pytest.raises(ValidationError) as err:
+        dialect.raise_for_error({"error": {"option": {"218": "Radio required!", "220": "Date &amp; Time required!"},
+                                           "minimum": ["a", "b"]}}, "cart")
+    assert err.value.fields == {"option_218": "Radio required!", "option_220": "Date & Time required!",
+                                "minimum": "a; b"}
+    with pytest.raises(ValidationError) as err:
+        dialect.raise_for_error({"error": "Warning: Comment required!"}, "confirm", default_key="comment")
+    assert err.value.fields == {"comment": "Warning: Comment required!"}
+    with pytest.raises(NotFoundError):
+        dialect.raise_for_error({"error": {"warning": "Warning: Product could not be found!"}}, "cart")
+    dialect.raise_for_error({"error": "", "success": "ok"}, "cart")  # no refusal: nothing raised
+
+
 def test_payment_methods_nested_options_or_flat():
     nested = {"cod": {"code": "cod", "name": "Cash On Delivery", "sort_order": "5",
                       "option": {"cod": {"code": "cod.cod", "name": "Cash On Delivery"}}}}

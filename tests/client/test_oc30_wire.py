@@ -6,8 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from ocdata.client.dialects.oc40 import cart_problems, flat_error_fields, totals_wire
-from ocdata.client.dialects.parse import parse_payment_methods, parse_products, parse_shipping_methods
+from ocdata.client.dialects.parse import (
+    cart_problems,
+    flat_error_fields,
+    parse_payment_methods,
+    parse_products,
+    parse_shipping_methods,
+    totals_wire,
+)
 from replay import Transcripts, money
 
 T = Transcripts("oc30")

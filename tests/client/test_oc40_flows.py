@@ -3,6 +3,8 @@ the recorded answers into the same numbers."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -155,3 +157,21 @@ def test_cart_only_calls_reuse_the_session_and_send_only_the_change():
         d.cart(uk)
         cart = d.cart(us)
     assert d.requests_made == 9 and cart.totals[-1].value == Decimal("101.00")  # no UK tax
+
+
+def test_a_method_answering_an_error_becomes_a_quote_warning():
+    flow = T.scenario("s01")
+    methods = dict(T[119].json["shipping_methods"], ups={"code": "ups", "name": "UPS", "quote": {}, "sort_order": "4",
+                                                         "error": "UPS: no rate to this address"})
+    body = {"shipping_methods": methods}
+    listing = replace(T[119], json=body, body_text=json.dumps(body))
+    with ReplayServer([listing if e is T[119] else e for e in flow]) as srv:
+        quote = dialect_for(Oc40Dialect, srv).quote(draft_from(flow, R))
+    assert [o.quote.code for o in quote.options] == ["flat.flat", "item.item", "weight.weight_4"]
+    assert "shipping method UPS: UPS: no rate to this address" in quote.warnings
+    warnings: list[str] = []
+    with ReplayServer(flow[:5] + [listing]) as srv:
+        d = dialect_for(Oc40Dialect, srv)
+        d._warn = warnings.append
+        quotes = d.shipping_methods(draft_from(flow, R))
+    assert len(quotes) == 3 and warnings == ["oc40: shipping method UPS: UPS: no rate to this address"]

@@ -6,8 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from ocdata.client.dialects.oc40 import cart_problems, flat_error_fields, parse_money_text, total_code, totals_wire
-from ocdata.client.dialects.parse import parse_payment_methods, parse_products, parse_shipping_methods
+from ocdata.client.dialects.parse import (
+    cart_problems,
+    flat_error_fields,
+    parse_money_text,
+    parse_payment_methods,
+    parse_products,
+    parse_shipping_methods,
+    total_code,
+    totals_wire,
+)
 from replay import Transcripts, money
 
 T = Transcripts("oc40")

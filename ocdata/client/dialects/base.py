@@ -64,7 +64,7 @@ from ..models import (
     TotalLine,
 )
 from ..transport import HttpAnswer, Transport
-from .parse import decode_json, parse_country
+from .parse import decode_json, flat_error_fields, parse_country, parse_shipping_methods
 
 __all__ = ["DialectConfig", "Dialect", "SessionDialect", "SyncStep", "ServerSession", "ProbeResult",
            "MISSING", "REBUILD", "front_controller"]
@@ -187,13 +187,17 @@ class Dialect(abc.ABC):
     def json(self, answer: HttpAnswer, call: str) -> Any:
         return decode_json(answer.text, warn=self.warn, dialect=self.name, call=call, status=answer.status)
 
-    def raise_for_error(self, body: Any, call: str, answer: HttpAnswer | None = None) -> None:
-        """Raise the store's refusal in ``body`` (``{"error": "..."}`` or ``{"error": {field: msg}}``)
-        as :class:`NotFoundError` (something named does not exist) or :class:`ValidationError`."""
+    def raise_for_error(self, body: Any, call: str, answer: HttpAnswer | None = None, *,
+                        default_key: str = "warning") -> None:
+        """Raise the store's refusal in ``body`` as :class:`NotFoundError` (something named does
+        not exist) or :class:`ValidationError`.
+
+        ``error`` may be a string (filed under ``default_key``), ``{field: message}``, or nested
+        (3.0's ``{"option": {"218": …}}`` becomes ``option_218``); see :func:`~.parse.flat_error_fields`.
+        """
         if not isinstance(body, dict) or not body.get("error"):
             return
-        error = body["error"]
-        fields = {str(k): str(v) for k, v in error.items()} if isinstance(error, dict) else {"warning": str(error)}
+        fields = flat_error_fields(body["error"], default_key=default_key)
         lowered = " ".join(fields.values()).lower()
         status = answer.status if answer else None
         raw_text = answer.text if answer else None
@@ -230,7 +234,23 @@ class Dialect(abc.ABC):
     def cart(self, draft: OrderDraft) -> Cart: ...
 
     @abc.abstractmethod
-    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]: ...
+    def shipping_listing(self, draft: OrderDraft) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
+        """The quotes offered for ``draft`` and the warnings of methods that answered an error instead."""
+
+    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+        """The quotes offered for ``draft``; methods that answered an error are reported as warnings."""
+        return self.warn_problems(*self.shipping_listing(draft))
+
+    def read_shipping(self, raw: Any) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
+        """The quotes of a ``shipping_methods`` answer and the warnings of methods that reported an error."""
+        problems: list[str] = []
+        return parse_shipping_methods(raw, self.decimals, problems=problems), tuple(problems)
+
+    def warn_problems(self, quotes: tuple[ShippingQuote, ...], problems: tuple[str, ...]) -> tuple[ShippingQuote, ...]:
+        """``quotes``, after reporting each of ``problems`` through :meth:`warn`."""
+        for p in problems:
+            self.warn(f"{self.name}: {p}")
+        return quotes
 
     @abc.abstractmethod
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]: ...
@@ -252,10 +272,11 @@ class Dialect(abc.ABC):
         cart = self.cart(draft.with_shipping(None).with_payment(None))
         options: list[QuoteOption] = []
         shipping_error = None
+        problems: tuple[str, ...] = ()
         base_payments: tuple[PaymentMethod, ...] = ()
         if cart.shipping_required is not False and draft.shipping_address is not None:
             try:
-                quotes = self.shipping_methods(draft)
+                quotes, problems = self.shipping_listing(draft)
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.message
             for q in quotes:
@@ -273,7 +294,7 @@ class Dialect(abc.ABC):
                 shipping_error = exc.message
         return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
                      payment_methods=base_payments, shipping_required=cart.shipping_required,
-                     shipping_error=shipping_error, pricing=self.pricing, dialect=self.name,
+                     shipping_error=shipping_error, pricing=self.pricing, dialect=self.name, warnings=problems,
                      requests=self.requests_made - start)
 
     # subscriptions: only some versions have them

@@ -62,8 +62,8 @@ from ..models import Address, CartLine, OrderDraft, PaymentMethod, text
 from ..transport import HttpAnswer, Transport
 from .base import REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect
 from .forms import address_fields, lines_fields
-from .oc40 import _LegacySessionOps, flat_error_fields, line_key
-from .parse import scrub
+from .oc40 import _LegacySessionOps, line_key
+from .parse import flat_error_fields, scrub
 
 __all__ = ["Oc30Dialect"]
 

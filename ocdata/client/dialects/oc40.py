@@ -39,9 +39,9 @@ sync: shipping / payment method      1 save (+1 list when none was made since th
 
 4.0 answers money only as display strings in the session currency (line prices and the
 shipping ``text`` include tax, the ``Sub-Total`` does not); totals carry no code, so the
-code is inferred (:func:`total_code`). The module-level helpers read those "formatted"
-answers and are shared with :mod:`.oc30`, as is :class:`_LegacySessionOps` (what a
-``SessionDialect`` needs for stores that keep the whole checkout in the session).
+code is inferred (:func:`~.parse.total_code`; the readers of those "formatted" answers live in
+:mod:`.parse`). :class:`_LegacySessionOps` (what a ``SessionDialect`` needs for stores that
+keep the whole checkout in the session) is shared with :mod:`.oc30`.
 """
 
 from __future__ import annotations
@@ -78,119 +78,16 @@ from ..models import (
 from ..transport import HttpAnswer, Transport
 from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
 from .forms import address_fields, customer_fields, line_fields
-from .parse import parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
-
-__all__ = ["Oc40Dialect", "parse_money_text", "total_code", "totals_wire", "cart_problems", "flat_error_fields"]
-
-# --------------------------------------------------------------------------- formatted wire (4.0 and 3.0)
-
-def parse_money_text(value: str, *, decimals: int = 2, decimal_point: str = ".", thousand_point: str = ",") -> Decimal:
-    """An amount from a store's display string (``"$1,088.00"``, ``"96.66€"``, ``"$-5.00"``).
-
-    OpenCart formats ``symbol_left + number_format(amount) + symbol_right`` in the
-    session currency with the language's separators (en-gb: ``.`` and ``,``).
-    """
-    s = html.unescape(str(value))
-    number = re.compile(
-        r"\d[\d" + re.escape(thousand_point) + r"]*(?:" + re.escape(decimal_point) + r"\d+)?"
-    ).search(s)
-    if not number:
-        raise ValueError(f"no amount in {value!r}")
-    digits = number.group(0).replace(thousand_point, "").replace(decimal_point, ".")
-    negative = "-" in s[: number.start()]
-    amount = money(("-" if negative else "") + digits, decimals)
-    assert amount is not None
-    return amount
-
-
-# Display titles of the core total extensions in en-gb (catalog/language/en-gb/extension/total/*).
-_TOTAL_TITLES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^Sub-Total$"), "sub_total"),
-    (re.compile(r"^Total$"), "total"),
-    (re.compile(r"^Coupon \("), "coupon"),
-    (re.compile(r"^Reward Points \("), "reward"),
-    (re.compile(r"^(?:Gift Certificate|Voucher) \("), "voucher"),
-    (re.compile(r"^Store Credit$"), "credit"),
-    (re.compile(r"^Handling Fee$"), "handling"),
-    (re.compile(r"^Low Order Fee$"), "low_order_fee"),
+from .parse import (
+    cart_problems,
+    flat_error_fields,
+    parse_payment_methods,
+    parse_products,
+    scrub,
+    totals_wire,
 )
 
-
-def total_code(title: str, position: int, count: int, shipping_title: str | None) -> str:
-    """The total extension that produced a ``{title, text}`` line (4.0/3.0 send no code).
-
-    The store sorts lines by the extensions' sort order, so the first is the sub-total
-    and the last the grand total; the shipping line is titled with the chosen quote's
-    name; the core extensions have fixed en-gb titles; what remains is one line per
-    tax rate, titled with the rate's name (which the store owner chooses).
-    """
-    if position == count - 1:
-        return "total"
-    if shipping_title is not None and title == shipping_title:
-        return "shipping"
-    for pattern, code in _TOTAL_TITLES:
-        if pattern.search(title):
-            return code
-    return "sub_total" if position == 0 else "tax"
-
-
-def totals_wire(items: Iterable[dict[str, Any]] | None, *, shipping_title: str | None = None, decimals: int = 2,
-                **separators: str) -> tuple[TotalLine, ...]:
-    """``totals`` of a 4.0/3.0 cart answer: codes from :func:`total_code`, values read from ``text``.
-
-    ``sort_order`` is the line's position (the store already sorted by its extensions' order).
-    """
-    rows = [t for t in items or () if isinstance(t, dict)]
-    wanted = text(shipping_title) if shipping_title is not None else None
-    lines = parse_totals(rows, decimals,
-                         code_for=lambda row, i: total_code(text(row.get("title")), i, len(rows), wanted))
-    return tuple(
-        line.model_copy(update={"value": parse_money_text(line.text, decimals=decimals, **separators)})
-        if line.value is None and line.text else line
-        for line in lines
-    )
-
-
-def cart_problems(error: Any) -> tuple[str, ...]:
-    """Messages of the ``error`` object a cart answer carries next to its data (stock, minimum)."""
-    if not error:
-        return ()
-    if isinstance(error, str):
-        return (text(error),)
-    out: list[str] = []
-    values = error.values() if isinstance(error, dict) else error
-    for v in values:
-        if isinstance(v, (list, tuple)):
-            out.extend(text(x) for x in v)
-        elif isinstance(v, dict):
-            out.extend(text(x) for x in v.values())
-        else:
-            out.append(text(v))
-    return tuple(out)
-
-
-def flat_error_fields(error: Any, *, default_key: str = "warning") -> dict[str, str]:
-    """An ``error`` value (string, object, or 3.0's nested ``option`` object) as ``{field: message}``.
-
-    Nested objects are flattened with an underscore (3.0 ``{"option": {"218": …}}`` becomes
-    ``option_218``, the key 4.0 uses for the same error).
-    """
-    if isinstance(error, str):
-        return {default_key: text(error)}
-    out: dict[str, str] = {}
-    if isinstance(error, dict):
-        for key, value in error.items():
-            if isinstance(value, dict):
-                for sub, msg in flat_error_fields(value).items():
-                    out[f"{key}_{sub}"] = msg
-            elif isinstance(value, (list, tuple)):
-                out[str(key)] = "; ".join(text(v) for v in value)
-            else:
-                out[str(key)] = text(value)
-    elif isinstance(error, (list, tuple)):
-        out[default_key] = "; ".join(text(v) for v in error)
-    return out
-
+__all__ = ["Oc40Dialect"]
 
 # --------------------------------------------------------------------------- cart lines
 
@@ -436,11 +333,7 @@ class _LegacySessionOps:
         if isinstance(body, dict) and body.get("error"):
             session.scratch["quotes"] = {}
             return (), "; ".join(flat_error_fields(body["error"]).values()), ()
-        methods = body.get("shipping_methods") if isinstance(body, dict) else None
-        quotes = parse_shipping_methods(methods, self.decimals)  # type: ignore[attr-defined]
-        problems = tuple(f"{text(m.get('name') or m.get('title') or k)}: {text(m['error'])}"
-                         for k, m in (methods.items() if isinstance(methods, dict) else ())
-                         if isinstance(m, dict) and m.get("error"))
+        quotes, problems = self.read_shipping(body.get("shipping_methods") if isinstance(body, dict) else None)  # type: ignore[attr-defined]
         session.scratch["quotes"] = {q.code: q for q in quotes}
         session.scratch["shipping_sig"] = self._sig(session, self.SHIPPING_DEPS)
         return quotes, None, problems
@@ -532,16 +425,14 @@ class _LegacySessionOps:
     def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
         return self.cart(draft).totals
 
-    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
-        def op(session: ServerSession) -> tuple[ShippingQuote, ...]:
+    def shipping_listing(self, draft: OrderDraft) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
+        def op(session: ServerSession) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
             quotes, error, problems = self._list_shipping(session)
-            for p in problems:
-                self.warn(f"{self.name}: shipping method {p}")  # type: ignore[attr-defined]
             if error:
                 raise ValidationError("the store lists no shipping method for this draft",
                                       fields={"shipping_method": error}, dialect=self.name,  # type: ignore[attr-defined]
                                       call="shipping_methods")
-            return quotes
+            return quotes, problems
         return self.run(draft, op, skip=("shipping_method", "payment_method"))  # type: ignore[attr-defined]
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
@@ -577,7 +468,7 @@ class _LegacySessionOps:
             base_payments: tuple[PaymentMethod, ...] = ()
             if base.shipping_required and draft.shipping_address is not None:
                 quotes, shipping_error, problems = self._list_shipping(session)
-                warnings += [f"shipping method {p}" for p in problems]
+                warnings += problems
                 for q in quotes:
                     step = draft.with_shipping(q.code).with_payment(None)
                     try:
@@ -646,14 +537,15 @@ class _LegacySessionOps:
                 return
             raise ProtocolError(f"{op}: unexpected answer", status=answer.status, body=answer.text,
                                 dialect=self.name, call=op)  # type: ignore[attr-defined]
-        fields = flat_error_fields(body["error"], default_key=_STRING_ERROR_KEY.get(kind, "warning"))
-        message = "; ".join(fields.values())
-        common = dict(status=answer.status, body=answer.text, dialect=self.name, call=op)  # type: ignore[attr-defined]
+        key = _STRING_ERROR_KEY.get(kind, "warning")
         missing = _NOT_FOUND.get(kind)
-        if missing and missing[1](fields):
-            raise NotFoundError(f"the store has no such {missing[0]} ({message}); check the id in the draft",
-                                fields=fields, **common)
-        self.raise_for_error({"error": fields}, op, answer)  # type: ignore[attr-defined]
+        if missing:
+            fields = flat_error_fields(body["error"], default_key=key)
+            if missing[1](fields):
+                raise NotFoundError(f"the store has no such {missing[0]} ({'; '.join(fields.values())}); check the "
+                                    f"id in the draft", fields=fields, status=answer.status, body=answer.text,
+                                    dialect=self.name, call=op)  # type: ignore[attr-defined]
+        self.raise_for_error(body, op, answer, default_key=key)  # type: ignore[attr-defined]
 
 
 # which field a bare string error belongs to, per operation

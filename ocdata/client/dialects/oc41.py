@@ -70,7 +70,7 @@ from .forms import (
     payment_method_fields,
     shipping_method_fields,
 )
-from .parse import as_int, parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
+from .parse import as_int, parse_payment_methods, parse_products, parse_totals, scrub
 
 __all__ = ["OC41"]
 
@@ -226,10 +226,10 @@ class OC41(Dialect):
                     shipping_required=body.get("shipping_required"), pricing=self.pricing, dialect=self.name,
                     raw=scrub(body))
 
-    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+    def shipping_listing(self, draft: OrderDraft) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
         answer, body = self.priced("shipping_methods", draft.with_shipping(None).with_payment(None))
         self.check(body, "shipping_methods", answer=answer)
-        return parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+        return self.read_shipping(body.get("shipping_methods"))
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
         answer, body = self.priced("payment_methods", draft.with_payment(None), prime="shipping_methods")
@@ -257,11 +257,12 @@ class OC41(Dialect):
         options: list[QuoteOption] = []
         payments: tuple[PaymentMethod, ...] = ()
         shipping_error = None
+        problems: tuple[str, ...] = ()
         if shipping_required:
             answer, body = listing.call("shipping_methods", base)
             try:
                 self.check(body, "shipping_methods", answer=answer)
-                quotes = parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+                quotes, problems = self.read_shipping(body.get("shipping_methods"))
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.fields.get("warning", exc.message)
             for q in quotes:
@@ -276,7 +277,7 @@ class OC41(Dialect):
         return Quote(draft=draft, products=products, totals=totals, options=tuple(options), payment_methods=payments,
                      shipping_required=shipping_required, shipping_error=shipping_error, pricing=self.pricing,
                      dialect=self.name, requests=self.requests_made - start,
-                     warnings=(PRICING_WARNING,) if self.pricing == "api" else ())
+                     warnings=((PRICING_WARNING,) if self.pricing == "api" else ()) + problems)
 
     def _quote_option(self, step: OrderDraft, q: ShippingQuote) -> QuoteOption:
         """One quote's totals and payment methods, in a scenario (session) of its own."""
@@ -341,7 +342,7 @@ class OC41(Dialect):
     def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
         answer, body = self.send("shipping_methods", self._sub_form(draft), route=SUBSCRIPTION)
         self.check(body, "subscription shipping_methods", answer=answer)
-        return parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+        return self.warn_problems(*self.read_shipping(body.get("shipping_methods")))
 
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
         answer, body = self.send("payment_methods", self._sub_form(draft), route=SUBSCRIPTION)

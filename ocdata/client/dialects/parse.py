@@ -8,6 +8,7 @@ accept every variant seen in the recorded transcripts and return stable, typed m
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from decimal import Decimal
@@ -39,6 +40,11 @@ __all__ = [
     "scrub",
     "TOTAL_CODES_BY_TITLE",
     "code_from_title",
+    "parse_money_text",
+    "total_code",
+    "totals_wire",
+    "cart_problems",
+    "flat_error_fields",
 ]
 
 _NOTICE = re.compile(r"<b>(?P<kind>[^<]+)</b>:\s*(?P<msg>.*?)\s+in\s+<b>(?P<file>[^<]+)</b>\s+on line\s+<b>(?P<line>\d+)</b>",
@@ -211,17 +217,144 @@ def code_from_title(title: str) -> str:
     return "other"
 
 
-def parse_shipping_methods(raw: Any, decimals: int = 2) -> tuple[ShippingQuote, ...]:
+# --------------------------------------------------------------------------- formatted answers (4.0, 3.0, spec)
+
+
+def parse_money_text(value: str, *, decimals: int = 2, decimal_point: str = ".", thousand_point: str = ",") -> Decimal:
+    """An amount from a store's display string (``"$1,088.00"``, ``"96.66€"``, ``"$-5.00"``).
+
+    OpenCart formats ``symbol_left + number_format(amount) + symbol_right`` in the
+    session currency with the language's separators (en-gb: ``.`` and ``,``).
+    """
+    s = html.unescape(str(value))
+    number = re.compile(
+        r"\d[\d" + re.escape(thousand_point) + r"]*(?:" + re.escape(decimal_point) + r"\d+)?"
+    ).search(s)
+    if not number:
+        raise ValueError(f"no amount in {value!r}")
+    digits = number.group(0).replace(thousand_point, "").replace(decimal_point, ".")
+    negative = "-" in s[: number.start()]
+    amount = money(("-" if negative else "") + digits, decimals)
+    assert amount is not None
+    return amount
+
+
+# Display titles of the core total extensions in en-gb (catalog/language/en-gb/extension/total/*).
+_TOTAL_TITLES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^Sub-Total$"), "sub_total"),
+    (re.compile(r"^Total$"), "total"),
+    (re.compile(r"^Coupon \("), "coupon"),
+    (re.compile(r"^Reward Points \("), "reward"),
+    (re.compile(r"^(?:Gift Certificate|Voucher) \("), "voucher"),
+    (re.compile(r"^Store Credit$"), "credit"),
+    (re.compile(r"^Handling Fee$"), "handling"),
+    (re.compile(r"^Low Order Fee$"), "low_order_fee"),
+)
+
+
+def total_code(title: str, position: int, count: int, shipping_title: str | None) -> str:
+    """The total extension that produced a ``{title, text}`` line (4.0/3.0 send no code).
+
+    The store sorts lines by the extensions' sort order, so the first is the sub-total
+    and the last the grand total; the shipping line is titled with the chosen quote's
+    name; the core extensions have fixed en-gb titles; what remains is one line per
+    tax rate, titled with the rate's name (which the store owner chooses).
+    """
+    if position == count - 1:
+        return "total"
+    if shipping_title is not None and title == shipping_title:
+        return "shipping"
+    for pattern, code in _TOTAL_TITLES:
+        if pattern.search(title):
+            return code
+    return "sub_total" if position == 0 else "tax"
+
+
+def totals_wire(items: Iterable[dict[str, Any]] | None, *, shipping_title: str | None = None, decimals: int = 2,
+                **separators: str) -> tuple[TotalLine, ...]:
+    """``totals`` of a 4.0/3.0 cart answer: codes from :func:`total_code`, values read from ``text``.
+
+    ``sort_order`` is the line's position (the store already sorted by its extensions' order).
+    """
+    rows = [t for t in items or () if isinstance(t, dict)]
+    wanted = text(shipping_title) if shipping_title is not None else None
+    lines = parse_totals(rows, decimals,
+                         code_for=lambda row, i: total_code(text(row.get("title")), i, len(rows), wanted))
+    return tuple(
+        line.model_copy(update={"value": parse_money_text(line.text, decimals=decimals, **separators)})
+        if line.value is None and line.text else line
+        for line in lines
+    )
+
+
+def cart_problems(error: Any) -> tuple[str, ...]:
+    """Messages of the ``error`` object a cart answer carries next to its data (stock, minimum)."""
+    if not error:
+        return ()
+    if isinstance(error, str):
+        return (text(error),)
+    out: list[str] = []
+    values = error.values() if isinstance(error, dict) else error
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.extend(text(x) for x in v)
+        elif isinstance(v, dict):
+            out.extend(text(x) for x in v.values())
+        else:
+            out.append(text(v))
+    return tuple(out)
+
+
+def flat_error_fields(error: Any, *, default_key: str = "warning") -> dict[str, str]:
+    """An ``error`` value (string, object, or 3.0's nested ``option`` object) as ``{field: message}``.
+
+    Nested objects are flattened with an underscore (3.0 ``{"option": {"218": …}}`` becomes
+    ``option_218``, the key 4.0 uses for the same error).
+    """
+    if isinstance(error, str):
+        return {default_key: text(error)}
+    out: dict[str, str] = {}
+    if isinstance(error, dict):
+        for key, value in error.items():
+            if isinstance(value, dict):
+                for sub, msg in flat_error_fields(value).items():
+                    out[f"{key}_{sub}"] = msg
+            elif isinstance(value, (list, tuple)):
+                out[str(key)] = "; ".join(text(v) for v in value)
+            else:
+                out[str(key)] = text(value)
+    elif isinstance(error, (list, tuple)):
+        out[default_key] = "; ".join(text(v) for v in error)
+    return out
+
+
+# --------------------------------------------------------------------------- methods
+
+
+def parse_shipping_methods(raw: Any, decimals: int = 2, *, problems: list[str] | None = None
+                           ) -> tuple[ShippingQuote, ...]:
     """Flatten ``{ext: {code, name|title, quote: {key: {...}}, sort_order, error}}`` (object or list)
-    into one :class:`ShippingQuote` per quote, ordered by method sort order then code."""
-    methods = raw.values() if isinstance(raw, dict) else (raw or ())
+    into one :class:`ShippingQuote` per quote, ordered by method sort order then code.
+
+    A method that reports an ``error`` offers no quote; its message is appended to
+    ``problems`` (``"shipping method <name>: <error>"``, ready to be a quote warning).
+    """
+    if isinstance(raw, dict):
+        methods: Iterable[tuple[Any, Any]] = raw.items()
+    else:
+        methods = ((None, m) for m in raw or ())
     out = []
-    for m in methods:
-        if not isinstance(m, dict) or m.get("error"):
+    for key, m in methods:
+        if not isinstance(m, dict):
+            continue
+        method_name = text(m.get("name") if m.get("name") is not None else m.get("title"))
+        if m.get("error"):
+            if problems is not None:
+                label = m.get("name") or m.get("title") or m.get("code") or key
+                problems.append(f"shipping method {text(label)}: {text(m['error'])}")
             continue
         quotes = m.get("quote") or {}
         quotes = quotes.values() if isinstance(quotes, dict) else quotes
-        method_name = text(m.get("name") if m.get("name") is not None else m.get("title"))
         for q in quotes:
             if not isinstance(q, dict):
                 continue

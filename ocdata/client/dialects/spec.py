@@ -51,7 +51,7 @@ from ..transport import HttpAnswer, Transport
 from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
 from .forms import Pairs, address_fields, customer_fields, lines_fields
 from ..models import text
-from .parse import code_from_title, as_int, parse_payment_methods, parse_products, parse_shipping_methods, parse_totals, scrub
+from .parse import code_from_title, as_int, parse_payment_methods, parse_products, parse_totals, scrub
 
 __all__ = ["Spec"]
 
@@ -191,10 +191,10 @@ class Spec(SessionDialect):
                         pricing=self.pricing, dialect=self.name, raw=scrub({**products, **totals}))
         return self.run(draft, op)
 
-    def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
+    def shipping_listing(self, draft: OrderDraft) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
         def op(session):
             body = self._get(session, "api/shipping_method/getShippingMethods", "shipping_method/getShippingMethods")
-            return parse_shipping_methods(body.get("shipping_methods"), self.decimals)
+            return self.read_shipping(body.get("shipping_methods"))
         return self.run(draft, op, skip=("shipping_method", "payment_method"))
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
@@ -275,7 +275,7 @@ class Spec(SessionDialect):
                     pricing=self.pricing, dialect=self.name, raw=scrub(body))
 
     def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
-        return parse_shipping_methods(self._sub("shipping_methods", draft).get("shipping_methods"), self.decimals)
+        return self.warn_problems(*self.read_shipping(self._sub("shipping_methods", draft).get("shipping_methods")))
 
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
         return parse_payment_methods(self._sub("payment_methods", draft).get("payment_methods"))
