@@ -1,7 +1,7 @@
 """Quote studies: price a grid of carts x destinations x customer groups, cached and resumable.
 
 >>> study = Study(store, carts={"phone": "40x1", "two phones": "40x2"},
-...               destinations={"London": "GB-LND", "Berlin": {"country": "DE", "zone": "BER"}},
+...               destinations={"London": "GB-LDN", "Berlin": {"country": "DE", "zone": "BER"}},
 ...               customer_groups=[1, 2], name="eu-shipping")                     # doctest: +SKIP
 >>> df = study.run(concurrency=8)                                                  # doctest: +SKIP
 >>> study.last_run                       # RunReport(from_cache=0, fetched=8, failed=0, ...)  # doctest: +SKIP
@@ -36,7 +36,7 @@ everything again; ``max_age`` ("12h", seconds, timedelta) re-fetches older answe
         - {product_id: 40, quantity: 1}
         - {product_id: 30, quantity: 1, options: {226: 15}}
     destinations:                      # label: destination
-      London: GB-LND                   #   "COUNTRY-ZONE" (ISO country, store zone code) or "COUNTRY"
+      London: GB-LDN                   #   "COUNTRY-ZONE" (ISO country, store zone code) or "COUNTRY"
       Berlin: {country: DE, zone: BER, postcode: "10115", city: Berlin}
 
 Addresses only need a country (and zone): empty name, street and city are filled with
@@ -87,7 +87,9 @@ STUDY_COLUMNS: dict[str, tuple[str, str]] = {
 DEFAULT_CUSTOMER = Customer(firstname="Study", lastname="Shopper", email="study@example.com",
                             telephone="5550100")
 
-_PLACEHOLDER = {"address_1": "1 Study Street", "city": "Study City"}
+# stores validate these fields (a UK/DE address needs a postcode) though stock shipping and tax depend
+# only on country and zone; a destination that gives a postcode keeps its own
+_PLACEHOLDER = {"address_1": "1 Study Street", "city": "Study City", "postcode": "00000"}
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def parse_cart(spec: Any) -> tuple[CartLine, ...]:
         if text.startswith("["):
             return parse_cart(json.loads(text))
         return tuple(_line(part) for part in text.split(",") if part.strip())
+    if isinstance(spec, tuple) and spec and all(isinstance(x, CartLine) for x in spec):
+        return spec  # already a parsed cart (what this function returns)
     if isinstance(spec, (CartLine, Mapping, int, tuple)):
         return (_line(spec),)
     lines = tuple(_line(item) for item in spec)
@@ -169,7 +173,7 @@ def _cart_label(lines: Sequence[CartLine]) -> str:
 
 
 def parse_destination(spec: Any) -> Address:
-    """An address from an Address, a dict of Address fields, or ``"GB-LND"``/``"US/CA"``/``"DE"``."""
+    """An address from an Address, a dict of Address fields, or ``"GB-LDN"``/``"US/CA"``/``"DE"``."""
     if isinstance(spec, Address):
         return spec
     if isinstance(spec, Mapping):
@@ -218,7 +222,7 @@ class Study:
 
     ``carts``: ``{label: cart}`` or a list of carts (a cart: ``"40x2, 28"``, a CartLine, a
     dict, ``(product_id, quantity)`` or a list of those). ``destinations``: ``{label:
-    destination}`` or a list (``"GB-LND"``, a dict of Address fields, an Address).
+    destination}`` or a list (``"GB-LDN"``, a dict of Address fields, an Address).
     ``customer_groups``: group ids to price each cart/destination for (None: the
     customer's own). ``cache``: a :class:`~ocdata.cache.Cache` (None: the default cache).
     """

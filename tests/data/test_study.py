@@ -240,3 +240,16 @@ def test_totals_and_tax_columns(cache):
     assert list(wide.columns) == ["scenario_id", "quote_code", "CA Tax (8%)", "VAT (20%)"]
     london_flat = wide[(wide["scenario_id"] == 0) & (wide["quote_code"] == "flat.flat")].iloc[0]
     assert london_flat["VAT (20%)"] == 21.0 and pd.isna(london_flat["CA Tax (8%)"])
+
+
+def test_parsed_cart_is_accepted_again_and_addresses_get_placeholders(cache):
+    cart = parse_cart("40x2, 28")
+    assert parse_cart(cart) == cart  # parse_cart's own output round-trips (widgets pass it back)
+    study = Study(FakeStore(), carts={"c": cart}, destinations={"London": "GB-LDN"}, cache=cache)
+    draft = study.draft(study.scenarios[0])
+    address = draft.shipping_address
+    # UK stores refuse an address without postcode, street or city: the study fills them in
+    assert address.postcode and address.address_1 and address.city
+    kept = Study(FakeStore(), carts={"c": cart},
+                 destinations={"L": {"country": "GB", "zone": "LDN", "postcode": "SW1A 2AA"}}, cache=cache)
+    assert kept.draft(kept.scenarios[0]).shipping_address.postcode == "SW1A 2AA"
