@@ -27,6 +27,7 @@ from ocdata.sandbox import totals as _totals
 from ocdata.sandbox.catalog import Catalog
 from ocdata.sandbox.currency import convert as _convert
 from ocdata.sandbox.currency import format_money as _format_money
+from ocdata.sandbox.extensions import installed
 from ocdata.sandbox.geo import GeoIndex
 from ocdata.sandbox.model import (
     Address,
@@ -139,6 +140,12 @@ class Engine:
         self._coupons = {c.code: c for c in store.coupons}
         self._rate_names = {r.tax_rate_id: r.name for r in store.tax_rates}
         self._store_ref = AddressRef(s.country_id, s.zone_id)
+        # enabled extensions in run order, settings cast once (not per quote)
+        self._shipping = installed(store.shipping)
+        self._payment = installed(store.payment)
+        self._totals = installed(store.totals)
+        #: codes of the enabled total extensions in the order they run
+        self.total_codes = tuple(e.code for e in self._totals)
         self._lock = threading.Lock()
 
     # ---- lookups
@@ -353,7 +360,7 @@ class Engine:
                 self.with_tax(cost, tax_class_id, ctx), currency
             ),
         )
-        return _shipping.shipping_methods(self.store, self.geo, q)
+        return _shipping.shipping_methods(self._shipping, self.geo, q)
 
     def coupon(self, code: str):
         return self._coupons.get(code)
@@ -389,7 +396,7 @@ class Engine:
             customer=self.customer(customer_id) if customer_id else None,
             fixed_tax=self.settings.fixed_tax,
         )
-        return _totals.compute(self.store, state)
+        return _totals.compute(self._totals, state)
 
     def payment_methods(
         self,
@@ -410,7 +417,7 @@ class Engine:
             version=self.version,
             checkout_payment_address=self.settings.checkout_payment_address,
         )
-        return _payment.payment_methods(self.store, self.geo, p)
+        return _payment.payment_methods(self._payment, self.geo, p)
 
     def reward_points(self, products: list[CartProduct]) -> int:
         """Reward points the order earns (``points`` of 4.1's confirm response)."""

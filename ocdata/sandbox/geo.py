@@ -110,6 +110,8 @@ class GeoIndex:
         self.geo_zones = {g.geo_zone_id: g for g in geo_zones}
         # geo_zone_id -> {(country_id, zone_id)}; zone 0 covers the whole country
         self._members = {g.geo_zone_id: frozenset(g.members) for g in geo_zones}
+        #: ``getGeoZones()`` order (by name), which the weight shipping method quotes in
+        self.by_name = tuple(sorted(geo_zones, key=lambda g: g.name))
 
     def contains(self, geo_zone_id: int, country_id: int, zone_id: int) -> bool:
         """``zone_to_geo_zone`` test: ``country_id = c AND (zone_id = z OR zone_id = 0)``."""
@@ -117,7 +119,3 @@ class GeoIndex:
         if not members:
             return False
         return (country_id, zone_id) in members or (country_id, 0) in members
-
-    def geo_zones_by_name(self) -> list[GeoZone]:
-        """``getGeoZones()`` order (by name), used by the weight shipping method."""
-        return sorted(self.geo_zones.values(), key=lambda g: g.name)

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ocdata.sandbox.extensions import Installed
 from ocdata.sandbox.geo import GeoIndex
-from ocdata.sandbox.model import Extension, StoreConfig
 from ocdata.sandbox.records import AddressRef, PaymentMethod
-from ocdata.sandbox.shipping import php_float, php_int
 
 PAYMENT_CODES = ("cod", "bank_transfer", "cheque", "free_checkout")
 
@@ -50,24 +49,24 @@ class PaymentContext:
     checkout_payment_address: bool
 
 
-def _geo_ok(ext: Extension, geo: GeoIndex, p: PaymentContext) -> bool:
+def _geo_ok(ext: Installed, geo: GeoIndex, p: PaymentContext) -> bool:
     if p.version >= (4, 0) and not p.checkout_payment_address:
         return True
-    geo_zone_id = php_int(ext.settings.get("geo_zone_id", "0"))
+    geo_zone_id = ext.as_int("geo_zone_id")
     if not geo_zone_id:
         return True
     a = p.payment_address
     return a is not None and geo.contains(geo_zone_id, a.country_id, a.zone_id)
 
 
-def _minimum_ok(ext: Extension, p: PaymentContext) -> bool:
+def _minimum_ok(ext: Installed, p: PaymentContext) -> bool:
     if p.version >= (4, 1):
         return True
-    minimum = php_float(ext.settings.get("total", ""))
+    minimum = ext.as_float("total")
     return not (minimum > 0 and minimum > p.total)
 
 
-def offered(ext: Extension, geo: GeoIndex, p: PaymentContext) -> bool:
+def offered(ext: Installed, geo: GeoIndex, p: PaymentContext) -> bool:
     if ext.code == "free_checkout":
         return p.total <= 0 and not (p.version >= (4, 0) and p.has_subscription)
     if p.has_subscription and p.version >= (4, 0):
@@ -79,22 +78,22 @@ def offered(ext: Extension, geo: GeoIndex, p: PaymentContext) -> bool:
     return _geo_ok(ext, geo, p)
 
 
-def payment_methods(store: StoreConfig, geo: GeoIndex, p: PaymentContext) -> list[PaymentMethod]:
-    """Offered methods sorted by sort order, each with its single ``<code>.<code>`` option."""
+def payment_methods(extensions: tuple[Installed, ...], geo: GeoIndex, p: PaymentContext) -> list[PaymentMethod]:
+    """Offered methods in sort order (``extensions`` come sorted), each with its single
+    ``<code>.<code>`` option."""
     methods = []
-    for ext in store.payment:
-        if not ext.status or not offered(ext, geo, p):
+    for ext in extensions:
+        if not offered(ext, geo, p):
             continue
-        title = ext.text.get("heading_title", DEFAULT_TITLES[ext.code])
+        title = ext.ext.text.get("heading_title", DEFAULT_TITLES[ext.code])
         methods.append(
             PaymentMethod(
                 code=ext.code,
                 name=title,
                 options=((f"{ext.code}.{ext.code}", title),),
-                sort_order=php_int(ext.sort_order),
-                sort_order_raw=ext.sort_order,
-                terms=ext.text.get("terms", ""),
+                sort_order=ext.sort_order,
+                sort_order_raw=ext.ext.sort_order,
+                terms=ext.ext.text.get("terms", ""),
             )
         )
-    methods.sort(key=lambda m: m.sort_order)
     return methods

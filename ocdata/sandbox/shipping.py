@@ -1,8 +1,8 @@
 """OpenCart's stock shipping extensions (``extension/opencart/catalog/model/shipping/*``).
 
 Each ``quote_<code>`` returns the extension's :class:`ShippingMethod` for a destination,
-or ``None`` when the extension offers nothing there. Settings are read as OpenCart
-stores them (strings), and the quote keeps the PHP types the API serialises:
+or ``None`` when the extension offers nothing there. Settings come cast once
+(:mod:`ocdata.sandbox.extensions`), and the quote keeps the PHP types the API serialises:
 
 =========  ==========================  ===============================
 extension  cost                        tax_class_id
@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ocdata.sandbox.currency import convert_weight, format_weight
+from ocdata.sandbox.extensions import Installed
 from ocdata.sandbox.geo import GeoIndex
-from ocdata.sandbox.model import Extension, StoreConfig, WeightClass
+from ocdata.sandbox.model import Extension, WeightClass
 from ocdata.sandbox.records import AddressRef, CartProduct, ShippingMethod, ShippingQuote
 
 SHIPPING_CODES = ("flat", "item", "weight", "free", "pickup")
@@ -60,36 +61,6 @@ class QuoteContext:
     format_quote: Callable[[float, int], str]  # (cost, tax_class_id) -> text with tax
 
 
-def php_float(value: str) -> float:
-    """PHP ``(float)"..."``: leading numeric part, 0.0 when there is none."""
-    text = (value or "").strip()
-    end = 0
-    seen_digit = seen_dot = seen_exp = False
-    while end < len(text):
-        ch = text[end]
-        if ch.isdigit():
-            seen_digit = True
-        elif ch in "+-" and (end == 0 or text[end - 1] in "eE"):
-            pass
-        elif ch == "." and not seen_dot and not seen_exp:
-            seen_dot = True
-        elif ch in "eE" and seen_digit and not seen_exp:
-            seen_exp = True
-        else:
-            break
-        end += 1
-    while end > 0:
-        try:
-            return float(text[:end])
-        except ValueError:
-            end -= 1
-    return 0.0
-
-
-def php_int(value: str) -> int:
-    return int(php_float(value)) if value else 0
-
-
 def _in_zone(geo: GeoIndex, geo_zone_id: int, address: AddressRef) -> bool:
     return not geo_zone_id or geo.contains(geo_zone_id, address.country_id, address.zone_id)
 
@@ -98,83 +69,73 @@ def _text(ext: Extension, key: str) -> str:
     return ext.text.get(key, DEFAULT_TEXT[ext.code].get(key, ""))
 
 
-def _method(ext: Extension, quotes: list[ShippingQuote]) -> ShippingMethod:
+def _method(ext: Installed, quotes: list[ShippingQuote]) -> ShippingMethod:
     return ShippingMethod(
         code=ext.code,
-        name=_text(ext, "heading_title"),
+        name=_text(ext.ext, "heading_title"),
         quotes=tuple(quotes),
-        sort_order=php_int(ext.sort_order),
-        sort_order_raw=ext.sort_order,
+        sort_order=ext.sort_order,
+        sort_order_raw=ext.ext.sort_order,
         error=False,
     )
 
 
-def quote_flat(ext: Extension, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
-    s = ext.settings
-    if not _in_zone(geo, php_int(s.get("geo_zone_id", "0")), q.address):
+def quote_flat(ext: Installed, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
+    if not _in_zone(geo, ext.as_int("geo_zone_id"), q.address):
         return None
-    cost_raw = s.get("cost", "")
-    tax_raw = s.get("tax_class_id", "0")
-    cost, tax_class_id = php_float(cost_raw), php_int(tax_raw)
-    quote = ShippingQuote("flat.flat", _text(ext, "text_description"), cost, tax_class_id,
-                          q.format_quote(cost, tax_class_id), cost_raw, tax_raw)
+    cost, tax_class_id = ext.as_float("cost"), ext.as_int("tax_class_id")
+    quote = ShippingQuote("flat.flat", _text(ext.ext, "text_description"), cost, tax_class_id,
+                          q.format_quote(cost, tax_class_id), ext.raw("cost"), ext.raw("tax_class_id", "0"))
     return _method(ext, [quote])
 
 
-def quote_item(ext: Extension, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
-    s = ext.settings
-    if not _in_zone(geo, php_int(s.get("geo_zone_id", "0")), q.address):
+def quote_item(ext: Installed, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
+    if not _in_zone(geo, ext.as_int("geo_zone_id"), q.address):
         return None
     items = sum(p.quantity for p in q.products if p.shipping)
-    cost = php_float(s.get("cost", "")) * items
-    tax_class_id = php_int(s.get("tax_class_id", "0"))
-    tax_raw: object = tax_class_id if q.typed_item else s.get("tax_class_id", "0")
-    quote = ShippingQuote("item.item", _text(ext, "text_description"), cost, tax_class_id,
+    cost = ext.as_float("cost") * items
+    tax_class_id = ext.as_int("tax_class_id")
+    tax_raw: object = tax_class_id if q.typed_item else ext.raw("tax_class_id", "0")
+    quote = ShippingQuote("item.item", _text(ext.ext, "text_description"), cost, tax_class_id,
                           q.format_quote(cost, tax_class_id), cost, tax_raw)
     return _method(ext, [quote])
 
 
-def quote_weight(ext: Extension, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
-    s = ext.settings
-    tax_raw = s.get("tax_class_id", "0")
-    tax_class_id = php_int(tax_raw)
+def quote_weight(ext: Installed, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
+    tax_raw = ext.raw("tax_class_id", "0")
+    tax_class_id = ext.as_int("tax_class_id")
     weight_text = format_weight(q.weight, q.weight_class)
     quotes = []
-    for geo_zone in geo.geo_zones_by_name():
+    for geo_zone in geo.by_name:
         gid = geo_zone.geo_zone_id
-        if not php_int(s.get(f"{gid}_status", "0")):
+        if not ext.as_int(f"{gid}_status"):
             continue
         if not geo.contains(gid, q.address.country_id, q.address.zone_id):
             continue
-        cost_raw = ""
-        for pair in s.get(f"{gid}_rate", "").split(","):
-            limit, _, cost_part = pair.partition(":")
-            if php_float(limit) >= q.weight:
-                cost_raw = cost_part if _ else ""
-                break
-        if cost_raw == "":
+        # the first step whose limit reaches the cart weight prices it; no cost, no quote
+        step = next((s for s in ext.rates(f"{gid}_rate") if s[0] >= q.weight), None)
+        if step is None or step[1] == "":
             continue
-        cost = php_float(cost_raw)
-        name = f"{geo_zone.name}{q.weight_gap}({_text(ext, 'text_weight')} {weight_text})"
+        _limit, cost_raw, cost = step
+        name = f"{geo_zone.name}{q.weight_gap}({_text(ext.ext, 'text_weight')} {weight_text})"
         quotes.append(ShippingQuote(f"weight.weight_{gid}", name, cost, tax_class_id,
                                     q.format_quote(cost, tax_class_id), cost_raw, tax_raw))
     return _method(ext, quotes) if quotes else None
 
 
-def quote_free(ext: Extension, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
-    s = ext.settings
-    if not _in_zone(geo, php_int(s.get("geo_zone_id", "0")), q.address):
+def quote_free(ext: Installed, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
+    if not _in_zone(geo, ext.as_int("geo_zone_id"), q.address):
         return None
-    if q.sub_total < php_float(s.get("total", "")):
+    if q.sub_total < ext.as_float("total"):
         return None
-    quote = ShippingQuote("free.free", _text(ext, "text_description"), 0.0, 0, q.format_quote(0.0, 0), 0, 0)
+    quote = ShippingQuote("free.free", _text(ext.ext, "text_description"), 0.0, 0, q.format_quote(0.0, 0), 0, 0)
     return _method(ext, [quote])
 
 
-def quote_pickup(ext: Extension, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
-    if not _in_zone(geo, php_int(ext.settings.get("geo_zone_id", "0")), q.address):
+def quote_pickup(ext: Installed, geo: GeoIndex, q: QuoteContext) -> ShippingMethod | None:
+    if not _in_zone(geo, ext.as_int("geo_zone_id"), q.address):
         return None
-    quote = ShippingQuote("pickup.pickup", _text(ext, "text_description"), 0.0, 0, q.format_quote(0.0, 0), 0, 0)
+    quote = ShippingQuote("pickup.pickup", _text(ext.ext, "text_description"), 0.0, 0, q.format_quote(0.0, 0), 0, 0)
     return _method(ext, [quote])
 
 
@@ -187,16 +148,14 @@ QUOTERS = {
 }
 
 
-def shipping_methods(store: StoreConfig, geo: GeoIndex, q: QuoteContext) -> list[ShippingMethod]:
-    """Every enabled extension's quotes for the destination, sorted by sort order."""
+def shipping_methods(extensions: tuple[Installed, ...], geo: GeoIndex, q: QuoteContext) -> list[ShippingMethod]:
+    """Every enabled extension's quotes for the destination, in sort order
+    (``extensions`` come sorted from :func:`~ocdata.sandbox.extensions.installed`)."""
     methods = []
-    for ext in store.shipping:
-        if not ext.status:
-            continue
+    for ext in extensions:
         method = QUOTERS[ext.code](ext, geo, q)
         if method is not None:
             methods.append(method)
-    methods.sort(key=lambda m: m.sort_order)  # stable, like array_multisort on equal keys
     return methods
 
 

@@ -13,9 +13,9 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ocdata.sandbox.model import Coupon, Customer, Extension, StoreConfig, TaxRate
+from ocdata.sandbox.extensions import Installed
+from ocdata.sandbox.model import Coupon, Customer, TaxRate
 from ocdata.sandbox.records import CartProduct, ShippingChoice, TotalLine
-from ocdata.sandbox.shipping import php_float, php_int
 from ocdata.sandbox.tax import get_rates
 
 TOTAL_CODES = ("sub_total", "reward", "shipping", "coupon", "tax", "credit", "voucher", "handling",
@@ -51,8 +51,8 @@ class TotalState:
     taxes: dict[int, float] = field(default_factory=dict)
     total: float = 0
 
-    def add(self, ext: Extension, code: str, title: str, value: float) -> None:
-        self.lines.append((TotalLine(code, title, value, php_int(ext.sort_order)), len(self.lines)))
+    def add(self, ext: Installed, code: str, title: str, value: float) -> None:
+        self.lines.append((TotalLine(code, title, value, ext.sort_order), len(self.lines)))
 
     def add_taxes(self, value: float, tax_class_id: int) -> None:
         for rate_id, amount in get_rates(value, tax_class_id, self.rates).items():
@@ -106,13 +106,13 @@ def coupon_problem(coupon: Coupon | None, products: list[CartProduct], customer_
     return None
 
 
-def _sub_total(ext: Extension, s: TotalState) -> None:
+def _sub_total(ext: Installed, s: TotalState) -> None:
     value = sub_total(s.products)
-    s.add(ext, "sub_total", ext.text.get("title", TITLES["sub_total"]), value)
+    s.add(ext, "sub_total", ext.ext.text.get("title", TITLES["sub_total"]), value)
     s.total += value
 
 
-def _reward(ext: Extension, s: TotalState) -> None:
+def _reward(ext: Installed, s: TotalState) -> None:
     if not s.reward or s.customer is None or s.reward > s.customer.reward_points:
         return
     points_total = 0
@@ -133,7 +133,7 @@ def _reward(ext: Extension, s: TotalState) -> None:
     s.total -= discount_total
 
 
-def _shipping(ext: Extension, s: TotalState) -> None:
+def _shipping(ext: Installed, s: TotalState) -> None:
     if not (s.needs_shipping and s.shipping is not None):
         return
     s.add(ext, "shipping", s.shipping.name, s.shipping.cost)
@@ -142,7 +142,7 @@ def _shipping(ext: Extension, s: TotalState) -> None:
     s.total += s.shipping.cost
 
 
-def _coupon(ext: Extension, s: TotalState) -> None:
+def _coupon(ext: Installed, s: TotalState) -> None:
     c = s.coupon
     if c is None:
         return
@@ -169,14 +169,14 @@ def _coupon(ext: Extension, s: TotalState) -> None:
         s.total -= discount_total
 
 
-def _tax(ext: Extension, s: TotalState) -> None:
+def _tax(ext: Installed, s: TotalState) -> None:
     for rate_id, value in s.taxes.items():
         if value > 0:
             s.add(ext, "tax", s.rate_names.get(rate_id, ""), value)
             s.total += value
 
 
-def _credit(ext: Extension, s: TotalState) -> None:
+def _credit(ext: Installed, s: TotalState) -> None:
     balance = s.customer.credit if s.customer is not None else 0.0
     if balance:
         credit = min(balance, s.total)
@@ -185,19 +185,19 @@ def _credit(ext: Extension, s: TotalState) -> None:
             s.total -= credit
 
 
-def _voucher(ext: Extension, s: TotalState) -> None:
+def _voucher(ext: Installed, s: TotalState) -> None:
     """The sandbox sells no gift vouchers, so there is never a voucher to redeem."""
 
 
-def _fee(code: str, applies: Callable[[float, float], bool]) -> Callable[[Extension, TotalState], None]:
-    def run(ext: Extension, s: TotalState) -> None:
-        fee = php_float(ext.settings.get("fee", ""))
-        threshold = php_float(ext.settings.get("total", ""))
+def _fee(code: str, applies: Callable[[float, float], bool]) -> Callable[[Installed, TotalState], None]:
+    def run(ext: Installed, s: TotalState) -> None:
+        fee = ext.as_float("fee")
+        threshold = ext.as_float("total")
         base = sub_total(s.products)
         if not applies(base, threshold):
             return
         s.add(ext, code, TITLES[code], fee)
-        tax_class_id = php_int(ext.settings.get("tax_class_id", "0"))
+        tax_class_id = ext.as_int("tax_class_id")
         if tax_class_id:
             s.add_taxes(fee, tax_class_id)
         s.total += fee
@@ -205,11 +205,11 @@ def _fee(code: str, applies: Callable[[float, float], bool]) -> Callable[[Extens
     return run
 
 
-def _total(ext: Extension, s: TotalState) -> None:
+def _total(ext: Installed, s: TotalState) -> None:
     s.add(ext, "total", TITLES["total"], max(0, s.total))
 
 
-RUNNERS: dict[str, Callable[[Extension, TotalState], None]] = {
+RUNNERS: dict[str, Callable[[Installed, TotalState], None]] = {
     "sub_total": _sub_total,
     "reward": _reward,
     "shipping": _shipping,
@@ -229,10 +229,10 @@ SETTING_KEYS: dict[str, set[str]] = {
 }
 
 
-def compute(store: StoreConfig, state: TotalState) -> list[TotalLine]:
-    """Run the enabled total extensions and return the lines in OpenCart's order."""
+def compute(extensions: tuple[Installed, ...], state: TotalState) -> list[TotalLine]:
+    """Run the enabled total extensions (``extensions`` come in sort order) and return
+    the lines in OpenCart's order."""
     state.taxes = cart_taxes(state.products, state.rates, state.fixed_tax)
-    extensions = sorted((e for e in store.totals if e.status), key=lambda e: php_int(e.sort_order))
     for ext in extensions:
         RUNNERS[ext.code](ext, state)
     ordered = sorted(

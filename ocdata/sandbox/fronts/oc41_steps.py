@@ -528,12 +528,10 @@ class Call:
         Each reads its own POST field; an absent field leaves the session alone.
         """
         results: dict[str, dict[str, Any]] = {}
-        for ext in sorted(self.engine.store.totals, key=lambda e: w.php_int(e.sort_order)):
-            if not ext.status:
-                continue
-            if ext.code == "coupon":
+        for code in self.engine.total_codes:
+            if code == "coupon":
                 results["coupon"] = self._coupon_hook()
-            elif ext.code == "reward":
+            elif code == "reward":
                 results["reward"] = self._reward_hook()
         return results
 
