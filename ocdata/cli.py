@@ -12,6 +12,7 @@ are declared in the decorator::
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,114 @@ def sandbox(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     print("Sandbox stopped.")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo, study, sql
+
+
+def _cache_path(value: str | None) -> str:
+    from ocdata.cache import default_path
+
+    return value or str(default_path())
+
+
+@command(
+    "demo",
+    "Run a shipping and tax study on the embedded sandbox and write its outputs.",
+    arg("--out", default="ocdata-demo", metavar="DIR", help="where quotes (CSV, Parquet) and the chart go"),
+    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--port", type=int, default=None, help="sandbox port (default 8099; a re-run on it uses the cache)"),
+    arg("--concurrency", type=int, default=8, help="quotes in flight at once"),
+    arg("--latency-ms", type=float, default=0, metavar="MS", help="delay the sandbox adds to each request"),
+    arg("--no-progress", action="store_true", help="no progress bar"),
+)
+def demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ocdata import demo as demo_module
+
+    port = demo_module.DEFAULT_PORT if args.port is None else args.port
+    try:
+        demo_module.run_demo(Path(args.out), _cache_path(args.db), port=port, concurrency=args.concurrency,
+                             progress=not args.no_progress, latency_ms=args.latency_ms)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        print(f"ocdata demo: cannot listen on port {port} ({exc.strerror}); pass --port with a free one.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+@command(
+    "study",
+    "Run a study described in a YAML file against a store (see ocdata.study for the format).",
+    arg("file", metavar="FILE.yml"),
+    arg("--url", default=None, help="store URL (default: the file's store:, then $OCDATA_URL)"),
+    arg("--username", default=None, help="API username (default: $OCDATA_API_USERNAME)"),
+    arg("--dialect", default=None, help="spec, oc41, oc40, oc30 or auto"),
+    arg("--pricing", default=None, choices=("api", "storefront"), help="oc41 pricing mode"),
+    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--out", default=None, metavar="FILE", help="also write the quotes to FILE (.csv or .parquet)"),
+    arg("--concurrency", type=int, default=8, help="quotes in flight at once"),
+    arg("--refresh", action="store_true", help="fetch every scenario again, ignoring the cache"),
+    arg("--no-progress", action="store_true", help="no progress bar"),
+)
+def study(args: argparse.Namespace) -> int:
+    import yaml
+
+    from ocdata.cache import Cache
+    from ocdata.client import OcdataError, connect
+    from ocdata.study import Study
+
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            spec = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"ocdata study: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    options = dict(spec.get("store") or {}) if isinstance(spec, dict) else {}
+    for name in ("url", "username", "dialect", "pricing"):
+        if getattr(args, name):
+            options[name] = getattr(args, name)
+    try:
+        with connect(**options) as store, Cache(_cache_path(args.db)) as cache:
+            plan = Study.from_yaml(args.file, store, cache=cache)
+            frame = plan.run(concurrency=args.concurrency, progress=not args.no_progress, refresh=args.refresh)
+            report = plan.last_run
+    except (OcdataError, ValueError, TypeError) as exc:
+        print(f"ocdata study: {exc}", file=sys.stderr)
+        return 1
+    print(f"study {plan.name!r}: {report.scenarios} scenarios, {report.from_cache} from cache, "
+          f"{report.fetched} fetched, {report.failed} failed; {len(frame)} quote rows")
+    if args.out:
+        frame.to_parquet(args.out, index=False) if args.out.endswith(".parquet") else frame.to_csv(args.out,
+                                                                                                    index=False)
+        print(f"wrote {args.out}")
+    return 0 if report.failed == 0 else 3
+
+
+@command(
+    "sql",
+    "Query the DuckDB cache and print the result.",
+    arg("query", metavar="SQL"),
+    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--csv", action="store_true", help="print CSV instead of a table"),
+)
+def sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from ocdata.cache import Cache, CacheError
+
+    path = _cache_path(args.db)
+    try:
+        with Cache(path, read_only=True) as cache:
+            frame = cache.sql(args.query)
+    except (CacheError, duckdb.Error) as exc:
+        print(f"ocdata sql: {exc}", file=sys.stderr)
+        return 1
+    print(frame.to_csv(index=False) if args.csv else frame.to_string(index=False))
     return 0
 
 
