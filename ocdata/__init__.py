@@ -6,7 +6,8 @@
 ...     quote = store.quote(draft)
 """
 
-from . import sandbox
+from . import compare, plots, sandbox
+from .cache import Cache, sql
 from .client import (
     Address,
     AuthenticationError,
@@ -36,10 +37,13 @@ from .client import (
     connect,
 )
 
+from .frames import to_frame
+from .study import Study
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox",
+    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
