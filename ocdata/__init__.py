@@ -6,7 +6,7 @@
 ...     quote = store.quote(draft)
 """
 
-from . import compare, plots, sandbox
+from . import compare, sandbox
 from .cache import Cache, sql
 from .client import (
     Address,
@@ -49,3 +49,12 @@ __all__ = [
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
     "ProtocolError", "TransportError", "OrderStateUnknownError", "OcdataWarning",
 ]
+
+
+def __getattr__(name: str):
+    # matplotlib costs a third of a second to import: load the charts module on first use
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module("ocdata.plots")
+    raise AttributeError(f"module 'ocdata' has no attribute {name!r}")
