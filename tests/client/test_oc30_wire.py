@@ -1,10 +1,8 @@
-"""oc30 wire -> model parsing, checked against every recorded 3.0.4.1 answer."""
+"""oc30 wire -> model parsing on recorded 3.0.4.1 answers (every recorded cart: ``test_session_versions.py``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-
-import pytest
 
 from ocdata.client.dialects.parse import (
     cart_problems,
@@ -12,40 +10,14 @@ from ocdata.client.dialects.parse import (
     parse_payment_methods,
     parse_products,
     parse_shipping_methods,
-    totals_wire,
 )
-from replay import Transcripts, money
+from scenario import OC30
 
-T = Transcripts("oc30")
-CART_ANSWERS = [e for e in T if e.route == "api/cart/products" and isinstance(e.json, dict) and "totals" in e.json]
-
-
-def _shipping_title(ex) -> str | None:
-    stem = ex.name.split("-cart-", 1)
-    if len(stem) < 2 or "_" not in stem[1]:
-        return None
-    code = stem[1].replace("_", ".", 1)
-    scenario = ex.name.split("-")[1]
-    listing = next(e for e in T.scenario(scenario) if e.route == "api/shipping/methods")
-    quotes = parse_shipping_methods(listing.json["shipping_methods"])
-    return next(q.name for q in quotes if q.code == code)
+T = OC30.transcripts
 
 
 def test_there_are_many_cart_answers():
-    assert len(CART_ANSWERS) > 60
-
-
-@pytest.mark.parametrize("ex", CART_ANSWERS, ids=lambda e: e.name)
-def test_every_recorded_cart_parses_to_the_cent(ex):
-    title = _shipping_title(ex)
-    totals = totals_wire(ex.json["totals"], shipping_title=title)
-    assert [str(t.value) for t in totals] == [money(r["text"]) for r in ex.json["totals"]]
-    assert totals[0].code == "sub_total" and totals[-1].code == "total"
-    assert sum(t.value for t in totals[:-1]) == totals[-1].value
-    assert len([t for t in totals if t.code == "shipping"]) == (1 if title else 0)
-    assert {t.code for t in totals[1:-1]} - {"shipping"} <= {"tax"}
-    products = [parse_products([p])[0] for p in ex.json["products"]]
-    assert all(p.shipping is not None and p.minimum_ok is None for p in products)
+    assert len(OC30.cart_answers()) > 60
 
 
 def test_shipping_methods_use_title_and_group_key():

@@ -1,4 +1,4 @@
-"""oc40 wire -> model parsing, checked against every recorded 4.0.2.3 answer."""
+"""oc40 wire -> model parsing on recorded 4.0.2.3 answers (every recorded cart: ``test_session_versions.py``)."""
 
 from __future__ import annotations
 
@@ -16,42 +16,9 @@ from ocdata.client.dialects.parse import (
     total_code,
     totals_wire,
 )
-from replay import Transcripts, money
+from scenario import OC40
 
-T = Transcripts("oc40")
-CART_ANSWERS = [e for e in T if e.route == "api/sale/cart" and e.status == 200]
-
-
-def _shipping_title(ex) -> str | None:
-    """The quote name a ``…-cart-<ext>_<sub>`` transcript was taken under (from its scenario's list)."""
-    stem = ex.name.split("-cart-", 1)
-    if len(stem) < 2 or "_" not in stem[1]:
-        return None
-    code = stem[1].replace("_", ".", 1)
-    scenario = ex.name.split("-")[1]
-    listing = next(e for e in T.scenario(scenario) if e.route == "api/sale/shipping_method")
-    quotes = parse_shipping_methods(listing.json["shipping_methods"])
-    return next(q.name for q in quotes if q.code == code)
-
-
-@pytest.mark.parametrize("ex", CART_ANSWERS, ids=lambda e: e.name)
-def test_every_recorded_cart_parses_to_the_cent(ex):
-    title = _shipping_title(ex)
-    totals = totals_wire(ex.json["totals"], shipping_title=title)
-    recorded = ex.json["totals"]
-    assert [t.title for t in totals] == [r["title"] for r in recorded]
-    assert [str(t.value) for t in totals] == [money(r["text"]) for r in recorded]
-    assert totals[0].code == "sub_total" and totals[-1].code == "total"
-    assert [t.sort_order for t in totals] == list(range(len(totals)))
-    # the grand total is the sum of the other lines: a check on values and on codes alike
-    assert sum(t.value for t in totals[:-1]) == totals[-1].value
-    shipping = [t for t in totals if t.code == "shipping"]
-    assert len(shipping) == (1 if title else 0)
-    middle = {t.code for t in totals[1:-1]} - {"shipping"}
-    assert middle <= {"tax"}
-    products = [parse_products([p])[0] for p in ex.json["products"]]
-    assert [p.product_id for p in products] == [int(p["product_id"]) for p in ex.json["products"]]
-    assert all(p.price is None and p.total is None for p in products)  # 4.0 sends no ex-tax numbers
+T = OC40.transcripts
 
 
 def test_flat_rate_totals_s01_uk():
