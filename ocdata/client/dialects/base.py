@@ -34,6 +34,7 @@ chosen method) so they cost as few requests as the version allows.
 from __future__ import annotations
 
 import abc
+import json
 import re
 import threading
 import time
@@ -380,9 +381,10 @@ class ServerSession:
 class SessionDialect(Dialect):
     """Login + ``api_token`` in the query string; one session per thread, synced by difference.
 
-    Subclasses set :attr:`login_route` and implement :meth:`login_form`, :meth:`parse_login`,
-    :meth:`session_lost`, :meth:`sync_steps` and the operations (using :meth:`run` and
-    :meth:`call`).
+    Subclasses set :attr:`login_route` (and :attr:`idle_ttl` when the version documents one)
+    and implement :meth:`login_form`, :meth:`parse_login`, :meth:`session_lost`,
+    :meth:`sync_steps` and the operations (using :meth:`run` and :meth:`call`); the default
+    :meth:`probe` is a credential-less login judged by :meth:`login_refusal`.
     """
 
     login_route: ClassVar[str] = "api/login"
@@ -464,6 +466,30 @@ class SessionDialect(Dialect):
             fresh.logins = old.logins + 1
         self._local.session = fresh
         return fresh
+
+    # --------------------------------------------------------- discovery
+    @classmethod
+    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
+        """One login POST without credentials (1 request, nothing written); :meth:`login_refusal`
+        tells whether the answer is this version's way of refusing it."""
+        answer = transport.request("POST", config.base_url, params=[("route", cls.login_route)], data=[],
+                                   dialect=cls.name, route=cls.login_route, call="probe")
+        try:
+            body = json.loads(answer.text)
+        except ValueError:
+            body = None
+        matches = answer.status == 200 and cls.login_refusal(body)
+        shown = ("JSON " + ",".join(sorted(body)) if isinstance(body, dict) else
+                 "not JSON" if body is None else f"JSON {json.dumps(body)[:40]}")
+        return ProbeResult(dialect=cls.name, matches=matches, version=cls.versions if matches else "",
+                           evidence=f"POST {cls.login_route} -> HTTP {answer.status} {shown}",
+                           status=answer.status, server_date=answer.server_date, elapsed_ms=answer.elapsed_ms)
+
+    @classmethod
+    def login_refusal(cls, body: Any) -> bool:
+        """True when ``body`` (decoded JSON, None if not JSON) answers a login without credentials
+        the way this version does (default: an object with ``error`` or ``api_token``)."""
+        return isinstance(body, dict) and ("error" in body or "api_token" in body)
 
     def close(self) -> None:
         with self._sessions_lock:

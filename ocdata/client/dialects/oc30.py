@@ -52,15 +52,14 @@ sync: shipping / payment method      1 save (+1 list when none was made since th
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any
 
 from ..errors import AuthenticationError, PermissionDeniedError, ProtocolError
 from ..models import Address, CartLine, OrderDraft, PaymentMethod, text
-from ..transport import HttpAnswer, Transport
-from .base import REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect
+from ..transport import HttpAnswer
+from .base import REBUILD, ServerSession, SessionDialect
 from .forms import address_fields, lines_fields
 from .oc40 import _LegacySessionOps, line_key
 from .parse import flat_error_fields, scrub
@@ -191,16 +190,5 @@ class Oc30Dialect(_LegacySessionOps, SessionDialect):
                                                ("override", "1" if override else "0"), ("comment", comment)]
 
     @classmethod
-    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
-        """One login POST without credentials: 3.0 answers ``200 []``; 4.x has no ``api/login``."""
-        answer = transport.request("POST", config.base_url, params=[("route", cls.login_route)], data=[],
-                                   dialect=cls.name, route=cls.login_route, call="probe")
-        try:
-            body = json.loads(answer.text)
-        except ValueError:
-            body = None
-        matches = answer.status == 200 and (body == [] or (isinstance(body, dict) and "api_token" in body))
-        shown = "[]" if body == [] else ("JSON " + ",".join(sorted(body))) if isinstance(body, dict) else "not JSON"
-        return ProbeResult(dialect=cls.name, matches=matches, version=cls.versions if matches else "",
-                           evidence=f"POST {cls.login_route} -> HTTP {answer.status} {shown}",
-                           status=answer.status, server_date=answer.server_date, elapsed_ms=answer.elapsed_ms)
+    def login_refusal(cls, body: Any) -> bool:
+        return body == [] or (isinstance(body, dict) and "api_token" in body)  # 4.x has no api/login

@@ -46,10 +46,8 @@ keep the whole checkout in the session) is shared with :mod:`.oc30`.
 
 from __future__ import annotations
 
-import html
 import re
 import time
-from decimal import Decimal
 from typing import Any, Callable, ClassVar, Iterable
 
 from ..errors import (
@@ -72,11 +70,10 @@ from ..models import (
     QuoteOption,
     ShippingQuote,
     TotalLine,
-    money,
     text,
 )
-from ..transport import HttpAnswer, Transport
-from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
+from ..transport import HttpAnswer
+from .base import MISSING, REBUILD, ServerSession, SessionDialect, SyncStep
 from .forms import address_fields, customer_fields, line_fields
 from .parse import (
     cart_problems,
@@ -646,19 +643,3 @@ class Oc40Dialect(_LegacySessionOps, SessionDialect):
     def _history_request(self, order_id, status, comment, notify, override):
         return [], [("order_id", str(order_id)), ("order_status_id", str(status)), ("comment", comment),
                     ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
-
-    @classmethod
-    def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
-        """One login POST without credentials: 4.0 answers JSON ``{"error": …}``; 3.0 has no such route."""
-        answer = transport.request("POST", config.base_url, params=[("route", cls.login_route)], data=[],
-                                   dialect=cls.name, route=cls.login_route, call="probe")
-        try:
-            import json as _json
-            body = _json.loads(answer.text)
-        except ValueError:
-            body = None
-        matches = answer.status == 200 and isinstance(body, dict) and ("error" in body or "api_token" in body)
-        return ProbeResult(dialect=cls.name, matches=matches, version=cls.versions if matches else "",
-                           evidence=f"POST {cls.login_route} -> HTTP {answer.status} "
-                                    f"{'JSON ' + ','.join(sorted(body)) if isinstance(body, dict) else 'not a JSON object'}",
-                           status=answer.status, server_date=answer.server_date, elapsed_ms=answer.elapsed_ms)

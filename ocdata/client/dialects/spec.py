@@ -119,13 +119,10 @@ class Spec(SessionDialect):
         def affiliate(session, old, new):
             self._post(session, "api/affiliate", [("affiliate_id", str(new or 0))], "affiliate")
 
+        # re-posting an address is how the session forgets the method chosen with it
         def shipping_method(session, old, new):
             if new is None:
-                # re-posting the shipping address is how the session forgets a chosen method
-                if draft.shipping_address is None:
-                    return REBUILD
-                address("shipping_")(session, None, draft.shipping_address)
-                return None
+                return address("shipping_")(session, None, draft.shipping_address)
             code, name, cost, tax_class_id = new
             data = [("shipping_method[code]", code)]
             if name is not None:
@@ -135,10 +132,7 @@ class Spec(SessionDialect):
 
         def payment_method(session, old, new):
             if new is None:
-                if draft.payment_address is None:
-                    return REBUILD
-                address("payment_")(session, None, draft.payment_address)
-                return None
+                return address("payment_")(session, None, draft.payment_address)
             code, name = new
             self._post(session, "api/payment_method", [("name", name), ("code", code)], "payment_method")
 
