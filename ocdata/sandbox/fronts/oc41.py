@@ -39,6 +39,8 @@ class Oc41Front:
         self.engine = engine
         self.sessions = sessions
         self.cart_ids = CartIds()
+        # the DB-row part of api/cart's product rows depends on the product only
+        self.db_rows = {p.product_id: w.db_columns(p) for p in engine.store.products}
 
     def handle(self, request: Request) -> Response:
         route = request.query.get("route", "api/order")
@@ -46,7 +48,7 @@ class Oc41Front:
         name = request.query.get("call", "")
         session = self.sessions.get(request.cookies.get("OCSESSID")) or self.sessions.create()
         with session.lock:
-            state = Call(self.engine, self.cart_ids, request, session, name)
+            state = Call(self.engine, self.cart_ids, self.db_rows, request, session, name)
             handler = calls.get(name)
             result = handler(state) if handler else {"error": w.CALL_NOT_FOUND}
             currency = state.currency

@@ -28,7 +28,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ocdata.sandbox.engine import (
@@ -58,6 +58,11 @@ class CartRow:
     quantity: int
     option: dict[Any, Any]
     subscription_plan_id: int = 0
+    #: ``json_encode($option)`` as the cart table stores it: rows with equal text merge
+    option_json: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.option_json = _option_json(self.option)
 
     def line(self) -> LineIn:
         option: dict[int, str | list[str]] = {}
@@ -98,10 +103,19 @@ def client_ip(request: Request) -> str:
 class Call:
     """The state of one request: engine, posted form, session data and primed pricing."""
 
-    def __init__(self, engine: Engine, cart_ids: CartIds, request: Request, session: Session, call: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        cart_ids: CartIds,
+        db_rows: dict[int, tuple[tuple[str, Any], ...]],
+        request: Request,
+        session: Session,
+        call: str,
+    ) -> None:
         self.engine = engine
         self.settings = engine.store.settings
         self.cart_ids = cart_ids
+        self.db_rows = db_rows  # product_id -> oc41_wire.db_columns(product), built once per front
         self.request = request
         self.post: dict[Any, Any] = request.form or {}
         self.data = session.data
@@ -167,13 +181,9 @@ class Call:
 
     def add_to_cart(self, product_id: int, quantity: int, option: dict, plan: int) -> None:
         """``cart->add``: the same product with the same options and plan adds up."""
-        key = json.dumps(option, sort_keys=False, default=str)
+        key = _option_json(option)
         for row in self.data["cart"]:
-            if (
-                row.product_id == product_id
-                and row.subscription_plan_id == plan
-                and json.dumps(row.option, sort_keys=False, default=str) == key
-            ):
+            if row.product_id == product_id and row.subscription_plan_id == plan and row.option_json == key:
                 row.quantity += quantity
                 break
         else:
@@ -190,8 +200,8 @@ class Call:
             rows.append(
                 w.product_row(
                     p,
+                    self.db_rows[p.product_id],
                     cart_id=row.cart_id,
-                    quantity=p.quantity,
                     subscription_text=w.subscription_text(p, self.money),
                     price_text=self.money(unit),
                     total_text=self.money(unit * p.quantity),
@@ -571,6 +581,10 @@ class Call:
             return {"error": error}
         self.data["reward"] = points
         return {"success": w.REWARD_SUCCESS}
+
+
+def _option_json(option: dict) -> str:
+    return json.dumps(option, sort_keys=False, default=str)
 
 
 def _text(value: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from ocdata.sandbox.catalog import php_empty
 from ocdata.sandbox.engine import CartOption, CartProduct, PaymentMethod, ShippingMethod, TotalLine
 from ocdata.sandbox.fronts.base import php_json_encode
+from ocdata.sandbox.model import Product
 
 # --------------------------------------------------------------------------- messages (en-gb)
 # Observed in transcripts unless marked [src?] (read from source/guessed, not observed).
@@ -147,20 +148,25 @@ def php_values(value: Any) -> list[Any]:
     return [value]
 
 
+#: Types ``php_json_value`` passes through unchanged (checked by exact type: the bulk of
+#: an answer is strings, and skipping a call per leaf halves the walk).
+_JSON_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def php_json_value(obj: Any) -> Any:
     """Make Python values encode like PHP's ``json_encode`` does.
 
     PHP writes a float with no fractional part as an integer (``101.0`` -> ``101``)
     unless ``JSON_PRESERVE_ZERO_FRACTION`` is set, which OpenCart never sets.
     """
-    if isinstance(obj, float):
-        if math.isfinite(obj) and obj == int(obj) and abs(obj) < 1e15:
-            return int(obj)
+    if type(obj) in _JSON_LEAVES:
         return obj
+    if isinstance(obj, float):
+        return int(obj) if obj.is_integer() and abs(obj) < 1e15 else obj
     if isinstance(obj, dict):
-        return {k: php_json_value(v) for k, v in obj.items()}
+        return {k: v if type(v) in _JSON_LEAVES else php_json_value(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [php_json_value(v) for v in obj]
+        return [v if type(v) in _JSON_LEAVES else php_json_value(v) for v in obj]
     return obj
 
 
@@ -232,65 +238,86 @@ _RECORD_COLUMNS = (
 )
 
 
-def _record_fallback(p: CartProduct, column: str) -> Any:
-    prod = p.product
+#: Keys ``api/cart`` writes before the DB row (the row's columns of the same name lose).
+_CART_KEYS = frozenset({
+    "subscription_plan_id", "subscription", "image", "option", "price_text", "total_text", "cart_id",
+    "download", "quantity", "minimum_status", "stock", "stock_status", "price", "total", "reward",
+    "points", "weight",
+})
+
+
+def db_columns(product: Product) -> tuple[tuple[str, Any], ...]:
+    """The part of a product row that comes from the product's DB row: the
+    ``SELECT *`` columns (from ``Product.record``, else a stock install's values), then
+    the record's other columns, minus the keys the cart fields hold. It depends on the
+    product only, so the front builds it once per product."""
+    record = product.record or {}
     fallback: dict[str, Any] = {
-        "product_id": str(p.product_id),
+        "product_id": str(product.product_id),
         "store_id": "0",
         "master_id": "0",
-        "model": p.model,
+        "model": product.model,
         "location": "",
         "variant": "",
         "override": "",
         "stock_status_id": "0",
         "manufacturer_id": "0",
-        "shipping": "1" if p.shipping else "0",
-        "tax_class_id": str(p.tax_class_id),
+        "shipping": "1" if product.shipping else "0",
+        "tax_class_id": str(product.tax_class_id),
         "date_available": "",
-        "weight_class_id": str(p.weight_class_id),
+        "weight_class_id": str(product.weight_class_id),
         "length": _dec(0, 8),
         "width": _dec(0, 8),
         "height": _dec(0, 8),
         "length_class_id": "1",
-        "subtract": "1" if p.subtract else "0",
-        "minimum": str(p.minimum),
+        "subtract": "1" if product.subtract else "0",
+        "minimum": str(product.minimum),
         "rating": "0",
         "sort_order": "0",
-        "status": "1" if prod.status else "0",
+        "status": "1" if product.status else "0",
         "date_added": "",
         "date_modified": "",
         "language_id": "1",
-        "name": p.name,
+        "name": product.name,
         "description": "",
         "tag": "",
-        "meta_title": p.name,
+        "meta_title": product.name,
         "meta_description": "",
         "meta_keyword": "",
     }
-    return fallback[column]
+    columns = {c: record[c] if c in record else fallback[c] for c in _RECORD_COLUMNS if c not in _CART_KEYS}
+    for column, value in record.items():
+        if column not in _CART_KEYS:
+            columns.setdefault(column, value)
+    return tuple(columns.items())
 
 
 def product_row(
-    p: CartProduct, *, cart_id: int, quantity: int, subscription_text: str, price_text: str, total_text: str
+    p: CartProduct,
+    db_row: tuple[tuple[str, Any], ...],
+    *,
+    cart_id: int,
+    subscription_text: str,
+    price_text: str,
+    total_text: str,
 ) -> dict[str, Any]:
     """One element of ``products[]`` (``api/cart.getProducts``), keys in PHP's order.
 
     ``['subscription_plan_id', 'subscription'] + [image, option, price_text, total_text]
-    + cart fields + the product's DB row``: PHP's array union keeps the first
-    occurrence, which is why cart values (quantity, price, weight...) win over the DB
-    row's columns of the same name.
+    + cart fields + the product's DB row`` (``db_row`` = :func:`db_columns` of
+    ``p.product``): PHP's array union keeps the first occurrence, which is why cart
+    values (quantity, price, weight...) win over the DB row's columns of the same name.
     """
-    record = dict(p.product.record) if p.product.record else {}
     row: dict[str, Any] = {
         "subscription_plan_id": p.subscription.subscription_plan_id if p.subscription else 0,
         "subscription": subscription_text,
-        "image": record.get("image", ""),
+        "image": p.product.record.get("image", ""),
         "option": [option_row(o) for o in p.options],
         "price_text": price_text,
         "total_text": total_text,
         "cart_id": str(cart_id),
         "download": [],
-        "quantity": str(quantity),
+        "quantity": str(p.quantity),
         "minimum_status": bool(p.minimum_status),
         "stock": str(p.stock),
         "stock_status": bool(p.stock_status),
@@ -300,12 +327,7 @@ def product_row(
         "points": p.points,
         "weight": p.weight,
     }
-    for column in _RECORD_COLUMNS:
-        if column in row:
-            continue
-        row[column] = record[column] if column in record else _record_fallback(p, column)
-    for column, value in record.items():
-        row.setdefault(column, value)
+    row.update(db_row)
     return row
 
 
