@@ -15,6 +15,7 @@ from ocdata.client.dialects.parse import (
     parse_shipping_methods,
     parse_totals,
     scrub,
+    totals_wire,
 )
 from ocdata.client.errors import ProtocolError
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft, ShippingQuote, money
@@ -57,6 +58,19 @@ def test_totals_title_or_name_and_missing_codes():
     totals = parse_totals(raw, 2)
     assert [(t.code, t.title, t.value) for t in totals] == [
         ("sub_total", "Sub-Total", Decimal("9.00")), ("tax", "VAT (20%)", Decimal("1.00")), ("total", "Total", Decimal("10.00"))]
+
+
+def test_totals_without_codes_are_inferred_from_titles_and_positions():
+    """4.0, 3.0 and the seed file send no codes; the same rules name every core extension."""
+    rows = [("Sub-Total", 100), ("Flat Shipping Rate", 5), ("Handling Fee", 2), ("Low Order Fee", 1),
+            ("Coupon (SAVE10)", -10), ("Reward Points (50)", -1), ("VAT (20%)", 19.4), ("Total", 116.4)]
+    raw = [{"title": title, "text": f"${value:.2f}", "value": value} for title, value in rows]
+    totals = totals_wire(raw, shipping_title="Flat Shipping Rate")
+    assert [t.code for t in totals] == ["sub_total", "shipping", "handling", "low_order_fee", "coupon", "reward", "tax",
+                                        "total"]
+    assert [t.value for t in totals] == [Decimal(f"{v:.2f}") for _, v in rows]
+    as_text = totals_wire([{"title": r["title"], "text": r["text"]} for r in raw], shipping_title="Flat Shipping Rate")
+    assert [(t.code, t.value) for t in as_text] == [(t.code, t.value) for t in totals]
 
 
 def test_shipping_methods_object_or_list_flattened_and_sorted():

@@ -181,6 +181,30 @@ def test_doctor_reports_a_healthy_store(live):
     assert live.dialect_name in str(report)
 
 
+def test_spec_names_fee_lines_as_oc41_does(tmp_path):
+    """The seed file's totals carry no code: spec infers them and must agree with 4.1's own codes."""
+    from ocdata.sandbox.storefile import loads_store
+
+    fees = loads_store("""
+extends: rich
+totals:
+  - {code: handling, status: true, sort_order: "6", settings: {fee: "2.50", total: "0", tax_class_id: "0"}}
+  - {code: low_order_fee, status: true, sort_order: "8", settings: {fee: "1.25", total: "100000", tax_class_id: "0"}}
+""", base_dir=tmp_path)
+    sb = start(store=fees)
+    try:
+        codes = {}
+        for dialect, pricing in (("spec", "api"), ("oc41", "storefront")):
+            store = oc.connect(sb.url, sb.username, sb.key, dialect=dialect, pricing=pricing)
+            option = store.quote(draft(LONDON)).option("flat.flat")
+            codes[dialect] = [(t.code, t.value) for t in option.totals]
+            store.close()
+        assert {"handling", "low_order_fee"} <= {code for code, _ in codes["spec"]}
+        assert codes["spec"] == codes["oc41"]
+    finally:
+        sb.stop()
+
+
 def test_auto_detects_each_served_dialect():
     for served, expected in ((("oc41", "spec"), "oc41"), (("spec",), "spec")):
         sb = start(dialects=served)

@@ -180,14 +180,17 @@ def parse_products(raw: Any, decimals: int = 2, order: list[int] | None = None) 
     return tuple(items)
 
 
-TOTAL_CODES_BY_TITLE = (
-    # 4.0/3.0 totals carry no code; recognise OpenCart's stock English titles
+# Display titles of the core total extensions in en-gb (catalog/language/en-gb/extension/total/*):
+# 4.0, 3.0 and the seed file send total lines without the code of the extension behind them.
+TOTAL_CODES_BY_TITLE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^sub-?total$", re.I), "sub_total"),
     (re.compile(r"^total$", re.I), "total"),
     (re.compile(r"^coupon\b", re.I), "coupon"),
     (re.compile(r"^reward points\b", re.I), "reward"),
+    (re.compile(r"^(?:gift certificate|voucher)\b", re.I), "voucher"),
     (re.compile(r"^store credit\b", re.I), "credit"),
-    (re.compile(r"^gift certificate\b|^voucher\b", re.I), "voucher"),
+    (re.compile(r"^handling fee$", re.I), "handling"),
+    (re.compile(r"^low order fee$", re.I), "low_order_fee"),
 )
 
 
@@ -239,21 +242,8 @@ def parse_money_text(value: str, *, decimals: int = 2, decimal_point: str = ".",
     return amount
 
 
-# Display titles of the core total extensions in en-gb (catalog/language/en-gb/extension/total/*).
-_TOTAL_TITLES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^Sub-Total$"), "sub_total"),
-    (re.compile(r"^Total$"), "total"),
-    (re.compile(r"^Coupon \("), "coupon"),
-    (re.compile(r"^Reward Points \("), "reward"),
-    (re.compile(r"^(?:Gift Certificate|Voucher) \("), "voucher"),
-    (re.compile(r"^Store Credit$"), "credit"),
-    (re.compile(r"^Handling Fee$"), "handling"),
-    (re.compile(r"^Low Order Fee$"), "low_order_fee"),
-)
-
-
 def total_code(title: str, position: int, count: int, shipping_title: str | None) -> str:
-    """The total extension that produced a ``{title, text}`` line (4.0/3.0 send no code).
+    """The total extension that produced a ``{title, text}`` line (4.0, 3.0 and spec send no code).
 
     The store sorts lines by the extensions' sort order, so the first is the sub-total
     and the last the grand total; the shipping line is titled with the chosen quote's
@@ -264,15 +254,16 @@ def total_code(title: str, position: int, count: int, shipping_title: str | None
         return "total"
     if shipping_title is not None and title == shipping_title:
         return "shipping"
-    for pattern, code in _TOTAL_TITLES:
-        if pattern.search(title):
-            return code
+    code = code_from_title(title)
+    if code != "other":
+        return code
     return "sub_total" if position == 0 else "tax"
 
 
 def totals_wire(items: Iterable[dict[str, Any]] | None, *, shipping_title: str | None = None, decimals: int = 2,
                 **separators: str) -> tuple[TotalLine, ...]:
-    """``totals`` of a 4.0/3.0 cart answer: codes from :func:`total_code`, values read from ``text``.
+    """``totals`` without codes (4.0, 3.0, spec): codes from :func:`total_code`, values from ``value``
+    or else read from ``text``.
 
     ``sort_order`` is the line's position (the store already sorted by its extensions' order).
     """

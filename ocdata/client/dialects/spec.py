@@ -50,8 +50,7 @@ from ..models import (
 from ..transport import HttpAnswer, Transport
 from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
 from .forms import Pairs, address_fields, customer_fields, lines_fields
-from ..models import text
-from .parse import code_from_title, as_int, parse_payment_methods, parse_products, parse_totals, scrub
+from .parse import as_int, parse_payment_methods, parse_products, scrub, totals_wire
 
 __all__ = ["Spec"]
 
@@ -162,17 +161,9 @@ class Spec(SessionDialect):
         return body
 
     def _totals_of(self, body: dict, shipping_title: str | None = None) -> tuple[TotalLine, ...]:
-        """CartTotal has no ``code``: stock titles name sub_total/total/coupon…, the chosen quote's name
-        is the shipping line, and what remains between them are the tax lines (one per rate)."""
+        """CartTotal has no ``code``: inferred as for 4.0 (:func:`~.parse.total_code`)."""
         self.learn_decimals(body.get("totals") or ())
-
-        def code_for(row: dict, index: int) -> str:
-            title = text(row.get("title"))
-            code = code_from_title(title)
-            if code != "other":
-                return code
-            return "shipping" if shipping_title and title == shipping_title else "tax"
-        return parse_totals(body.get("totals"), self.decimals, code_for=code_for)
+        return totals_wire(body.get("totals"), shipping_title=shipping_title, decimals=self.decimals)
 
     def cart(self, draft: OrderDraft) -> Cart:
         def op(session):
