@@ -104,6 +104,9 @@ class Catalog:
             for o in p.options
             for v in o.values
         }
+        self._product_values = {
+            p.product_id: {v.product_option_value_id: v for o in p.options for v in o.values} for p in store.products
+        }
         self._plans = {sp.subscription_plan_id: sp for sp in store.subscription_plans}
         self._product_stock = product_stock
         self._option_stock = option_stock
@@ -112,6 +115,13 @@ class Catalog:
     def product(self, product_id: int) -> Product | None:
         p = self.products.get(product_id)
         return p if p is not None and p.status else None
+
+    def option(self, product_id: int, product_option_id: int) -> ProductOption | None:
+        return self._options.get(product_id, {}).get(product_option_id)
+
+    def option_value(self, product_id: int, product_option_value_id: int) -> OptionValue | None:
+        """A value of any of the product's options (OpenCart looks values up by product)."""
+        return self._product_values.get(product_id, {}).get(product_option_value_id)
 
     def plan(self, subscription_plan_id: int) -> SubscriptionPlan | None:
         """An enabled subscription plan, or ``None``."""

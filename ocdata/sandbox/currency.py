@@ -25,12 +25,12 @@ def number_format(value: float, decimals: int = 0, decimal_point: str = ".", tho
     return ("-" if rounded < 0 else "") + text
 
 
-def format_money(value: float, currency: Currency, rate: float | None = None) -> str:
+def format_money(value: float, currency: Currency) -> str:
     """``currency->format($number, $code)``: convert at the currency's value, round, add symbols.
 
     Negative amounts come out as ``$-5.00`` (the sign sits after the left symbol, as in PHP).
     """
-    factor = currency.value if rate is None else rate
+    factor = currency.value
     amount = float(value) * factor if factor else float(value)
     amount = php_round(amount, currency.decimal_place)
     return (
@@ -38,13 +38,6 @@ def format_money(value: float, currency: Currency, rate: float | None = None) ->
         + number_format(amount, currency.decimal_place)
         + currency.symbol_right
     )
-
-
-def convert(value: float, from_currency: Currency, to_currency: Currency) -> float:
-    """``currency->convert``: through the default currency (value 1.0)."""
-    from_rate = from_currency.value or 1.0
-    to_rate = to_currency.value or 1.0
-    return value * (to_rate / from_rate)
 
 
 def convert_weight(value: float, from_class: WeightClass | None, to_class: WeightClass | None) -> float:

@@ -19,13 +19,11 @@ behind one lock, so an engine can serve many threads.
 from __future__ import annotations
 
 import re
-import threading
 
 from ocdata.sandbox import payment as _payment
 from ocdata.sandbox import shipping as _shipping
 from ocdata.sandbox import totals as _totals
 from ocdata.sandbox.catalog import Catalog
-from ocdata.sandbox.currency import convert as _convert
 from ocdata.sandbox.currency import format_money as _format_money
 from ocdata.sandbox.extensions import installed
 from ocdata.sandbox.geo import GeoIndex
@@ -36,7 +34,9 @@ from ocdata.sandbox.model import (
     Currency,
     Customer,
     CustomerGroup,
+    OptionValue,
     Product,
+    ProductOption,
     StoreConfig,
     SubscriptionPlan,
     Zone,
@@ -63,7 +63,6 @@ from ocdata.sandbox.records import (
 from ocdata.sandbox.orders import OrderBook
 from ocdata.sandbox.tax import TaxIndex
 from ocdata.sandbox.tax import calculate as _calculate
-from ocdata.sandbox.tax import get_rates as _get_rates
 
 __all__ = [
     "AddressIn", "AddressRef", "CartOption", "CartProduct", "CartSubscription", "CustomerIn", "Engine",
@@ -146,16 +145,11 @@ class Engine:
         self._totals = installed(store.totals)
         #: codes of the enabled total extensions in the order they run
         self.total_codes = tuple(e.code for e in self._totals)
-        self._lock = threading.Lock()
 
     # ---- lookups
     def country(self, country_id: int) -> Country | None:
         """The country with its zones, or ``None`` if unknown."""
         return self.geo.countries.get(country_id)
-
-    def countries(self) -> list[Country]:
-        """Every country, sorted by name."""
-        return sorted(self.geo.countries.values(), key=lambda c: c.name)
 
     def zone(self, zone_id: int) -> Zone | None:
         return self.geo.zones.get(zone_id)
@@ -167,6 +161,14 @@ class Engine:
     def product(self, product_id: int) -> Product | None:
         """An enabled product, or ``None``."""
         return self.catalog.product(product_id)
+
+    def product_option(self, product_id: int, product_option_id: int) -> ProductOption | None:
+        """One option of a product, or ``None``."""
+        return self.catalog.option(product_id, product_option_id)
+
+    def option_value(self, product_id: int, product_option_value_id: int) -> OptionValue | None:
+        """``getOptionValue(product_id, id)``: a value of any of the product's options, or ``None``."""
+        return self.catalog.option_value(product_id, product_option_value_id)
 
     def stock(self, product_id: int) -> int:
         """Live stock of a product (after orders subtracted it)."""
@@ -318,13 +320,6 @@ class Engine:
         """``tax->calculate`` with ``config_tax`` honoured (value unchanged when off)."""
         return _calculate(value, tax_class_id, ctx.rates, self.settings.tax)
 
-    def tax_rates(self, value: float, tax_class_id: int, ctx: PricingContext) -> dict[int, float]:
-        """``tax->getRates``: tax_rate_id -> amount for one ``value``."""
-        return _get_rates(value, tax_class_id, ctx.rates)
-
-    def tax_rate_name(self, tax_rate_id: int) -> str:
-        return self._rate_names.get(tax_rate_id, "")
-
     def format_money(self, value: float, currency: str | None = None) -> str:
         """``currency->format``: converted at the currency's value, rounded, with
         its symbol (``"$8.00"``, ``"96.66€"``); an unknown currency formats as the default."""
@@ -332,9 +327,6 @@ class Engine:
         if cur is None:
             raise ValueError(f"default currency {self.settings.currency!r} is not defined")
         return _format_money(value, cur)
-
-    def convert(self, value: float, from_code: str, to_code: str) -> float:
-        return _convert(value, self._currencies[from_code], self._currencies[to_code])
 
     # ---- quotes, totals, payment
     def shipping_methods(
@@ -361,9 +353,6 @@ class Engine:
             ),
         )
         return _shipping.shipping_methods(self._shipping, self.geo, q)
-
-    def coupon(self, code: str):
-        return self._coupons.get(code)
 
     def check_coupon(self, code: str, products: list[CartProduct], *, customer_id: int = 0) -> str | None:
         """``None`` if the coupon applies, else OpenCart's warning message."""

@@ -66,10 +66,6 @@ class TaxIndex:
             self._cache[key] = resolved
         return resolved
 
-    def rate_name(self, tax_rate_id: int) -> str:
-        rate = self.rates.get(tax_rate_id)
-        return rate.name if rate is not None else ""
-
 
 def get_rates(value: float, tax_class_id: int, rates: dict[int, tuple[TaxRate, ...]]) -> dict[int, float]:
     """``tax->getRates($value, $tax_class_id)``: rate id -> amount for one ``value``."""

@@ -76,13 +76,14 @@ def _confirm_answer(c: Call) -> dict[str, Any]:
     order_id = w.php_int(c.post.get("order_id", 0))
     # The engine applies order.order_status_id itself (addOrder + addHistory, or the
     # void-then-status sequence of an edit), so no separate history call here.
+    # an unknown order_id writes nothing (edit_order answers False) yet answers success (125)
     if not order_id:
         order_id = c.engine.create_order(order)
-    elif c.engine.order(order_id) is not None:
+    else:
         c.engine.edit_order(order_id, order)
     output["order_id"] = order_id
     output["success"] = w.ORDER_SUCCESS
-    output["points"] = sum(p.reward for p in products)
+    output["points"] = c.engine.reward_points(products)
     if affiliate_id:
         output["commission"] = c.engine.format_money(commission, c.settings.currency)
     return output
@@ -90,18 +91,15 @@ def _confirm_answer(c: Call) -> dict[str, Any]:
 
 def _history_add(c: Call) -> dict[str, Any]:
     """``order_status_id`` is not validated; ``order_id`` must exist (018)."""
-    order_id = w.php_int(c.post.get("order_id", 0))
-    if c.engine.order(order_id) is None:
-        return {"error": w.ORDER_NOT_FOUND}
     comment = c.post.get("comment", "")
-    c.engine.add_history(
-        order_id,
+    found = c.engine.add_history(
+        w.php_int(c.post.get("order_id", 0)),
         w.php_int(c.post.get("order_status_id", 0)),
         comment if isinstance(comment, str) else "",
         bool(w.php_int(c.post.get("notify", 0))),
         bool(w.php_int(c.post.get("override", 0))),
     )
-    return {"success": w.ORDER_SUCCESS}
+    return {"success": w.ORDER_SUCCESS} if found else {"error": w.ORDER_NOT_FOUND}
 
 
 #: Each call's sub-controllers in ``catalog/controller/api/order.php``'s order.

