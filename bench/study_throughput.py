@@ -27,7 +27,6 @@ import itertools
 import logging
 import sys
 import tempfile
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
