@@ -159,8 +159,11 @@ def test_country_answer_and_unknown_id():
 
 
 def test_scrub_removes_tokens_from_raw_answers():
-    assert scrub({"success": "ok", "api_token": "abc", "nested": [{"token": "t"}]}) == {
-        "success": "ok", "api_token": "********", "nested": [{"token": "********"}]}
+    raw = {"success": "ok", "api_token": "abc", "nested": [{"token": "t"}, {"name": "x"}]}
+    assert scrub(raw) == {"success": "ok", "api_token": "********", "nested": [{"token": "********"}, {"name": "x"}]}
+    assert raw["api_token"] == "abc" and raw["nested"][0] == {"token": "t"}  # the answer itself is left alone
+    clean = {"products": [{"name": "iPhone", "option": []}], "totals": [{"title": "Total"}]}
+    assert scrub(clean) is clean  # nothing secret: no copy of every cart answer
 
 
 def test_drafts_are_frozen_and_addresses_need_a_country():

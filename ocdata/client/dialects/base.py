@@ -395,8 +395,6 @@ class SessionDialect(Dialect):
     def __init__(self, config: DialectConfig, transport: Transport, *, warn: Callable[[str], None] | None = None) -> None:
         super().__init__(config, transport, warn=warn)
         self._local = threading.local()
-        self._sessions_lock = threading.Lock()
-        self._sessions: list[ServerSession] = []
 
     # --------------------------------------------------------- hooks for subclasses
     def login_form(self) -> list[tuple[str, str]]:
@@ -433,10 +431,7 @@ class SessionDialect(Dialect):
                            params=[("route", self.login_route)] + self.extra_query(), data=self.login_form())
         token = self.parse_login(answer)
         register_secret(token)
-        session = ServerSession(token=token)
-        with self._sessions_lock:
-            self._sessions.append(session)
-        return session
+        return ServerSession(token=token)
 
     def session(self) -> ServerSession:
         """This thread's session, logging in on first use and when it went stale."""
@@ -450,18 +445,12 @@ class SessionDialect(Dialect):
         return s
 
     def forget_session(self) -> None:
-        """Drop this thread's session: its next call logs in afresh."""
-        old = getattr(self._local, "session", None)
+        """Drop this thread's session: its next call logs in afresh (OpenCart has no logout call)."""
         self._local.session = None
-        if old is not None:
-            with self._sessions_lock:
-                if old in self._sessions:
-                    self._sessions.remove(old)
 
     def _relogin(self) -> ServerSession:
         old = getattr(self._local, "session", None)
         fresh = self.login()
-        self.forget_session()
         if old is not None:
             fresh.logins = old.logins + 1
         self._local.session = fresh
@@ -492,8 +481,7 @@ class SessionDialect(Dialect):
         return isinstance(body, dict) and ("error" in body or "api_token" in body)
 
     def close(self) -> None:
-        with self._sessions_lock:
-            self._sessions.clear()
+        """Forget every thread's session (the store lets unused tokens expire)."""
         self._local = threading.local()
 
     # --------------------------------------------------------- calls

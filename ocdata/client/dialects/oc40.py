@@ -178,7 +178,7 @@ class _LegacySessionOps:
     # ------------------------------------------------------------ session lifetime
     def login(self) -> ServerSession:
         session = super().login()  # type: ignore[misc]
-        session.scratch.update(cart={}, added={}, cart_ids={}, validated=set(), held_shipping=None, held_payment=None)
+        session.scratch.update(cart={}, added={}, cart_ids={}, validated=set())
         return session
 
     def session_stale(self, session: ServerSession) -> bool:
@@ -202,7 +202,7 @@ class _LegacySessionOps:
     def _cleared(self, session: ServerSession, change: str) -> None:
         """The store dropped chosen (and listed) methods because of ``change``."""
         for what in self.CLEARS.get(change, ()):
-            session.scratch[f"held_{what}"] = None
+            session.scratch.pop(f"held_{what}", None)
             session.scratch.pop(f"{what}_sig", None)
             session.snapshot.pop(f"{what}_method", None)
 
@@ -247,8 +247,9 @@ class _LegacySessionOps:
         if new is None:
             if old in (None, MISSING):
                 return
-            answer, body = self.call(session, "POST", self.ROUTES["coupon"], data=[("coupon", "")], call="coupon")
-            return  # an empty code removes the coupon (the store may still say "invalid")
+            # an empty code removes the coupon; the store may still call it invalid, so its answer is not checked
+            self.call(session, "POST", self.ROUTES["coupon"], data=[("coupon", "")], call="coupon")
+            return
         self._post(session, "coupon", [("coupon", new)])
 
     def _send_affiliate(self, session: ServerSession, old: Any, new: int | None) -> None:
@@ -359,8 +360,7 @@ class _LegacySessionOps:
                 fields={"shipping_method": f"offered: {', '.join(quotes) or 'none'}"},
                 dialect=self.name, call="shipping_method")  # type: ignore[attr-defined]
         self._post(session, "shipping_save", [("shipping_method", new)])
-        session.scratch["held_shipping"] = new
-        session.scratch["held_shipping_name"] = quotes[new].name
+        session.scratch["held_shipping"] = quotes[new]  # the store's cart now titles a total line with its name
         session.snapshot.pop("payment_method", None)  # the payment list depends on the shipping choice
         return None
 
@@ -381,7 +381,6 @@ class _LegacySessionOps:
                 fields={"payment_method": f"offered: {', '.join(offered) or 'none'}"},
                 dialect=self.name, call="payment_method")  # type: ignore[attr-defined]
         self._post(session, "payment_save", [("payment_method", code)])
-        session.scratch["held_payment"] = code
         return None
 
     # ------------------------------------------------------------ reading the cart
@@ -407,8 +406,7 @@ class _LegacySessionOps:
                                       dialect=self.name, call="cart")  # type: ignore[attr-defined]
         session.scratch["cart_ids"] = match_cart_ids(have, products)
         held = session.scratch.get("held_shipping")
-        title = session.scratch.get("held_shipping_name") if held else None
-        totals = totals_wire(body.get("totals"), shipping_title=title, decimals=self.decimals)  # type: ignore[attr-defined]
+        totals = totals_wire(body.get("totals"), shipping_title=held.name if held else None, decimals=self.decimals)  # type: ignore[attr-defined]
         required = body.get("shipping_required")
         if not isinstance(required, bool):
             required = any(p.shipping for p in products) if products else False

@@ -36,12 +36,14 @@ otherwise store the order with status 0, invisible in the admin lists.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import time as _time
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 from ..errors import (
+    ConfigurationError,
     PermissionDeniedError,
     ProtocolError,
     UnsupportedOperationError,
@@ -104,8 +106,6 @@ class OC41(Dialect):
     def __init__(self, config: DialectConfig, transport: Transport, *, warn=None) -> None:
         super().__init__(config, transport, warn=warn)
         if config.pricing not in self.pricing_modes:
-            from ..errors import ConfigurationError
-
             raise ConfigurationError(f"pricing={config.pricing!r} is not one of {self.pricing_modes} for oc41")
         self._host = http_host(config.base_url)
         self._dir = script_dir(config.base_url)
@@ -370,7 +370,7 @@ class OC41(Dialect):
     @classmethod
     def probe(cls, config: DialectConfig, transport: Transport) -> ProbeResult:
         """A signed unknown call: 4.1 answers ``{"error":"API call not found"}`` (or its 403 refusal)."""
-        dialect = cls(DialectConfig(**{**config.__dict__, "pricing": "api"}), transport)
+        dialect = cls(dataclasses.replace(config, pricing="api"), transport)
         answer = dialect.http("POST", route=ORDER, call="ping", query_string=dialect.signed_query(ORDER, "ping", []),
                               data=[])
         result = ProbeResult(dialect=cls.name, matches=False, status=answer.status, server_date=answer.server_date,

@@ -8,6 +8,7 @@ accept every variant seen in the recorded transcripts and return stable, typed m
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -101,12 +102,24 @@ def as_bool(value: Any) -> bool | None:
     return bool(value)
 
 
+_SECRET_KEYS = frozenset({"api_token", "token", "key", "signature"})
+
+
 def scrub(raw: Any) -> Any:
-    """A raw answer with secret-bearing keys removed (login answers carry ``api_token``)."""
+    """A raw answer with secret-bearing keys masked (login answers carry ``api_token``).
+
+    Parts without such keys are returned as they are, not copied (every cart answer
+    passes through here and almost none carries a secret).
+    """
     if isinstance(raw, dict):
-        return {k: ("********" if k in ("api_token", "token", "key", "signature") else scrub(v)) for k, v in raw.items()}
+        masked = {k: "********" if k in _SECRET_KEYS else scrub(v) for k, v in raw.items()
+                  if k in _SECRET_KEYS or isinstance(v, (dict, list))}
+        if all(masked[k] is raw[k] for k in masked):
+            return raw
+        return {**raw, **masked}
     if isinstance(raw, list):
-        return [scrub(v) for v in raw]
+        items = [scrub(v) for v in raw]
+        return raw if all(a is b for a, b in zip(items, raw)) else items
     return raw
 
 
@@ -194,21 +207,26 @@ TOTAL_CODES_BY_TITLE: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def parse_totals(raw: Any, decimals: int = 2, code_for: Callable[[dict, int], str] | None = None) -> tuple[TotalLine, ...]:
+def parse_totals(raw: Any, decimals: int = 2, code_for: Callable[[str, int], str] | None = None,
+                 value_of_text: Callable[[str], Decimal] | None = None) -> tuple[TotalLine, ...]:
     """Total lines sorted by ``sort_order`` (position when absent).
 
-    Missing ``code`` (older versions) comes from ``code_for(row, index)`` or the stock title table.
+    Missing ``code`` (older versions) comes from ``code_for(title, index)`` or the stock title
+    table; a missing ``value`` from ``value_of_text(text)`` when given.
     """
     out = []
     for i, t in enumerate(raw or ()):
         if not isinstance(t, dict):
             continue
         title = text(t.get("title") if t.get("title") is not None else t.get("name"))
-        code = t.get("code") or (code_for(t, i) if code_for else None) or code_from_title(title)
+        code = t.get("code") or (code_for(title, i) if code_for else code_from_title(title))
         value = t.get("value")
         amount = money(value, decimals) if value is not None and not isinstance(value, bool) else None
+        shown = text(t["text"]) if t.get("text") is not None else None
+        if amount is None and shown and value_of_text is not None:
+            amount = value_of_text(shown)
         out.append(TotalLine(code=str(code), title=title, value=amount, sort_order=as_int(t.get("sort_order"), i),
-                             text=text(t["text"]) if t.get("text") is not None else None, raw=t))
+                             text=shown, raw=t))
     return tuple(sorted(out, key=lambda t: t.sort_order))
 
 
@@ -223,6 +241,12 @@ def code_from_title(title: str) -> str:
 # --------------------------------------------------------------------------- formatted answers (4.0, 3.0, spec)
 
 
+@functools.lru_cache(maxsize=None)
+def _amount_pattern(decimal_point: str, thousand_point: str) -> re.Pattern[str]:
+    """The number in a display string with these separators (a handful of languages per process)."""
+    return re.compile(r"\d[\d" + re.escape(thousand_point) + r"]*(?:" + re.escape(decimal_point) + r"\d+)?")
+
+
 def parse_money_text(value: str, *, decimals: int = 2, decimal_point: str = ".", thousand_point: str = ",") -> Decimal:
     """An amount from a store's display string (``"$1,088.00"``, ``"96.66€"``, ``"$-5.00"``).
 
@@ -230,9 +254,7 @@ def parse_money_text(value: str, *, decimals: int = 2, decimal_point: str = ".",
     session currency with the language's separators (en-gb: ``.`` and ``,``).
     """
     s = html.unescape(str(value))
-    number = re.compile(
-        r"\d[\d" + re.escape(thousand_point) + r"]*(?:" + re.escape(decimal_point) + r"\d+)?"
-    ).search(s)
+    number = _amount_pattern(decimal_point, thousand_point).search(s)
     if not number:
         raise ValueError(f"no amount in {value!r}")
     digits = number.group(0).replace(thousand_point, "").replace(decimal_point, ".")
@@ -269,13 +291,8 @@ def totals_wire(items: Iterable[dict[str, Any]] | None, *, shipping_title: str |
     """
     rows = [t for t in items or () if isinstance(t, dict)]
     wanted = text(shipping_title) if shipping_title is not None else None
-    lines = parse_totals(rows, decimals,
-                         code_for=lambda row, i: total_code(text(row.get("title")), i, len(rows), wanted))
-    return tuple(
-        line.model_copy(update={"value": parse_money_text(line.text, decimals=decimals, **separators)})
-        if line.value is None and line.text else line
-        for line in lines
-    )
+    return parse_totals(rows, decimals, code_for=lambda title, i: total_code(title, i, len(rows), wanted),
+                        value_of_text=lambda shown: parse_money_text(shown, decimals=decimals, **separators))
 
 
 def cart_problems(error: Any) -> tuple[str, ...]:
@@ -356,7 +373,7 @@ def parse_shipping_methods(raw: Any, decimals: int = 2, *, problems: list[str] |
                     code=code,
                     name=text(q.get("name") if q.get("name") is not None else q.get("title")),
                     method_name=method_name,
-                    cost=money(q.get("cost"), decimals) or Decimal(0).quantize(Decimal(1).scaleb(-decimals)),
+                    cost=money(q.get("cost") or 0, decimals),
                     tax_class_id=as_int(q.get("tax_class_id"), 0),
                     text=text(q.get("text")),
                     sort_order=as_int(m.get("sort_order"), 0),

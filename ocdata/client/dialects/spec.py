@@ -86,9 +86,6 @@ class Spec(SessionDialect):
     def session_lost(self, answer: HttpAnswer, body: Any) -> bool:
         return answer.status == 401
 
-    def extra_query(self) -> list[tuple[str, str]]:
-        return []
-
     # ------------------------------------------------------------------ sync
     def _post(self, session: ServerSession, route: str, data: Pairs, call: str) -> Any:
         answer, body = self.call(session, "POST", route, data=data, call=call)
