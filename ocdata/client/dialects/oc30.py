@@ -4,7 +4,7 @@ Login ``POST route=api/login`` (``username``, ``key``) gives a token sent as the
 ``api_token`` **query** parameter on every call (never a form field or the ``OCSESSID``
 cookie the store would also accept). The store keeps the checkout in that session; this
 dialect syncs it with each draft by difference, exactly like :mod:`.oc40` (shared code:
-:class:`~.oc40._LegacySessionOps`). What is 3.0's own:
+:class:`~.checkout.CheckoutSessionDialect`). What is 3.0's own:
 
 * routes use slashes (``api/cart/add``, ``api/shipping/methods``); quotes and payment
   methods are labelled ``title``; payment methods are flat and chosen by the bare code
@@ -59,9 +59,9 @@ from typing import Any
 from ..errors import AuthenticationError, PermissionDeniedError, ProtocolError
 from ..models import Address, CartLine, OrderDraft, PaymentMethod, text
 from ..transport import HttpAnswer
-from .base import REBUILD, ServerSession, SessionDialect
+from .base import REBUILD, ServerSession
+from .checkout import CheckoutSessionDialect, line_key
 from .forms import address_fields, lines_fields
-from .oc40 import _LegacySessionOps, line_key
 from .parse import flat_error_fields, scrub
 
 __all__ = ["Oc30Dialect"]
@@ -69,7 +69,7 @@ __all__ = ["Oc30Dialect"]
 _NO_PERMISSION = re.compile(r"permission to access the API", re.I)
 
 
-class Oc30Dialect(_LegacySessionOps, SessionDialect):
+class Oc30Dialect(CheckoutSessionDialect):
     """OpenCart 3.0.x (see the module docstring for the request table)."""
 
     name = "oc30"
@@ -110,7 +110,7 @@ class Oc30Dialect(_LegacySessionOps, SessionDialect):
         "payment_address": ("payment",),
         "shipping_list": ("shipping",),
     }
-    PAYMENT_DEPS = _LegacySessionOps.SHIPPING_DEPS + ("payment_address", "shipping_method")
+    PAYMENT_DEPS = CheckoutSessionDialect.SHIPPING_DEPS + ("payment_address", "shipping_method")
 
     # ------------------------------------------------------------ login and session loss
     def parse_login(self, answer: HttpAnswer) -> str:
