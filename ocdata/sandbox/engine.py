@@ -226,15 +226,27 @@ class Engine:
         rates = self.taxes.resolve(group, shipping, payment, self._store_ref)
         return PricingContext(group, shipping, payment, self._store_ref, rates)
 
+    def session_context(
+        self,
+        *,
+        customer_group_id: int | None,
+        shipping_address: AddressIn | AddressRef | None,
+        payment_address: AddressIn | AddressRef | None,
+    ) -> PricingContext:
+        """OpenCart's ``startup/tax`` for a session: the session's shipping and payment
+        addresses, the store address standing in on the ``config_tax_default`` side
+        when the session has none there (``None`` group = store default)."""
+        default = self.settings.tax_default
+        shipping = _ref(shipping_address) or (self._store_ref if default == "shipping" else None)
+        payment = _ref(payment_address) or (self._store_ref if default == "payment" else None)
+        return self.context(
+            customer_group_id=customer_group_id, tax_shipping_address=shipping, tax_payment_address=payment
+        )
+
     def default_context(self) -> PricingContext:
         """What OpenCart primes from an empty session: default group, store address
         as the ``config_tax_default`` address."""
-        default = self.settings.tax_default
-        return self.context(
-            customer_group_id=None,
-            tax_shipping_address=self._store_ref if default == "shipping" else None,
-            tax_payment_address=self._store_ref if default == "payment" else None,
-        )
+        return self.session_context(customer_group_id=None, shipping_address=None, payment_address=None)
 
     # ---- validation ({field: message}, OpenCart 4.x en-gb wording, unprefixed keys)
     def validate_customer(self, c: CustomerIn) -> dict[str, str]:
@@ -407,6 +419,12 @@ class Engine:
             checkout_payment_address=self.settings.checkout_payment_address,
         )
         return _payment.payment_methods(self._payment, self.geo, p)
+
+    def commission(self, affiliate_id: int, products: list[CartProduct]) -> float | None:
+        """The affiliate's commission on this cart (its percentage of the sub-total);
+        ``None`` for no, an unknown or a disabled affiliate."""
+        affiliate = self.affiliate(affiliate_id) if affiliate_id else None
+        return None if affiliate is None else self.sub_total(products) / 100 * affiliate.commission
 
     def reward_points(self, products: list[CartProduct]) -> int:
         """Reward points the order earns (``points`` of 4.1's confirm response)."""

@@ -46,13 +46,10 @@ def _confirm_answer(c: Call) -> dict[str, Any]:
         return output
 
     totals = c.total_lines()
-    affiliate_id = 0
-    commission = 0.0
-    if c.data.get("affiliate_id"):
-        info = c.engine.affiliate(c.data["affiliate_id"])
-        if info is not None:
-            affiliate_id = info.customer_id
-            commission = c.engine.sub_total(products) / 100 * info.commission
+    affiliate_id = c.data.get("affiliate_id", 0)
+    commission = c.engine.commission(affiliate_id, products)
+    if commission is None:
+        affiliate_id, commission = 0, 0.0
     order = OrderIn(
         customer=c.data["customer"],
         products=products,

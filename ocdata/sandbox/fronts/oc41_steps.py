@@ -142,14 +142,11 @@ class Call:
         """``startup/customer`` + ``startup/tax``, run before the controller: the group
         and tax addresses come from what the session held when the request arrived."""
         customer: CustomerIn | None = self.data.get("customer")
-        group = customer.customer_group_id if customer and customer.customer_group_id else None
-        store = self.engine.store_address()
-        default = self.settings.tax_default
-        shipping: AddressIn | None = self.data.get("shipping_address")
-        payment: AddressIn | None = self.data.get("payment_address")
-        ship_ref = shipping.ref() if shipping else (store if default == "shipping" else None)
-        pay_ref = payment.ref() if payment else (store if default == "payment" else None)
-        return self.engine.context(customer_group_id=group, tax_shipping_address=ship_ref, tax_payment_address=pay_ref)
+        return self.engine.session_context(
+            customer_group_id=customer.customer_group_id if customer else None,
+            shipping_address=self.data.get("shipping_address"),
+            payment_address=self.data.get("payment_address"),
+        )
 
     # ------------------------------------------------------------------ lookups
     def product(self, product_id: int) -> Product | None:
