@@ -21,9 +21,10 @@ from ocdata.client.errors import (
     NotFoundError,
     PermissionDeniedError,
     SessionExpiredError,
+    UnsupportedOperationError,
     ValidationError,
 )
-from ocdata.client.models import OrderDraft
+from ocdata.client.models import CartLine, OrderDraft, SubscriptionDraft
 from ocdata.client.transport import Transport
 from replay import ReplayServer, money
 from scenario import OC30, OC40, SESSION_VERSIONS, Recorded, dialect_for, recorded_payment_codes, recorded_totals
@@ -254,6 +255,19 @@ def test_history_for_unknown_order_is_not_found(v: Recorded, num):
     with pytest.raises(NotFoundError) as err:
         v.run([v.s01[0], v[v.history].answered_by(v[num])], lambda d: d.add_history(v.order_id, 2, "Payment received"))
     assert err.value.fields == {"order_id": "Warning: Order could not be found!"}
+
+
+@versions
+def test_subscription_calls_are_unsupported_without_a_request(v: Recorded):
+    sub = SubscriptionDraft(customer_id=1, payment_address_id=1, shipping_address_id=1,
+                            lines=(CartLine(product_id=40),))
+    calls = [lambda d: d.subscription_cart(sub), lambda d: d.subscription_shipping_methods(sub),
+             lambda d: d.subscription_payment_methods(sub), lambda d: d.subscription_confirm(sub),
+             lambda d: d.subscription_add_history(1, 1)]
+    for call in calls:
+        with pytest.raises(UnsupportedOperationError) as err:
+            v.run([], call)  # the replay fails on any request
+        assert v.dialect.versions in str(err.value)
 
 
 # ---------------------------------------------------------------- session loss and tokens

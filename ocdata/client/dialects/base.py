@@ -210,6 +210,10 @@ class Dialect(abc.ABC):
         raise ValidationError(f"the store refused {call}", fields=fields, status=status, body=raw_text,
                               dialect=self.name, call=call)
 
+    def order_status(self, order_status_id: int | None) -> int:
+        """The status a confirm posts: the store's default when none is given (4.1 would store 0)."""
+        return self.config.default_order_status_id if order_status_id is None else int(order_status_id)
+
     def learn_decimals(self, totals: Iterable[dict]) -> None:
         """Adopt the currency's decimals from the store's formatted totals (default 2)."""
         for t in totals or ():
@@ -299,22 +303,25 @@ class Dialect(abc.ABC):
                      requests=self.requests_made - start)
 
     # subscriptions: only some versions have them
+    def _no_subscriptions(self) -> UnsupportedOperationError:
+        return UnsupportedOperationError(f"OpenCart {self.versions} ({self.name}) has no subscription API; "
+                                         f"manage subscriptions in the store's admin", dialect=self.name)
+
     def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
-        raise UnsupportedOperationError(f"OpenCart {self.versions} ({self.name}) has no subscription API; "
-                                        f"manage subscriptions in the store's admin", dialect=self.name)
+        raise self._no_subscriptions()
 
     def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
-        return self.subscription_cart(draft)  # type: ignore[return-value]  # raises
+        raise self._no_subscriptions()
 
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
-        return self.subscription_cart(draft)  # type: ignore[return-value]
+        raise self._no_subscriptions()
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
-        return self.subscription_cart(draft)  # type: ignore[return-value]
+        raise self._no_subscriptions()
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
-        self.subscription_cart(None)  # type: ignore[arg-type]
+        raise self._no_subscriptions()
 
     # ------------------------------------------------------------------ discovery
     @classmethod

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..models import Address, CartLine, Customer, PaymentMethod, ShippingQuote
+from ..models import Address, CartLine, Customer, PaymentMethod, ShippingQuote, SubscriptionDraft
 
 Pairs = list[tuple[str, str]]
 
 __all__ = ["Pairs", "customer_fields", "address_fields", "line_fields", "lines_fields", "option_fields",
-           "shipping_method_fields", "payment_method_fields", "nonempty_number"]
+           "shipping_method_fields", "payment_method_fields", "nonempty_number", "history_fields",
+           "subscription_fields", "subscription_history_fields"]
 
 
 def customer_fields(c: Customer) -> Pairs:
@@ -80,3 +81,33 @@ def shipping_method_fields(q: ShippingQuote, prefix: str = "shipping_method", *,
 
 def payment_method_fields(p: PaymentMethod, prefix: str = "payment_method") -> Pairs:
     return [(f"{prefix}[name]", p.name), (f"{prefix}[code]", p.code)]
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def history_fields(status: int, comment: str, notify: bool, override: bool, *, order_id: int | None = None) -> Pairs:
+    """An order history entry; ``order_id`` is left out when the version wants it in the query (3.0)."""
+    pairs: Pairs = [] if order_id is None else [("order_id", str(order_id))]
+    return pairs + [("order_status_id", str(status)), ("comment", comment), ("notify", _flag(notify)),
+                    ("override", _flag(override))]
+
+
+def subscription_fields(d: SubscriptionDraft, methods: Pairs = ()) -> Pairs:
+    """A subscription draft as 4.1's ``api/subscription`` takes it (the seed file copies it);
+    ``methods`` are the chosen shipping/payment method fields, which the versions spell differently."""
+    pairs: Pairs = [("customer_id", str(d.customer_id)), ("payment_address_id", str(d.payment_address_id)),
+                    ("shipping_address_id", str(d.shipping_address_id))]
+    pairs += lines_fields(d.lines)
+    pairs += methods
+    if d.subscription_plan_id is not None:
+        pairs.append(("subscription_plan_id", str(d.subscription_plan_id)))
+    if d.subscription_id is not None:
+        pairs.append(("subscription_id", str(d.subscription_id)))
+    return pairs
+
+
+def subscription_history_fields(subscription_id: int, status: int, comment: str, notify: bool) -> Pairs:
+    return [("subscription_id", str(subscription_id)), ("subscription_status_id", str(status)), ("comment", comment),
+            ("notify", _flag(notify))]

@@ -61,7 +61,7 @@ from ..models import Address, CartLine, OrderDraft, PaymentMethod, text
 from ..transport import HttpAnswer
 from .base import REBUILD, ServerSession
 from .checkout import CheckoutSessionDialect, line_key
-from .forms import address_fields, lines_fields
+from .forms import address_fields, history_fields, lines_fields
 from .parse import flat_error_fields, scrub
 
 __all__ = ["Oc30Dialect"]
@@ -186,8 +186,7 @@ class Oc30Dialect(CheckoutSessionDialect):
         return body
 
     def _history_request(self, order_id, status, comment, notify, override):
-        return [("order_id", str(order_id))], [("order_status_id", str(status)), ("notify", "1" if notify else "0"),
-                                               ("override", "1" if override else "0"), ("comment", comment)]
+        return [("order_id", str(order_id))], history_fields(status, comment, notify, override)
 
     @classmethod
     def login_refusal(cls, body: Any) -> bool:

@@ -54,7 +54,7 @@ from ..models import OrderDraft, text
 from ..transport import HttpAnswer
 from .base import ServerSession
 from .checkout import CheckoutSessionDialect
-from .forms import address_fields
+from .forms import address_fields, history_fields
 from .parse import scrub
 
 __all__ = ["Oc40Dialect"]
@@ -134,5 +134,4 @@ class Oc40Dialect(CheckoutSessionDialect):
         return self._post(session, "confirm", data, writes=True)
 
     def _history_request(self, order_id, status, comment, notify, override):
-        return [], [("order_id", str(order_id)), ("order_status_id", str(status)), ("comment", comment),
-                    ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
+        return [], history_fields(status, comment, notify, override, order_id=order_id)

@@ -68,9 +68,12 @@ from .forms import (
     Pairs,
     address_fields,
     customer_fields,
+    history_fields,
     lines_fields,
     payment_method_fields,
     shipping_method_fields,
+    subscription_fields,
+    subscription_history_fields,
 )
 from .parse import as_int, parse_payment_methods, parse_products, parse_totals, scrub
 
@@ -296,7 +299,7 @@ class OC41(Dialect):
         return QuoteOption(quote=q, totals=totals, payment_methods=parse_payment_methods(body.get("payment_methods")))
 
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
-        status = self.config.default_order_status_id if order_status_id is None else int(order_status_id)
+        status = self.order_status(order_status_id)
         extra: Pairs = []
         if draft.order_id:
             extra.append(("order_id", str(draft.order_id)))
@@ -312,25 +315,18 @@ class OC41(Dialect):
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
-        form = [("order_id", str(order_id)), ("order_status_id", str(order_status_id)), ("comment", comment),
-                ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
+        form = history_fields(order_status_id, comment, notify, override, order_id=order_id)
         answer, body = self.send("history_add", form, writes=True, order_id=order_id)
         self.check(body, "history_add", answer=answer)
 
     # ------------------------------------------------------------------ subscriptions
     def _sub_form(self, d: SubscriptionDraft) -> Pairs:
-        pairs: Pairs = [("customer_id", str(d.customer_id)), ("payment_address_id", str(d.payment_address_id)),
-                        ("shipping_address_id", str(d.shipping_address_id))]
-        pairs += lines_fields(d.lines)
+        methods: Pairs = []
         if isinstance(d.shipping_method, ShippingQuote):
-            pairs += shipping_method_fields(d.shipping_method, decimals=self.decimals)
+            methods += shipping_method_fields(d.shipping_method, decimals=self.decimals)
         if isinstance(d.payment_method, PaymentMethod):
-            pairs += payment_method_fields(d.payment_method)
-        if d.subscription_plan_id is not None:
-            pairs.append(("subscription_plan_id", str(d.subscription_plan_id)))
-        if d.subscription_id is not None:
-            pairs.append(("subscription_id", str(d.subscription_id)))
-        return pairs
+            methods += payment_method_fields(d.payment_method)
+        return subscription_fields(d, methods)
 
     def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
         answer, body = self.send("cart", self._sub_form(draft), route=SUBSCRIPTION)
@@ -361,8 +357,7 @@ class OC41(Dialect):
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
-        form = [("subscription_id", str(subscription_id)), ("subscription_status_id", str(subscription_status_id)),
-                ("comment", comment), ("notify", "1" if notify else "0")]
+        form = subscription_history_fields(subscription_id, subscription_status_id, comment, notify)
         answer, body = self.send("history_add", form, route=SUBSCRIPTION, writes=True)
         self.check(body, "subscription history_add", answer=answer)
 

@@ -49,7 +49,15 @@ from ..models import (
 )
 from ..transport import HttpAnswer, Transport
 from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
-from .forms import Pairs, address_fields, customer_fields, lines_fields
+from .forms import (
+    Pairs,
+    address_fields,
+    customer_fields,
+    history_fields,
+    lines_fields,
+    subscription_fields,
+    subscription_history_fields,
+)
 from .parse import as_int, parse_payment_methods, parse_products, scrub, totals_wire
 
 __all__ = ["Spec"]
@@ -194,7 +202,7 @@ class Spec(SessionDialect):
         data: Pairs = []
         if draft.order_id:
             data.append(("order_id", str(draft.order_id)))
-        status = self.config.default_order_status_id if order_status_id is None else int(order_status_id)
+        status = self.order_status(order_status_id)
         data += [("order_status_id", str(status)), ("comment", comment or draft.comment)]
         if draft.affiliate_id is not None:
             data.append(("affiliate_id", str(draft.affiliate_id)))
@@ -214,8 +222,7 @@ class Spec(SessionDialect):
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
-        data = [("order_id", str(order_id)), ("order_status_id", str(order_status_id)), ("comment", comment),
-                ("notify", "1" if notify else "0"), ("override", "1" if override else "0")]
+        data = history_fields(order_status_id, comment, notify, override, order_id=order_id)
 
         def op(session):
             answer, body = self.call(session, "POST", "api/order", params=[("call", "history_add")], data=data,
@@ -225,22 +232,13 @@ class Spec(SessionDialect):
 
     # ------------------------------------------------------------------ subscriptions
     def _sub(self, call: str, draft: SubscriptionDraft | None, extra: Pairs = (), *, writes: bool = False) -> Any:
-        data: Pairs = []
+        data: Pairs = list(extra)
         if draft is not None:
-            data += [("customer_id", str(draft.customer_id)), ("payment_address_id", str(draft.payment_address_id)),
-                     ("shipping_address_id", str(draft.shipping_address_id))]
-            data += lines_fields(draft.lines)
-            if draft.shipping_method is not None:
-                code = draft.shipping_method.code if isinstance(draft.shipping_method, ShippingQuote) else draft.shipping_method
-                data.append(("shipping_method[code]", code))
-            if draft.payment_method is not None:
-                code = draft.payment_method.code if isinstance(draft.payment_method, PaymentMethod) else draft.payment_method
-                data.append(("payment_method[code]", code))
-            if draft.subscription_plan_id is not None:
-                data.append(("subscription_plan_id", str(draft.subscription_plan_id)))
-            if draft.subscription_id is not None:
-                data.append(("subscription_id", str(draft.subscription_id)))
-        data += list(extra)
+            methods: Pairs = []
+            for kind, chosen in (("shipping_method", draft.shipping_method), ("payment_method", draft.payment_method)):
+                if chosen is not None:  # the seed file takes the code only
+                    methods.append((f"{kind}[code]", chosen if isinstance(chosen, str) else chosen.code))
+            data = subscription_fields(draft, methods) + data
 
         def op(session):
             answer, body = self.call(session, "POST", "api/subscription", params=[("call", call)], data=data,
@@ -272,9 +270,8 @@ class Spec(SessionDialect):
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
-        self._sub("history_add", None, [("subscription_id", str(subscription_id)),
-                                        ("subscription_status_id", str(subscription_status_id)),
-                                        ("comment", comment), ("notify", "1" if notify else "0")], writes=True)
+        self._sub("history_add", None, subscription_history_fields(subscription_id, subscription_status_id, comment,
+                                                                   notify), writes=True)
 
     # ------------------------------------------------------------------ discovery
     @classmethod
