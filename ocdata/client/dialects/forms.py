@@ -13,7 +13,7 @@ from ..models import Address, CartLine, Customer, PaymentMethod, ShippingQuote, 
 Pairs = list[tuple[str, str]]
 
 __all__ = ["Pairs", "customer_fields", "address_fields", "line_fields", "lines_fields", "option_fields",
-           "shipping_method_fields", "payment_method_fields", "nonempty_number", "history_fields",
+           "shipping_method_fields", "payment_method_fields", "nonempty_number", "confirm_fields", "history_fields",
            "subscription_fields", "subscription_history_fields"]
 
 
@@ -85,6 +85,12 @@ def payment_method_fields(p: PaymentMethod, prefix: str = "payment_method") -> P
 
 def _flag(value: bool) -> str:
     return "1" if value else "0"
+
+
+def confirm_fields(order_id: int | None, status: int, comment: str) -> Pairs:
+    """A confirm call's own fields: ``order_id`` only when an existing order is edited."""
+    pairs: Pairs = [("order_id", str(order_id))] if order_id else []
+    return pairs + [("order_status_id", str(status)), ("comment", comment)]
 
 
 def history_fields(status: int, comment: str, notify: bool, override: bool, *, order_id: int | None = None) -> Pairs:

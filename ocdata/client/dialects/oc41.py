@@ -67,6 +67,7 @@ from .base import Dialect, DialectConfig, ProbeResult
 from .forms import (
     Pairs,
     address_fields,
+    confirm_fields,
     customer_fields,
     history_fields,
     lines_fields,
@@ -300,10 +301,7 @@ class OC41(Dialect):
 
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
         status = self.order_status(order_status_id)
-        extra: Pairs = []
-        if draft.order_id:
-            extra.append(("order_id", str(draft.order_id)))
-        extra += [("order_status_id", str(status)), ("comment", comment or draft.comment)]
+        extra = confirm_fields(draft.order_id, status, comment or draft.comment)
         answer, body = self.priced("confirm", draft, prime="cart", extra=extra, writes=True)
         self.check(body, "confirm", answer=answer)
         if not isinstance(body, dict) or "order_id" not in body:

@@ -52,6 +52,7 @@ from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, S
 from .forms import (
     Pairs,
     address_fields,
+    confirm_fields,
     customer_fields,
     history_fields,
     lines_fields,
@@ -199,11 +200,8 @@ class Spec(SessionDialect):
 
     # ------------------------------------------------------------------ writes
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
-        data: Pairs = []
-        if draft.order_id:
-            data.append(("order_id", str(draft.order_id)))
         status = self.order_status(order_status_id)
-        data += [("order_status_id", str(status)), ("comment", comment or draft.comment)]
+        data = confirm_fields(draft.order_id, status, comment or draft.comment)
         if draft.affiliate_id is not None:
             data.append(("affiliate_id", str(draft.affiliate_id)))
 
