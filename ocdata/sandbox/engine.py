@@ -321,6 +321,14 @@ class Engine:
     def needs_shipping(self, products: list[CartProduct]) -> bool:
         return any(p.shipping for p in products)
 
+    def shipping_gap(self, products: list[CartProduct], address: AddressIn | AddressRef | None) -> str | None:
+        """What stops a quote for this cart, in OpenCart's order of checks:
+        ``"no_shipping"`` (nothing in it ships), ``"address"`` (no shipping address),
+        or ``None`` (ask :meth:`shipping_methods`). Fronts word the answer."""
+        if not self.needs_shipping(products):
+            return "no_shipping"
+        return "address" if address is None else None
+
     def has_subscription(self, products: list[CartProduct]) -> bool:
         return any(p.subscription is not None for p in products)
 
@@ -350,8 +358,11 @@ class Engine:
         currency: str | None = None,
     ) -> list[ShippingMethod]:
         """Quotes of every enabled shipping extension for that destination, sorted by
-        sort order; extensions without a quote are left out. Quote ``text`` is the cost
+        sort order; extensions without a quote are left out, and a cart that needs no
+        shipping gets none (:meth:`shipping_gap` says why). Quote ``text`` is the cost
         with tax (``ctx``'s rates, when ``config_tax``) in ``currency``."""
+        if not self.needs_shipping(products):
+            return []
         q = _shipping.QuoteContext(
             products=products,
             address=_ref(address),
@@ -382,7 +393,8 @@ class Engine:
     ) -> list[TotalLine]:
         """Enabled total extensions in sort order: sub_total, reward, shipping,
         coupon, one ``tax`` line per rate (titled with the rate name), credit, total.
-        An inapplicable coupon or reward is ignored (check with :meth:`check_coupon`)."""
+        An inapplicable coupon or reward is ignored (check with :meth:`check_coupon`),
+        and so is ``shipping`` when the cart needs none."""
         coupon_info = None
         if coupon and _totals.coupon_problem(self._coupons.get(coupon), products, customer_id) is None:
             coupon_info = self._coupons[coupon]
@@ -434,7 +446,8 @@ class Engine:
     def create_order(self, order: OrderIn) -> int:
         """Store a new order with the next id; its status is set through
         :meth:`add_history` semantics (stock subtracted on entering
-        processing/complete)."""
+        processing/complete). An order whose products need no shipping keeps no
+        shipping address or method."""
         return self._book.create(order)
 
     def edit_order(self, order_id: int, order: OrderIn) -> bool:

@@ -112,6 +112,7 @@ class OrderBook:
         """An order holds every :class:`OrderIn` field (copied, so later changes to the
         input do not reach it) plus what the store assigns."""
         posted = {f.name: getattr(data, f.name) for f in dataclasses.fields(OrderIn)}
+        ships = any(p.shipping for p in data.products)  # else no shipping address/method is kept
         currency = data.currency or self._default_currency
         posted.update(
             order_status_id=0,  # addHistory sets the posted status
@@ -119,7 +120,8 @@ class OrderBook:
             products=list(data.products),
             totals=list(data.totals),
             payment_address=copy.deepcopy(data.payment_address),
-            shipping_address=copy.deepcopy(data.shipping_address),
+            shipping_address=copy.deepcopy(data.shipping_address) if ships else None,
+            shipping_method=data.shipping_method if ships else None,
             currency=currency,
         )
         return Order(

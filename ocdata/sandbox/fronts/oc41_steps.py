@@ -45,6 +45,8 @@ from ocdata.sandbox.fronts import oc41_wire as w
 from ocdata.sandbox.fronts.base import Request, Session
 from ocdata.sandbox.model import CHOICE_OPTION_TYPES, Product
 
+#: What 4.1.0.4 answers for each :meth:`Engine.shipping_gap`.
+_SHIPPING_GAPS = {"no_shipping": w.NO_SHIPPING_PRODUCTS, "address": w.SHIPPING_ADDRESS_REQUIRED}
 _ADDRESS_FIELDS = ("firstname", "lastname", "company", "address_1", "address_2", "city", "postcode")
 
 
@@ -207,13 +209,11 @@ class Call:
         return rows
 
     def total_lines(self) -> list[TotalLine]:
-        products = self.products()
-        shipping = self.data.get("shipping_method") if self.engine.needs_shipping(products) else None
         customer: CustomerIn | None = self.data.get("customer")
         return self.engine.totals(
-            products,
+            self.products(),
             self.ctx,
-            shipping=shipping,
+            shipping=self.data.get("shipping_method"),  # the engine drops it when nothing ships
             coupon=self.data.get("coupon"),
             reward=self.data.get("reward"),
             customer_id=customer.customer_id if customer else 0,
@@ -450,19 +450,14 @@ class Call:
 
     def shipping_methods_list(self) -> dict[str, Any]:
         """``api/shipping_method.getShippingMethods``: the last failing check wins."""
-        error = None
-        if "customer" not in self.data:
-            error = w.CUSTOMER_REQUIRED
-        if self.has_shipping():
-            if "shipping_address" not in self.data:
-                error = w.SHIPPING_ADDRESS_REQUIRED
-        else:
-            error = w.NO_SHIPPING_PRODUCTS
+        error = None if "customer" in self.data else w.CUSTOMER_REQUIRED
+        address = self.data.get("shipping_address")
+        gap = self.engine.shipping_gap(self.products(), address)
+        if gap:
+            error = _SHIPPING_GAPS[gap]
         if error:
             return {"error": error}
-        methods = self.engine.shipping_methods(
-            self.products(), self.data["shipping_address"], self.ctx, currency=self.currency
-        )
+        methods = self.engine.shipping_methods(self.products(), address, self.ctx, currency=self.currency)
         if not methods:
             return {"error": w.NO_SHIPPING_OPTIONS}
         return {"shipping_methods": w.shipping_methods_object(methods)}
