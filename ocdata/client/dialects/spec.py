@@ -49,16 +49,8 @@ from ..models import (
 )
 from ..transport import HttpAnswer, Transport
 from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
-from .forms import (
-    Pairs,
-    address_fields,
-    confirm_fields,
-    customer_fields,
-    history_fields,
-    lines_fields,
-    subscription_fields,
-    subscription_history_fields,
-)
+from . import forms
+from .forms import Pairs
 from .parse import as_int, parse_payment_methods, parse_products, scrub, totals_wire
 
 __all__ = ["Spec"]
@@ -105,19 +97,19 @@ class Spec(SessionDialect):
         def customer(session, old, new):
             if new is None:
                 return REBUILD
-            self._post(session, "api/customer", customer_fields(new), "customer")
+            self._post(session, "api/customer", forms.customer_fields(new), "customer")
 
         def cart(session, old, new):
             if old not in (MISSING, ()):
                 return REBUILD  # the file has no remove/edit call
             if new:
-                self._post(session, "api/cart", lines_fields(new), "cart")
+                self._post(session, "api/cart", forms.lines_fields(new), "cart")
 
         def address(prefix):
             def send(session, old, new):
                 if new is None:
                     return REBUILD
-                self._post(session, f"api/{prefix}address", address_fields(new, prefix, with_address_id=False),
+                self._post(session, f"api/{prefix}address", forms.address_fields(new, prefix, with_address_id=False),
                            f"{prefix}address")
             return send
 
@@ -201,7 +193,7 @@ class Spec(SessionDialect):
     # ------------------------------------------------------------------ writes
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
         status = self.order_status(order_status_id)
-        data = confirm_fields(draft.order_id, status, comment or draft.comment)
+        data = forms.confirm_fields(draft.order_id, status, comment or draft.comment)
         if draft.affiliate_id is not None:
             data.append(("affiliate_id", str(draft.affiliate_id)))
 
@@ -220,7 +212,7 @@ class Spec(SessionDialect):
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
-        data = history_fields(order_status_id, comment, notify, override, order_id=order_id)
+        data = forms.history_fields(order_status_id, comment, notify, override, order_id=order_id)
 
         def op(session):
             answer, body = self.call(session, "POST", "api/order", params=[("call", "history_add")], data=data,
@@ -236,7 +228,7 @@ class Spec(SessionDialect):
             for kind, chosen in (("shipping_method", draft.shipping_method), ("payment_method", draft.payment_method)):
                 if chosen is not None:  # the seed file takes the code only
                     methods.append((f"{kind}[code]", chosen if isinstance(chosen, str) else chosen.code))
-            data = subscription_fields(draft, methods) + data
+            data = forms.subscription_fields(draft, methods) + data
 
         def op(session):
             answer, body = self.call(session, "POST", "api/subscription", params=[("call", call)], data=data,
@@ -268,8 +260,8 @@ class Spec(SessionDialect):
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
-        self._sub("history_add", None, subscription_history_fields(subscription_id, subscription_status_id, comment,
-                                                                   notify), writes=True)
+        entry = forms.subscription_history_fields(subscription_id, subscription_status_id, comment, notify)
+        self._sub("history_add", None, entry, writes=True)
 
     # ------------------------------------------------------------------ discovery
     @classmethod
