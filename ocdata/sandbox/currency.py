@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 from ocdata.sandbox.model import Currency, WeightClass
@@ -25,6 +26,9 @@ def number_format(value: float, decimals: int = 0, decimal_point: str = ".", tho
     return ("-" if rounded < 0 else "") + text
 
 
+# Pure in (value, currency) and called for every price, total and quote text; a study
+# formats the same few hundred amounts over and over, and Decimal rounding is the cost.
+@functools.lru_cache(maxsize=8192)
 def format_money(value: float, currency: Currency) -> str:
     """``currency->format($number, $code)``: convert at the currency's value, round, add symbols.
 
