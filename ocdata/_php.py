@@ -174,3 +174,42 @@ def body_md5(pairs_or_body: Iterable[tuple[str, str]] | str | bytes) -> str:
     else:
         parsed = parse_pairs(pairs_or_body)
     return hashlib.md5(http_build_query(clean(parsed)).encode("utf-8")).hexdigest()
+
+
+# PHP 8's leading-numeric prefix of a string: "12abc" -> 12, " 1.5e3x" -> 1500.0, ".5" -> 0.5
+_NUMERIC_PREFIX = re.compile(r"[ \t\n\r\v\f]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def php_float(value: Any) -> float:
+    """PHP's ``(float)`` cast: a string's leading numeric part, else 0.0; a non-empty array is 1."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        match = _NUMERIC_PREFIX.match(value)
+        return float(match.group(0)) if match else 0.0
+    return 1.0 if value else 0.0
+
+
+def php_int(value: Any) -> int:
+    """PHP's ``(int)`` cast (``"12abc"`` → 12, ``"1e3"`` → 1000, ``"2.9"`` → 2, ``"x"`` → 0).
+
+    Infinity and NaN cast to 0, as PHP 7+ does on 64-bit builds.
+    """
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _NUMERIC_PREFIX.match(value)
+        if not match:
+            return 0
+        text = match.group(0).strip()
+        if text.lstrip("+-").isdigit():
+            return min(max(int(text), _INT64[0]), _INT64[1])
+        value = float(text)
+    if isinstance(value, float):
+        return int(value) if value == value and abs(value) != float("inf") else 0
+    return 1 if value else 0

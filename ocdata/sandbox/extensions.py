@@ -9,42 +9,10 @@ extension's parsed rate tables (``"1:4.00,5:8.00"``) instead of re-parsing per r
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from ocdata._php import php_float, php_int
 from ocdata.sandbox.model import Extension
-
-
-def php_float(value: str) -> float:
-    """PHP ``(float)"..."``: leading numeric part, 0.0 when there is none."""
-    text = (value or "").strip()
-    end = 0
-    seen_digit = seen_dot = seen_exp = False
-    while end < len(text):
-        ch = text[end]
-        if ch.isdigit():
-            seen_digit = True
-        elif ch in "+-" and (end == 0 or text[end - 1] in "eE"):
-            pass
-        elif ch == "." and not seen_dot and not seen_exp:
-            seen_dot = True
-        elif ch in "eE" and seen_digit and not seen_exp:
-            seen_exp = True
-        else:
-            break
-        end += 1
-    while end > 0:
-        try:
-            return float(text[:end])
-        except ValueError:
-            end -= 1
-    return 0.0
-
-
-def php_int(value: str) -> int:
-    """PHP ``(int)"..."`` of a setting string (infinity and NaN cast to 0, as in PHP 7+)."""
-    number = php_float(value) if value else 0.0
-    return int(number) if math.isfinite(number) else 0
 
 
 #: One ``<limit>:<cost>`` pair of a weight rate table: the limit as PHP compares it, the

@@ -58,9 +58,30 @@ class Response:
         return php_json_encode(self.body).encode("utf-8")
 
 
+#: Types ``php_json_value`` passes through unchanged (checked by exact type: the bulk of
+#: an answer is strings, and skipping a call per leaf halves the walk).
+_JSON_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def php_json_value(obj: Any) -> Any:
+    """``obj`` with every float that has no fractional part made an ``int``, as PHP's
+    ``json_encode`` writes it (``101.0`` -> ``101``) without ``JSON_PRESERVE_ZERO_FRACTION``,
+    which OpenCart never sets."""
+    if type(obj) in _JSON_LEAVES:
+        return obj
+    if isinstance(obj, float):
+        return int(obj) if obj.is_integer() and abs(obj) < 1e15 else obj
+    if isinstance(obj, dict):
+        return {k: v if type(v) in _JSON_LEAVES else php_json_value(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [v if type(v) in _JSON_LEAVES else php_json_value(v) for v in obj]
+    return obj
+
+
 def php_json_encode(obj: Any) -> str:
-    """``json_encode`` as PHP 8 writes it: no spaces, ``/`` escaped, unicode escaped."""
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+    """``json_encode`` as PHP 8 writes it: no spaces, ``/`` escaped, unicode escaped,
+    integral floats as integers (:func:`php_json_value`)."""
+    text = json.dumps(php_json_value(obj), separators=(",", ":"), ensure_ascii=True)
     return text.replace("/", "\\/")
 
 

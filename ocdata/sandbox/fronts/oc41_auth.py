@@ -39,7 +39,6 @@ import base64
 import hashlib
 import hmac
 import importlib
-import re
 import threading
 import time
 from collections import deque
@@ -47,7 +46,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from ocdata._php import http_build_query
+from ocdata._php import http_build_query, php_int
 from ocdata.sandbox.apiusers import ApiUser, ApiUsers
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
 
@@ -83,30 +82,6 @@ API_TOKEN_CRASH = (
     "Class: Opencart\\System\\Engine\\Action\nFunction: execute\n\n"
     "Backtrace: 7\nFile: /var/www/opencart/index.php\nLine: 21\nFunction: require_once\n\n"
 )
-
-_PHP_NUMERIC = re.compile(r"^[ \t\n\r\v\f]*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[ \t\n\r\v\f]*$")
-_PHP_LEADING_INT = re.compile(r"^[ \t\n\r\v\f]*([+-]?\d+)")
-
-
-def php_int(value: Any) -> int:
-    """PHP's ``(int)`` cast of a request value (``"12abc"`` → 12, ``"x"`` → 0, ``"1e3"`` → 1000)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if not isinstance(value, str):
-        return 1 if value else 0  # (int) of a non-empty array is 1
-    if _PHP_NUMERIC.match(value):
-        try:
-            number = float(value)
-        except (OverflowError, ValueError):
-            return 0
-        if number != number or number in (float("inf"), float("-inf")):
-            return 0
-        return int(number)
-    match = _PHP_LEADING_INT.match(value)
-    return int(match.group(1)) if match else 0
-
 
 def permission_denied() -> Response:
     """The one refusal a 4.1.0.4 store gives for every authentication failure."""

@@ -8,10 +8,10 @@ numbers, DB decimals as ``"1.0000"``). The references are
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
+from ocdata._php import php_float as php_num  # noqa: F401  (the oc41 steps read them from here)
+from ocdata._php import php_int  # noqa: F401
 from ocdata.sandbox.catalog import php_empty
 from ocdata.sandbox.engine import CartOption, CartProduct, PaymentMethod, ShippingMethod, TotalLine
 from ocdata.sandbox.fronts.base import php_json_encode
@@ -90,46 +90,6 @@ SUBSCRIPTION_CONFIRM_TRACE = (
 )
 
 # --------------------------------------------------------------------------- PHP coercions
-_INT_PREFIX = re.compile(r"^[ \t\n\r\v\f]*([+-]?\d+)(\.\d*)?([eE][+-]?\d+)?")
-
-
-def php_int(value: Any) -> int:
-    """PHP ``(int)`` of a posted value: leading integer of a string, 0 otherwise."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else 0
-    if isinstance(value, str):
-        m = _INT_PREFIX.match(value)
-        if not m:
-            return 0
-        if m.group(3):  # "1e3" is numeric in PHP 8: (int) gives 1000
-            try:
-                return int(float(m.group(0)))
-            except (ValueError, OverflowError):
-                return 0
-        return int(m.group(1))
-    if isinstance(value, dict):
-        return 1 if value else 0
-    return 0
-
-
-def php_num(value: Any) -> float:
-    """The number PHP compares a posted string as (``"8"`` -> 8, ``"abc"`` -> 0)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        m = _INT_PREFIX.match(value)
-        if m:
-            try:
-                return float(m.group(0))
-            except ValueError:
-                return 0
-    return 0
-
-
 def php_array_filter(value: Any) -> dict:
     """``array_filter((array)$v)``: drop empty entries (nested arrays are kept whole)."""
     if isinstance(value, dict):
@@ -148,34 +108,10 @@ def php_values(value: Any) -> list[Any]:
     return [value]
 
 
-#: Types ``php_json_value`` passes through unchanged (checked by exact type: the bulk of
-#: an answer is strings, and skipping a call per leaf halves the walk).
-_JSON_LEAVES = frozenset({str, int, bool, type(None)})
-
-
-def php_json_value(obj: Any) -> Any:
-    """Make Python values encode like PHP's ``json_encode`` does.
-
-    PHP writes a float with no fractional part as an integer (``101.0`` -> ``101``)
-    unless ``JSON_PRESERVE_ZERO_FRACTION`` is set, which OpenCart never sets.
-    """
-    if type(obj) in _JSON_LEAVES:
-        return obj
-    if isinstance(obj, float):
-        return int(obj) if obj.is_integer() and abs(obj) < 1e15 else obj
-    if isinstance(obj, dict):
-        return {k: v if type(v) in _JSON_LEAVES else php_json_value(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [v if type(v) in _JSON_LEAVES else php_json_value(v) for v in obj]
-    return obj
-
-
 def json_or_prefixed(body: dict, warnings: list[str]) -> Any:
-    """The body as a JSON-able object, or as text with PHP warnings printed before it."""
-    value = php_json_value(body)
-    if not warnings:
-        return value
-    return "".join(warnings) + php_json_encode(value)
+    """The body for a :class:`~ocdata.sandbox.fronts.base.Response` (which encodes it
+    like PHP), or text with PHP warnings printed before its JSON."""
+    return "".join(warnings) + php_json_encode(body) if warnings else body
 
 
 # --------------------------------------------------------------------------- rows

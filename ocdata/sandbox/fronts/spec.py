@@ -76,7 +76,6 @@ from typing import Any
 from ocdata.sandbox.apiusers import ApiUsers
 from ocdata.sandbox.engine import (
     AddressIn,
-    AddressRef,
     CartProduct,
     CustomerIn,
     LineIn,
@@ -86,7 +85,7 @@ from ocdata.sandbox.engine import (
     ShippingChoice,
 )
 from ocdata.sandbox.fronts.base import Request, Response, Session, SessionStore
-from ocdata.sandbox.fronts.oc41_auth import php_int
+from ocdata._php import php_int
 
 SHARED_ROUTES = frozenset({"api/order", "api/subscription"})
 

@@ -23,7 +23,7 @@ import threading
 from typing import Any
 
 from ocdata.sandbox.fronts.base import Request, Response, php_json_encode
-from ocdata.sandbox.fronts.oc41_auth import php_int
+from ocdata._php import php_int
 
 ROUTE = "localisation/country"
 

@@ -15,7 +15,6 @@ from conftest import (
     form,
     lines_from,
     load_transcript,
-    payment_from,
     response_json,
     shared_path,
     shipping_from,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ocdata import _php
+from ocdata._php import php_int
 from ocdata.sandbox import storefile
 from ocdata.sandbox.engine import Engine
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
@@ -158,15 +159,10 @@ def assert_same_answer(response: Response, ex: Exchange, order_ids: dict[int, in
     prefix, actual = split_body(body)
     assert prefix == rec_prefix, f"{ex.name}: PHP output {prefix!r} != {rec_prefix!r}"
     posted = dict(ex.pairs)
-    echoed = _php_int(posted.get("order_id", "0")) != 0
+    echoed = php_int(posted.get("order_id", "0")) != 0
     if echoed and isinstance(rec_json, dict) and "order_id" in rec_json:
         rec_json = dict(rec_json, order_id=(order_ids or {}).get(rec_json["order_id"], rec_json["order_id"]))
     assert_same_json(actual, rec_json, echoed_order_id=echoed)
-
-
-def _php_int(text: str) -> int:
-    m = re.match(r"\s*([+-]?\d+)", text or "")
-    return int(m.group(1)) if m else 0
 
 
 # --------------------------------------------------------------------------- sequential replay
@@ -198,14 +194,14 @@ class Replayer:
             assert recorded in self.sessions, f"{ex.name}: cookie from an exchange not replayed yet"
             cookies["OCSESSID"] = self.sessions[recorded]
         pairs = [
-            (k, str(self.order_ids.get(_php_int(v), v)) if k == "order_id" else v) for k, v in ex.pairs
+            (k, str(self.order_ids.get(php_int(v), v)) if k == "order_id" else v) for k, v in ex.pairs
         ]
         response = self.handle(ex, cookies, pairs)
         m = _SID.search(ex.response.get("set_cookie") or "")
         if m and "OCSESSID" in response.set_cookies:
             self.sessions[m.group(1)] = response.set_cookies["OCSESSID"]
         recorded_id = (ex.response.get("json") or {}).get("order_id") if isinstance(ex.response.get("json"), dict) else None
-        if isinstance(recorded_id, int) and _php_int(dict(ex.pairs).get("order_id", "0")) == 0:
+        if isinstance(recorded_id, int) and php_int(dict(ex.pairs).get("order_id", "0")) == 0:
             self.order_ids[recorded_id] = split_body(response.encoded().decode("utf-8"))[1]["order_id"]
         self.answers[ex.name] = response
         self.exchanges[ex.name] = ex
