@@ -35,3 +35,8 @@ def test_client_chosen_id_is_adopted():
 
 def test_php_json_encode_escapes_like_php():
     assert php_json_encode({"a": "x/y", "b": "96.66€"}) == '{"a":"x\\/y","b":"96.66\\u20ac"}'
+
+
+def test_session_repr_hides_its_id():
+    session = SessionStore().create()
+    assert session.id not in repr(session)

@@ -95,8 +95,8 @@ class Front(Protocol):
 class Session:
     """Server-side session data (OpenCart's ``$this->session->data``)."""
 
-    id: str
-    data: dict[str, Any] = field(default_factory=dict)
+    id: str = field(repr=False)  # the spec dialect's api_token: a secret
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
     touched: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
