@@ -58,7 +58,14 @@ def money(value: Any, decimals: int = 2) -> Decimal | None:
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise ValueError(f"not an amount: {value!r}") from exc
-    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    quantum = _QUANTA.get(decimals)
+    if quantum is None:
+        quantum = _QUANTA.setdefault(decimals, Decimal(1).scaleb(-decimals))
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+# decimals -> Decimal("0.01")-style quantum; every amount of every answer is rounded with one
+_QUANTA: dict[int, Decimal] = {}
 
 
 def text(value: Any) -> str:

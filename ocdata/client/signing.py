@@ -5,6 +5,10 @@ route, call, the API user name, the ``Host`` header (with port unless 80/443), t
 script's directory with one trailing slash, store id, language, currency, the MD5 of
 PHP's ``http_build_query`` of the parsed and cleaned POST (:func:`ocdata._php.body_md5`),
 and the Unix time. The signature travels percent-encoded once in the query string.
+
+A quote signs several calls that share the whole draft and differ only in a few fields of
+their own (the chosen shipping method). :class:`PreparedBody` parses, cleans, serialises
+and hashes the shared part once and hashes only the call's own fields per call.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ import hashlib
 import hmac
 import posixpath
 from dataclasses import dataclass, field
-from typing import Iterable
-from urllib.parse import urlsplit
+from typing import Iterable, Sequence
+from urllib.parse import urlencode, urlsplit
 
-from ocdata._php import body_md5
+from ocdata._php import body_md5, clean, http_build_query, parse_pairs
 
-__all__ = ["SignedFields", "http_host", "script_dir", "string_to_sign", "sign"]
+__all__ = ["SignedFields", "PreparedBody", "SignedBody", "http_host", "script_dir", "string_to_sign", "sign"]
 
 
 def http_host(url: str) -> str:
@@ -71,3 +75,53 @@ def sign(key: str, message: str) -> str:
     """Base64 HMAC-SHA1 of ``message`` with the API key text used verbatim (not hex-decoded)."""
     digest = hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+@dataclass(frozen=True)
+class SignedBody:
+    """A POST body ready to send: its pairs, their urlencoded text and the MD5 4.1 signs."""
+
+    pairs: tuple[tuple[str, str], ...]
+    text: str
+    md5: str
+
+
+class PreparedBody:
+    """Form pairs whose signing work is done once, for many calls that append fields of their own.
+
+    PHP parses ``a=..&b[x]=..`` into an ordered array, ``Request::clean`` rewrites it key by
+    key and ``http_build_query`` walks it in order, so when the appended fields' top-level
+    keys are new to the shared part, the serialisation of the whole body is the shared
+    part's, ``&``, then the appended part's. :meth:`extend` then continues a copy of the
+    shared MD5 (and of the urlencoded body) instead of redoing the whole draft; when a key
+    collides (PHP would overwrite or merge it in place) it falls back to the full path.
+    """
+
+    __slots__ = ("pairs", "_keys", "_md5", "_query", "_text")
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.pairs = tuple(pairs)
+        parsed = parse_pairs(self.pairs)
+        cleaned = clean(parsed)
+        # raw and cleaned top-level keys: a new field must differ from both to leave the order alone
+        self._keys = frozenset(parsed) | frozenset(cleaned)
+        self._query = http_build_query(cleaned)
+        self._md5 = hashlib.md5(self._query.encode("utf-8"))
+        self._text = urlencode(self.pairs)
+
+    def extend(self, extra: Sequence[tuple[str, str]] = ()) -> SignedBody:
+        """The body of the shared pairs followed by ``extra``."""
+        if not extra:
+            return SignedBody(self.pairs, self._text, self._md5.hexdigest())
+        pairs = self.pairs + tuple(extra)
+        parsed = parse_pairs(extra)
+        cleaned = clean(parsed)
+        if self._keys.intersection(parsed) or self._keys.intersection(cleaned):
+            return SignedBody(pairs, urlencode(pairs), body_md5(pairs))
+        tail = http_build_query(cleaned)
+        md5 = self._md5.copy()
+        if tail:
+            md5.update((("&" if self._query else "") + tail).encode("utf-8"))
+        text = urlencode(extra)
+        return SignedBody(pairs, self._text + "&" + text if self._text and text else self._text or text,
+                          md5.hexdigest())

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from ocdata.client.signing import SignedFields, http_host, script_dir, sign, string_to_sign
+from ocdata._php import body_md5, clean, http_build_query, parse_pairs
+from ocdata.client import signing
+from ocdata.client.signing import PreparedBody, SignedFields, http_host, script_dir, sign, string_to_sign
 
 from oc41_transcripts import all_signed
 
@@ -76,3 +79,68 @@ def test_worked_example_from_protocol():
     message = string_to_sign(fields, body)
     assert message == ("api/order\ncustomer\nDefault\n127.0.0.1:8041\n/\n0\nen-gb\nUSD\n"
                        "3a94030aeb994cc2e91b041dc2614060\n1795813887\n")
+
+
+# ---------------------------------------------------------------- prepared bodies (one draft, many calls)
+
+
+def _top_level_splits(pairs: list[tuple[str, str]]) -> list[int]:
+    """Indexes where a new top-level key starts and none of the rest appeared before."""
+    def base(name: str) -> str:
+        return name.split("[", 1)[0]
+
+    cuts = []
+    for i in range(1, len(pairs)):
+        if not {base(n) for n, _ in pairs[:i]} & {base(n) for n, _ in pairs[i:]}:
+            cuts.append(i)
+    return cuts
+
+
+def _recorded_forms() -> list[list[tuple[str, str]]]:
+    forms = []
+    for path in all_signed():
+        form = json.loads(path.read_text())["request"]["form"]
+        if form and path.name != RAW_SIGNED:
+            forms.append([tuple(p) for p in form])
+    return forms
+
+
+def test_prepared_body_extends_every_recorded_form_without_redoing_the_shared_part(monkeypatch):
+    forms = _recorded_forms()
+    assert len(forms) > 50
+    checked = 0
+    for pairs in forms:
+        for cut in _top_level_splits(pairs):
+            prepared = PreparedBody(pairs[:cut])
+            expected_md5, expected_text = body_md5(pairs), urlencode(pairs)
+            # the shared part is never re-parsed: the full path is not even reachable
+            monkeypatch.setattr(signing, "body_md5", lambda *a: pytest.fail("fell back to the full body"))
+            got = prepared.extend(pairs[cut:])
+            monkeypatch.undo()
+            assert (got.md5, got.text, got.pairs) == (expected_md5, expected_text, tuple(pairs))
+            checked += 1
+    assert checked > 200
+
+
+def test_prepared_body_on_its_own_and_empty():
+    pairs = [("customer_id", "0"), ("firstname", " Jane & <Jo> ")]
+    assert PreparedBody(pairs).extend().md5 == body_md5(pairs)
+    assert PreparedBody([]).extend(pairs).md5 == body_md5(pairs)
+    assert PreparedBody([]).extend().md5 == body_md5("")  # 035: a GET signs md5('')
+
+
+@pytest.mark.parametrize("extra", [
+    [("firstname", "John")],                       # PHP overwrites the earlier value in place
+    [("product[0][quantity]", "3")],               # merges into an existing array
+    [("product[][product_id]", "33")],             # appends to it with the next index
+    [("shipping.method", "x"), ("shipping_method", "y")],  # '.' becomes '_': one key after parsing
+    [("a\t", "2")],                                # trimmed to 'a' by Request::clean, which the shared part holds
+])
+def test_prepared_body_falls_back_when_keys_collide(extra):
+    shared = [("customer_id", "0"), ("firstname", "Jane"), ("product[0][product_id]", "40"),
+              ("product[0][quantity]", "1"), ("shipping_method", "z"), ("a", "1")]
+    got = PreparedBody(shared).extend(extra)
+    assert got.md5 == body_md5(shared + extra)
+    naive = hashlib.md5((http_build_query(clean(parse_pairs(shared))) + "&"
+                         + http_build_query(clean(parse_pairs(extra)))).encode()).hexdigest()
+    assert got.md5 != naive  # concatenating would have signed the wrong body

@@ -129,3 +129,41 @@ def test_pool_is_at_least_workers_and_sessions_are_per_thread():
     assert adapter._pool_maxsize >= 32
     assert not seen[0].cookies  # sessions keep no cookie
     t.close()
+
+
+def test_answers_show_their_cookies_but_the_session_keeps_none_and_encoded_bodies_go_verbatim():
+    seen: list[tuple[str | None, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            seen.append((self.headers.get("Cookie"), self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+            body = b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "OCSESSID=abc123def456; path=/")
+            self.send_header("Set-Cookie", "currency=USD; path=/")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/index.php"
+    t = Transport()
+    try:
+        first = t.request("POST", url, body="a=1&b%5B0%5D=x+y", data=[("ignored", "1")])
+        second = t.request("POST", url, data=[("b[0]", "x y")], cookies={"OCSESSID": "mine"})
+        third = t.request("POST", url, data=[])
+    finally:
+        t.close()
+        server.shutdown()
+        server.server_close()
+    assert first.cookies == {"OCSESSID": "abc123def456", "currency": "USD"} == second.cookies
+    assert seen[0] == (None, b"a=1&b%5B0%5D=x+y")  # the encoded body wins over data
+    assert seen[1] == ("OCSESSID=mine", b"b%5B0%5D=x+y")  # only the cookie the caller passed
+    assert seen[2][0] is None and third.status == 200  # nothing was kept from earlier answers

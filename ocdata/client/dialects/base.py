@@ -166,12 +166,13 @@ class Dialect(abc.ABC):
 
     def http(self, method: str, *, route: str, call: str | None = None, params: Sequence[tuple[str, str]] = (),
              data: Sequence[tuple[str, str]] | None = None, writes: bool = False, query_string: str | None = None,
-             headers: dict | None = None, cookies: dict | None = None, order_id: int | None = None) -> HttpAnswer:
+             headers: dict | None = None, cookies: dict | None = None, order_id: int | None = None,
+             body: str | None = None) -> HttpAnswer:
         """One HTTP request to the front controller. ``writes`` marks order writes: never repeated,
-        and a lost answer becomes :class:`OrderStateUnknownError`."""
+        and a lost answer becomes :class:`OrderStateUnknownError`. ``body``: a form already encoded."""
         self._counter.n = self.requests_made + 1
         try:
-            return self.transport.request(method, self.config.base_url, params=params, data=data,
+            return self.transport.request(method, self.config.base_url, params=params, data=data, body=body,
                                           query_string=query_string, headers=headers, cookies=cookies,
                                           dialect=self.name, route=route, call=call, repeatable=not writes)
         except TransportError as exc:

@@ -32,6 +32,11 @@ subscription calls         1          1                 ``api/subscription`` ``c
 
 ``confirm`` always sends ``order_status_id`` (the store's default when None): 4.1 would
 otherwise store the order with status 0, invisible in the admin lists.
+
+Every call signs the MD5 of the whole cleaned form. A draft's shared fields (customer, lines,
+addresses, affiliate, coupon) are prepared once per operation (:class:`_DraftBody`) and each
+call only appends its own (chosen methods, confirm fields): see
+:class:`~ocdata.client.signing.PreparedBody`.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from ..models import (
     SubscriptionDraft,
     TotalLine,
 )
-from ..signing import SignedFields, http_host, script_dir, sign, string_to_sign
+from ..signing import PreparedBody, SignedBody, SignedFields, http_host, script_dir, sign, string_to_sign
 from ..transport import HttpAnswer, Transport
 from .base import Dialect, DialectConfig, ProbeResult
 from .forms import (
@@ -121,23 +126,30 @@ class OC41(Dialect):
         return "storefront" if self.config.pricing == "storefront" else "api"
 
     # ------------------------------------------------------------------ signed calls
-    def signed_query(self, route: str, call: str, form: Pairs, *, now: int | None = None) -> str:
+    def signed_query(self, route: str, call: str, form: Pairs | SignedBody, *, now: int | None = None) -> str:
+        """The signed query string for posting ``form`` (pairs, or a body whose MD5 is known)."""
         cfg = self.config
         currency = cfg.currency or "USD"
         stamp = int(now if now is not None else _time.time() + self.clock_offset)
+        known = isinstance(form, SignedBody)
         fields = SignedFields(route=route, call=call, username=cfg.credentials.username, host=self._host,
                               path=self._dir, store_id=cfg.store_id, language=cfg.language, currency=currency,
-                              time=stamp)
-        signature = sign(cfg.credentials.key.reveal(), string_to_sign(fields, form))
+                              time=stamp, md5=form.md5 if known else "")
+        signature = sign(cfg.credentials.key.reveal(), string_to_sign(fields, () if known else form))
         # urlencode percent-encodes the base64 signature once (+ / =), as the store expects
         return urlencode([("route", route), ("call", call), ("username", cfg.credentials.username),
                           ("store_id", str(cfg.store_id)), ("language", cfg.language), ("currency", currency),
                           ("time", str(stamp)), ("signature", signature)])
 
-    def send(self, call: str, form: Pairs, *, route: str = ORDER, cookies: dict | None = None,
+    def send(self, call: str, form: Pairs | SignedBody, *, route: str = ORDER, cookies: dict | None = None,
              writes: bool = False, order_id: int | None = None) -> tuple[HttpAnswer, Any]:
-        answer = self.http("POST", route=route, call=call, query_string=self.signed_query(route, call, form),
-                           data=form, cookies=cookies, writes=writes, order_id=order_id)
+        query = self.signed_query(route, call, form)
+        if isinstance(form, SignedBody):
+            answer = self.http("POST", route=route, call=call, query_string=query, body=form.text, cookies=cookies,
+                               writes=writes, order_id=order_id)
+        else:
+            answer = self.http("POST", route=route, call=call, query_string=query, data=form, cookies=cookies,
+                               writes=writes, order_id=order_id)
         if answer.status == 403:
             raise self._forbidden(answer, call)
         if answer.status != 200:
@@ -168,8 +180,9 @@ class OC41(Dialect):
         )
 
     # ------------------------------------------------------------------ forms
-    def form(self, draft: OrderDraft, *, lines: bool = True, methods: bool = True) -> Pairs:
-        """The whole draft as 4.1 fields, in the order the reference client sent them."""
+    def form(self, draft: OrderDraft, *, lines: bool = True) -> Pairs:
+        """The draft's fields every call shares (customer, lines, addresses, affiliate, coupon);
+        the chosen methods are :meth:`method_fields`."""
         pairs: Pairs = []
         if draft.customer is not None:
             pairs += customer_fields(draft.customer)
@@ -178,33 +191,42 @@ class OC41(Dialect):
         for prefix, address in (("payment_", draft.payment_address), ("shipping_", draft.shipping_address)):
             if address is not None:
                 pairs += address_fields(address, prefix, with_address_id=bool(address.address_id))
-        if methods:
-            if isinstance(draft.shipping_method, ShippingQuote):
-                pairs += shipping_method_fields(draft.shipping_method, decimals=self.decimals)
-            elif isinstance(draft.shipping_method, str):
-                raise ValueError("oc41 needs the whole quote, not only its code: pass the ShippingQuote "
-                                 "(store.shipping_methods(draft)) as draft.shipping_method")
-            if isinstance(draft.payment_method, PaymentMethod):
-                pairs += payment_method_fields(draft.payment_method)
-            elif isinstance(draft.payment_method, str):
-                pairs += [("payment_method[name]", draft.payment_method), ("payment_method[code]", draft.payment_method)]
         if draft.affiliate_id is not None:
             pairs.append(("affiliate_id", str(draft.affiliate_id)))
         if draft.coupon:
             pairs.append(("coupon", draft.coupon))
         return pairs
 
+    def method_fields(self, draft: OrderDraft) -> Pairs:
+        """The draft's chosen shipping and payment method as 4.1 fields."""
+        pairs: Pairs = []
+        if isinstance(draft.shipping_method, ShippingQuote):
+            pairs += shipping_method_fields(draft.shipping_method, decimals=self.decimals)
+        elif isinstance(draft.shipping_method, str):
+            raise ValueError("oc41 needs the whole quote, not only its code: pass the ShippingQuote "
+                             "(store.shipping_methods(draft)) as draft.shipping_method")
+        if isinstance(draft.payment_method, PaymentMethod):
+            pairs += payment_method_fields(draft.payment_method)
+        elif isinstance(draft.payment_method, str):
+            pairs += [("payment_method[name]", draft.payment_method), ("payment_method[code]", draft.payment_method)]
+        return pairs
+
+    def body(self, draft: OrderDraft) -> "_DraftBody":
+        """``draft`` ready to be signed by many calls (its shared fields prepared once)."""
+        return _DraftBody(self, draft, self.method_fields(draft))
+
     # ------------------------------------------------------------------ priced steps
-    def scenario(self, draft: OrderDraft, *, prime: str) -> "_Scenario":
+    def scenario(self, draft: "OrderDraft | _DraftBody", *, prime: str) -> "_Scenario":
         """Calls priced together: one-off each in ``api`` mode; in ``storefront`` mode one fresh server
         session, primed once with the full draft by the one-off call ``prime``, then carried by cookie."""
-        self._warn_pricing(draft)
-        return _Scenario(self, draft, prime)
+        body = draft if isinstance(draft, _DraftBody) else self.body(draft)
+        self._warn_pricing(body.draft)
+        return _Scenario(self, body, prime)
 
     def priced(self, call: str, draft: OrderDraft, *, prime: str | None = None, extra: Pairs = (),
                writes: bool = False) -> tuple[HttpAnswer, Any]:
         """One priced step in the configured mode (``prime`` defaults to the call itself)."""
-        return self.scenario(draft, prime=prime or ("cart" if writes else call)).call(call, draft, extra, writes=writes)
+        return self.scenario(draft, prime=prime or ("cart" if writes else call)).call(call, extra, writes=writes)
 
     def _warn_pricing(self, draft: OrderDraft) -> None:
         if self.pricing == "api" and not self._warned_pricing:
@@ -252,8 +274,9 @@ class OC41(Dialect):
     def quote(self, draft: OrderDraft) -> Quote:
         start = self.requests_made
         base = draft.with_shipping(None).with_payment(None)
-        listing = self.scenario(base, prime="shipping_methods")
-        answer, body = listing.call("cart", base)
+        prepared = self.body(base)  # shared by every call of this quote
+        listing = self.scenario(prepared, prime="shipping_methods")
+        answer, body = listing.call("cart")
         self.check(body, "cart", answer=answer)
         totals = self._totals(body)
         products = self._products(body, draft)
@@ -263,16 +286,16 @@ class OC41(Dialect):
         shipping_error = None
         problems: tuple[str, ...] = ()
         if shipping_required:
-            answer, body = listing.call("shipping_methods", base)
+            answer, body = listing.call("shipping_methods")
             try:
                 self.check(body, "shipping_methods", answer=answer)
                 quotes, problems = self.read_shipping(body.get("shipping_methods"))
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.fields.get("warning", exc.message)
             for q in quotes:
-                options.append(self._quote_option(base.with_shipping(q), q))
+                options.append(self._quote_option(prepared.choose(q), q))
         else:
-            answer, body = listing.call("payment_methods", base)
+            answer, body = listing.call("payment_methods")
             try:
                 self.check(body, "payment_methods", answer=answer)
                 payments = parse_payment_methods(body.get("payment_methods"))
@@ -283,16 +306,16 @@ class OC41(Dialect):
                      dialect=self.name, requests=self.requests_made - start,
                      warnings=((PRICING_WARNING,) if self.pricing == "api" else ()) + problems)
 
-    def _quote_option(self, step: OrderDraft, q: ShippingQuote) -> QuoteOption:
+    def _quote_option(self, step: "_DraftBody", q: ShippingQuote) -> QuoteOption:
         """One quote's totals and payment methods, in a scenario (session) of its own."""
         priced = self.scenario(step, prime="shipping_methods")
-        answer, body = priced.call("shipping_method", step)
+        answer, body = priced.call("shipping_method")
         try:
             self.check(body, "shipping_method", answer=answer)
         except ValidationError as exc:
             return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message))
         totals = self._totals(body)
-        answer, body = priced.call("payment_methods", step)
+        answer, body = priced.call("payment_methods")
         try:
             self.check(body, "payment_methods", answer=answer)
         except ValidationError as exc:
@@ -378,22 +401,48 @@ class OC41(Dialect):
         return result
 
 
+class _DraftBody:
+    """A draft as the bodies of its calls: the shared fields prepared once (with and without
+    product lines, the latter for cookie-carrying calls), then the chosen methods, then each
+    call's own fields. :meth:`choose` gives another quote's body sharing the preparation."""
+
+    __slots__ = ("dialect", "draft", "methods", "_shared")
+
+    def __init__(self, dialect: OC41, draft: OrderDraft, methods: Pairs, shared: dict | None = None) -> None:
+        self.dialect, self.draft, self.methods = dialect, draft, tuple(methods)
+        self._shared: dict[bool, PreparedBody] = {} if shared is None else shared
+
+    def prepared(self, lines: bool = True) -> PreparedBody:
+        found = self._shared.get(lines)
+        if found is None:
+            found = self._shared[lines] = PreparedBody(self.dialect.form(self.draft, lines=lines))
+        return found
+
+    def signed(self, extra: Pairs = (), *, lines: bool = True) -> SignedBody:
+        return self.prepared(lines).extend(self.methods + tuple(extra))
+
+    def choose(self, quote: ShippingQuote) -> "_DraftBody":
+        """This body with ``quote`` as the shipping method (and no payment method)."""
+        return _DraftBody(self.dialect, self.draft.with_shipping(quote).with_payment(None),
+                          shipping_method_fields(quote, decimals=self.dialect.decimals), self._shared)
+
+
 class _Scenario:
     """A cookie jar that lives for one scenario on one thread (never shared)."""
 
-    def __init__(self, dialect: OC41, draft: OrderDraft, prime: str) -> None:
-        self.dialect, self.draft, self.prime = dialect, draft, prime
+    def __init__(self, dialect: OC41, body: _DraftBody, prime: str) -> None:
+        self.dialect, self.body, self.prime = dialect, body, prime
         self.jar: dict[str, str] | None = None
 
-    def call(self, call: str, draft: OrderDraft, extra: Pairs = (), *, writes: bool = False) -> tuple[HttpAnswer, Any]:
-        d = self.dialect
+    def call(self, call: str, extra: Pairs = (), *, writes: bool = False) -> tuple[HttpAnswer, Any]:
+        d, order_id = self.dialect, self.body.draft.order_id
         if d.pricing == "api":
-            return d.send(call, d.form(draft) + list(extra), writes=writes, order_id=draft.order_id)
+            return d.send(call, self.body.signed(extra), writes=writes, order_id=order_id)
         if self.jar is None:
-            answer, body = d.send(self.prime, d.form(self.draft))
-            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            answer, primed = d.send(self.prime, self.body.signed())
+            if isinstance(primed, dict) and isinstance(primed.get("error"), dict):
                 # field errors (cart lines, customer) stop the prime short: the cookie session would lack them
-                d.check(body, self.prime, answer=answer)
+                d.check(primed, self.prime, answer=answer)
             session = answer.cookies.get("OCSESSID")
             if not session:
                 raise ProtocolError("pricing='storefront' needs the store's OCSESSID session cookie but the store did "
@@ -401,8 +450,7 @@ class _Scenario:
             # no currency cookie: it would re-format the *_text strings but leave amounts in the default currency
             self.jar = {"OCSESSID": session}
         # product lines would be added to the session's cart again (quantities double)
-        return d.send(call, d.form(draft, lines=False) + list(extra), cookies=self.jar, writes=writes,
-                      order_id=draft.order_id)
+        return d.send(call, self.body.signed(extra, lines=False), cookies=self.jar, writes=writes, order_id=order_id)
 
 
 def local_ip(url: str) -> str:
