@@ -126,6 +126,9 @@ E_ORDER_STATUS = "Warning: Order status could not be found!"
 E_SUBSCRIPTION = "Warning: Subscription required!"
 E_SUBSCRIPTION_STATUS = "Warning: Subscription status required!"
 
+#: The answer for each :meth:`Engine.shipping_gap`.
+_SHIPPING_GAPS = {"no_shipping": E_NO_SHIPPING, "address": E_SHIPPING_ADDRESS}
+
 _FREQUENCIES = {"day": "day", "week": "week", "semi_month": "half-month", "month": "month", "year": "year"}
 
 
@@ -535,10 +538,9 @@ class SpecFront:
         state = call.state
         if state.customer is None:
             raise _Refusal(_error(E_CUSTOMER))
-        if not self.engine.needs_shipping(products):
-            raise _Refusal(_error(E_NO_SHIPPING))
-        if state.shipping_address is None:
-            raise _Refusal(_error(E_SHIPPING_ADDRESS))
+        gap = self.engine.shipping_gap(products, state.shipping_address)
+        if gap:
+            raise _Refusal(_error(_SHIPPING_GAPS[gap]))
         methods = self.engine.shipping_methods(products, state.shipping_address, call.ctx)
         if not methods:
             raise _Refusal(_error(E_NO_SHIPPING_OPTIONS))
