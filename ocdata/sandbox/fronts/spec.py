@@ -223,7 +223,6 @@ class SpecFront:
         self.sessions = sessions
         self.clock = clock
         settings = engine.store.settings
-        self._tax_default = settings.tax_default
         self._payment_address_required = bool(settings.checkout_payment_address)
         self._default_status = settings.order_status_id
         self._cart_ids = itertools.count(1)
@@ -286,15 +285,11 @@ class SpecFront:
     # ------------------------------------------------------------------ pricing
     def _context(self, state: Checkout) -> PricingContext:
         """OpenCart's ``startup/tax`` + customer group for this session."""
-        store = self.engine.store_address()
-        shipping = state.shipping_address.ref() if state.shipping_address else None
-        payment = state.payment_address.ref() if state.payment_address else None
-        if shipping is None and self._tax_default == "shipping":
-            shipping = store
-        if payment is None and self._tax_default == "payment":
-            payment = store
-        group = state.customer.customer_group_id if state.customer else None
-        return self.engine.context(customer_group_id=group or None, tax_shipping_address=shipping, tax_payment_address=payment)
+        return self.engine.session_context(
+            customer_group_id=state.customer.customer_group_id if state.customer else None,
+            shipping_address=state.shipping_address,
+            payment_address=state.payment_address,
+        )
 
     def _products(self, call: _Call) -> list[CartProduct]:
         return self.engine.products([entry.line for entry in call.state.lines], call.ctx)
