@@ -151,7 +151,8 @@ class OrderDraft(_Model):
 
     ``shipping_method`` is a quote code (``"flat.flat"``) or a :class:`ShippingQuote`;
     ``payment_method`` a code (``"cod.cod"``) or a :class:`PaymentMethod`.
-    ``order_id`` set means "edit this existing order" on confirm.
+    ``order_id`` set means "edit this existing order" on confirm. Without a
+    ``payment_address`` every dialect sends the shipping address as the payment address.
     """
 
     customer: Customer | None = None

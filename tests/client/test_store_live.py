@@ -87,6 +87,21 @@ def test_quote_prices_every_option_like_totals_does(live):
     assert live.totals(d.with_shipping(flat.quote)) == flat.totals
 
 
+def test_a_draft_without_payment_address_pays_at_its_shipping_address(live):
+    # the rich store requires a payment address (config_checkout_payment_address): without the
+    # fallback it offers no payment method at all
+    shipping_only = draft(LONDON).model_copy(update={"payment_address": None})
+    quote = live.quote(shipping_only)
+    assert quote.draft.payment_address is None  # the draft, which keys caches, is left as given
+    both = live.quote(draft(LONDON))
+    assert [(o.quote.code, o.error, o.payment_methods) for o in quote.options] == \
+        [(o.quote.code, o.error, o.payment_methods) for o in both.options]
+    flat = quote.option("flat.flat")
+    # cheque is offered only to a UK *payment* address
+    assert {"cheque.cheque", "bank_transfer.bank_transfer", "cod.cod"} <= {p.code for p in flat.payment_methods}
+    assert live.payment_methods(shipping_only.with_shipping(flat.quote)) == flat.payment_methods
+
+
 def test_destination_tax_differs_only_in_api_pricing(live):
     quote = live.quote(draft(LOS_ANGELES))
     titles = {t.title for t in quote.option("flat.flat").totals if t.code == "tax"}

@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..transport import HttpAnswer
 from .base import MISSING, REBUILD, ServerSession, SessionDialect, SyncStep
-from .forms import customer_fields, line_fields
+from .forms import customer_fields, line_fields, payment_address
 from .parse import cart_problems, flat_error_fields, parse_payment_methods, parse_products, scrub, totals_wire
 
 __all__ = ["CheckoutSessionDialect", "line_key", "merged_lines", "match_cart_ids"]
@@ -158,7 +158,7 @@ class CheckoutSessionDialect(SessionDialect):
 
     # ------------------------------------------------------------ sync steps
     def sync_steps(self, draft: OrderDraft) -> list[SyncStep]:
-        pay_addr = draft.payment_address or self._payment_address_fallback(draft)
+        pay_addr = payment_address(draft)
         steps = []
         if self.config.currency:
             steps.append(SyncStep("currency", self.config.currency, self._send_currency))
@@ -179,10 +179,6 @@ class CheckoutSessionDialect(SessionDialect):
             SyncStep("payment_method", draft.payment_code, self._send_payment_method, self.PAYMENT_DEPS),
         ]
         return steps
-
-    def _payment_address_fallback(self, draft: OrderDraft) -> Address | None:
-        """The address to use as payment address when the draft has none (3.0 requires one)."""
-        return None
 
     def _send_currency(self, session: ServerSession, old: Any, new: str) -> None:
         self._post(session, "currency", [("currency", new)])

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..models import Address, CartLine, Customer, PaymentMethod, ShippingQuote, SubscriptionDraft
+from ..models import Address, CartLine, Customer, OrderDraft, PaymentMethod, ShippingQuote, SubscriptionDraft
 
 Pairs = list[tuple[str, str]]
 
-__all__ = ["Pairs", "customer_fields", "address_fields", "line_fields", "lines_fields", "option_fields",
+__all__ = ["Pairs", "payment_address", "customer_fields", "address_fields", "line_fields", "lines_fields", "option_fields",
            "shipping_method_fields", "payment_method_fields", "nonempty_number", "confirm_fields", "history_fields",
            "subscription_fields", "subscription_history_fields"]
+
+
+def payment_address(draft: OrderDraft) -> Address | None:
+    """The payment address every dialect sends: the draft's own, else its shipping address.
+
+    A store with ``config_checkout_payment_address`` on (4.x) and every 3.0 store offer no
+    payment method without one, which a shipping-only draft would otherwise get. The draft
+    itself is left as it is: it is what caches key results by.
+    """
+    return draft.payment_address if draft.payment_address is not None else draft.shipping_address
 
 
 def customer_fields(c: Customer) -> Pairs:

@@ -138,9 +138,6 @@ class Oc30Dialect(CheckoutSessionDialect):
     def address_form(self, kind: str, address: Address) -> list[tuple[str, str]]:
         return address_fields(address, "", with_address_id=False)
 
-    def _payment_address_fallback(self, draft: OrderDraft) -> Address | None:
-        return draft.shipping_address  # 3.0 lists no payment method without a payment address
-
     def _not_shippable(self, body: Any) -> bool:
         return body == []  # shipping/address on a cart with nothing to ship
 

@@ -76,6 +76,7 @@ from .forms import (
     customer_fields,
     history_fields,
     lines_fields,
+    payment_address,
     payment_method_fields,
     shipping_method_fields,
     subscription_fields,
@@ -188,7 +189,7 @@ class OC41(Dialect):
             pairs += customer_fields(draft.customer)
         if lines:
             pairs += lines_fields(draft.lines)
-        for prefix, address in (("payment_", draft.payment_address), ("shipping_", draft.shipping_address)):
+        for prefix, address in (("payment_", payment_address(draft)), ("shipping_", draft.shipping_address)):
             if address is not None:
                 pairs += address_fields(address, prefix, with_address_id=bool(address.address_id))
         if draft.affiliate_id is not None:

@@ -129,7 +129,7 @@ class Spec(SessionDialect):
 
         def payment_method(session, old, new):
             if new is None:
-                return address("payment_")(session, None, draft.payment_address)
+                return address("payment_")(session, None, forms.payment_address(draft))
             code, name = new
             self._post(session, "api/payment_method", [("name", name), ("code", code)], "payment_method")
 
@@ -141,7 +141,7 @@ class Spec(SessionDialect):
         return [
             SyncStep("customer", draft.customer, customer),
             SyncStep("cart", tuple(draft.lines), cart),
-            SyncStep("payment_address", draft.payment_address, address("payment_")),
+            SyncStep("payment_address", forms.payment_address(draft), address("payment_")),
             SyncStep("shipping_address", draft.shipping_address, address("shipping_")),
             SyncStep("affiliate", draft.affiliate_id, affiliate),
             SyncStep("shipping_method", sm_state, shipping_method, depends=("customer", "cart", "shipping_address")),
