@@ -657,20 +657,15 @@ class SpecFront:
         state = call.state
         request = call.request
         totals = self._totals(call, products)
-        commission = 0.0
-        if state.affiliate_id:
-            affiliate = self.engine.affiliate(state.affiliate_id)
-            if affiliate is not None:
-                commission = self.engine.sub_total(products) / 100 * affiliate.commission
-        shipping = self.engine.needs_shipping(products)
+        commission = self.engine.commission(state.affiliate_id, products) or 0.0
         comment = call.form.get("comment")
         order = OrderIn(
             customer=state.customer,  # type: ignore[arg-type]
             products=products,
             totals=totals,
             payment_address=state.payment_address,
-            shipping_address=state.shipping_address if shipping else None,
-            shipping_method=state.shipping_method if shipping else None,
+            shipping_address=state.shipping_address,  # the engine drops both when nothing ships
+            shipping_method=state.shipping_method,
             payment_method=state.payment_method,
             comment=comment if isinstance(comment, str) else state.comment,
             affiliate_id=state.affiliate_id,

@@ -382,6 +382,18 @@ def test_order_confirm_with_order_id_edits_that_order(rich_sandbox, client):
     assert missing == {"error": "Warning: Order could not be found!"}
 
 
+def test_an_order_that_ships_nothing_keeps_no_shipping_address(rich_sandbox, client):
+    # the session has a shipping address, but the MacBook (43) needs no shipping
+    ready_for_quotes(client, lines={"product[0][product_id]": "43", "product[0][quantity]": "1"})
+    assert client.get("api/shipping_method/getShippingMethods").json() == {
+        "error": "Warning: There are no products that require shipping"}
+    assert "success" in client.post("api/payment_method", {"payment_method[code]": "cheque.cheque"}).json()
+    order_id = client.post("api/order", {"order_status_id": "1"}, call="confirm").json()["order_id"]
+    order = rich_sandbox.engine.order(order_id)
+    assert order.shipping_address is None and order.shipping_method is None
+    assert order.payment_address.city == "London" and order.payment_method.code == "cheque.cheque"
+
+
 def test_cart_change_drops_the_chosen_methods(client):
     ready_for_quotes(client)
     choose(client, "flat.flat", "cod.cod")
