@@ -416,22 +416,6 @@ class SpecFront:
             custom_field=_dict(form.get(prefix + "custom_field")),
         )
 
-    @staticmethod
-    def _saved_address(address: Any) -> AddressIn:
-        return AddressIn(
-            firstname=address.firstname,
-            lastname=address.lastname,
-            company=address.company,
-            address_1=address.address_1,
-            address_2=address.address_2,
-            city=address.city,
-            postcode=address.postcode,
-            country_id=address.country_id,
-            zone_id=address.zone_id,
-            address_id=address.address_id,
-            custom_field=dict(address.custom_field),
-        )
-
     # ------------------------------------------------------------------ cart
     def _add(self, call: _Call, lines: list[LineIn]) -> dict[str, str]:
         """Validate every line, then add them all (merging equal lines); errors unprefixed."""
@@ -509,7 +493,7 @@ class SpecFront:
         saved = self.engine.customer_address(customer.customer_id, address_id) if address_id else None
         if saved is None:
             raise _Refusal(_error(E_ADDRESS_UNKNOWN))
-        return self._saved_address(saved)
+        return AddressIn.of(saved)
 
     def payment_address_set(self, call: _Call) -> Response:
         address = self._customer_saved_address(call, php_int(call.form.get("payment_address_id", 0)))
@@ -779,15 +763,7 @@ class SpecFront:
             record = self.engine.customer(customer_id)
             if record is None or not record.status:
                 raise _Refusal(_error(E_CUSTOMER_UNKNOWN))
-            call.state.customer = CustomerIn(
-                customer_id=record.customer_id,
-                customer_group_id=record.customer_group_id,
-                firstname=record.firstname,
-                lastname=record.lastname,
-                email=record.email,
-                telephone=record.telephone,
-                custom_field=dict(record.custom_field),
-            )
+            call.state.customer = CustomerIn.of(record)
         for name in ("payment_address_id", "shipping_address_id"):
             address_id = php_int(form.get(name, 0))
             if address_id:
