@@ -1,5 +1,6 @@
 """``/subscription`` and affiliates in the spec dialect, on a store where product 33 has a
-subscription plan and customer 1 is an affiliate (the built-in stores have neither)."""
+subscription plan, customer 1 is an affiliate and customer 2 a disabled one (the built-in
+stores have neither)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ def sandbox():
         if p.product_id == 33 else p
         for p in store.products
     )
-    store = replace(store, products=products, affiliates=(Affiliate(customer_id=1, name="Sub Tester", commission=5.0),))
+    affiliates = (Affiliate(customer_id=1, name="Sub Tester", commission=5.0),
+                  Affiliate(customer_id=2, name="Gone", commission=9.0, status=False))
+    store = replace(store, products=products, affiliates=affiliates)
     with serve(store=store) as running:
         yield running
 
@@ -104,6 +107,9 @@ def test_affiliate_is_applied_to_orders(sandbox, openapi):
     ok = client.post("api/affiliate", {"affiliate_id": "1"}).json()
     openapi.check("/affiliate", "post", 200, ok, "SuccessResponse")
     assert ok == {"success": "Success: Affiliate commission will be applied to this order!"}
+    disabled = client.post("api/affiliate", {"affiliate_id": "2"}).json()
+    openapi.check("/affiliate", "post", 200, disabled, "ErrorResponse")
+    assert disabled == {"error": "Warning: Affiliate could not be found!"}
     client.post("api/customer", JANE)
     client.post("api/cart", {"product[0][product_id]": "40", "product[0][quantity]": "1"})
     client.post("api/payment_address", prefixed(UK, "payment_"))
