@@ -142,11 +142,14 @@ def summary_text(quotes: pd.DataFrame) -> str:
     table = table.reindex(index=list(DESTINATIONS), columns=list(CARTS)).fillna("-")
     lines = [f"Cheapest delivery (pickup excluded), cost before tax, customer group {GROUP_NAMES[group]}:",
              table.to_string()]
-    tax = compare.effective_tax(quotes, by=("country", "customer_group_id"))
-    tax["customer_group"] = tax["customer_group_id"].map(GROUP_NAMES)
-    shown = tax[["country", "customer_group", "product_tax_rate", "shipping_tax_rate", "effective_tax_rate"]]
-    lines += ["", "Effective tax rate by country and customer group (tax / taxable amount, all carts):",
-              shown.to_string(index=False, float_format=lambda v: f"{v:.1%}")]
+    tax = compare.effective_tax(quotes, by=("destination", "customer_group_id"))
+    rates = tax.pivot(index="destination", columns="customer_group_id", values="effective_tax_rate")
+    rates = rates.rename(columns=GROUP_NAMES).reindex(list(DESTINATIONS))
+    shipping = tax[tax["customer_group_id"] == group].set_index("destination")["shipping_tax_rate"]
+    rates["tax on shipping"] = shipping.reindex(rates.index)
+    rates.columns.name = None
+    lines += ["", "Effective tax rate (tax / taxable amount, all carts and methods) by destination and group:",
+              rates.to_string(float_format=lambda v: f"{v:.1%}")]
     full = compare.complete(quotes)
     gaps = full[full["status"] != "ok"].groupby("status", observed=True).size()
     if len(gaps):
