@@ -22,11 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocdata.client.models import (
     Cart,
@@ -205,6 +208,13 @@ def describe(kind: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- building
+#
+# A million quote rows are some ten million model attributes. Each is read once, by a C
+# loop where one exists (``map``/``attrgetter`` into ``np.fromiter``), into one array per
+# column: no dict or tuple per row. Text that repeats (codes, titles, names) is interned
+# to integer codes as it is read, so a categorical is its codes and a text column is
+# built by Arrow from the distinct strings; a Decimal amount is converted to float once
+# per distinct value (amounts repeat: the same cost for many destinations).
 
 
 _ARROW = {"str": pa.string(), "Int64": pa.int64(), "boolean": pa.bool_(), "category": pa.string()}
@@ -212,8 +222,104 @@ _PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(),
            pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get  # pandas' "str" even when all null
 
 
-def _column(values: Sequence[Any], dtype: str) -> Any:
-    # Arrow builds nullable columns from Python lists several times faster than pandas does
+class _Coded:
+    """A text column as codes into its distinct values, in order of first appearance (-1: missing)."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: np.ndarray, values: list[str]) -> None:
+        self.codes = codes
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, index: np.ndarray) -> _Coded:
+        return _Coded(self.codes[index], self.values)
+
+    def compact(self) -> _Coded:
+        """Only the values in use, numbered in order of first appearance (for a few values)."""
+        firsts = [(int(np.argmax(hit)), k) for k in range(len(self.values)) if (hit := self.codes == k).any()]
+        order = [k for _, k in sorted(firsts)]
+        if order == list(range(len(self.values))):
+            return self
+        remap = np.full(len(self.values) + 1, -1, dtype=np.int32)  # [-1] stays missing
+        remap[order] = np.arange(len(order), dtype=np.int32)
+        return _Coded(remap[self.codes], [self.values[k] for k in order])
+
+    def categorical(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.codes, categories=pd.Index(self.values, dtype="str"), validate=False)
+
+    def strings(self) -> pa.Array:
+        missing = self.codes < 0
+        index = pa.array(self.codes, mask=missing if missing.any() else None)
+        return pa.array(self.values, type=pa.string()).take(index)
+
+
+class _Intern(dict):
+    """value -> code, numbered in order of first appearance; the preset ``missing`` values map to -1."""
+
+    __slots__ = ("_preset",)
+
+    def __init__(self, missing: tuple = (None,)) -> None:
+        super().__init__(dict.fromkeys(missing, -1))
+        self._preset = len(self)
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self) - self._preset
+        return code
+
+    def distinct(self) -> list:
+        return list(self)[self._preset:]
+
+
+def _coded(values: Iterable[Any], n: int = -1, missing: tuple = (None,)) -> _Coded:
+    seen = _Intern(missing)
+    codes = np.fromiter(map(seen.__getitem__, values), np.int32, count=n)
+    return _Coded(codes, seen.distinct())
+
+
+class _Amounts(dict):
+    """Decimal -> float, each distinct amount converted once."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: Any) -> float:
+        value = self[key] = float(key)
+        return value
+
+
+def _amounts(values: Iterable[Any], n: int = -1) -> tuple[np.ndarray, _Amounts]:
+    memo = _Amounts({None: np.nan})
+    return np.fromiter(map(memo.__getitem__, values), np.float64, count=n), memo
+
+
+def _floats(values: Iterable[Any]) -> np.ndarray:
+    """Decimals (or None) as float64."""
+    if isinstance(values, np.ndarray):
+        return values.astype(np.float64, copy=False)
+    return _amounts(values, len(values) if isinstance(values, Sequence) else -1)[0]
+
+
+_MICRO = Decimal("0.000001")
+_MICROS_LIMIT = Decimal(10) ** 8
+
+
+def _whole_micros(amounts: Iterable[Any]) -> bool:
+    """Every amount a whole number of millionths below 10^8 in size: then sums of their
+    millionths in float64 are exact integers (below 2^53 for up to 90 lines)."""
+    for a in amounts:
+        if a is None:
+            continue
+        if isinstance(a, Decimal):
+            if not a.is_finite() or abs(a) >= _MICROS_LIMIT or a % _MICRO:
+                return False
+        elif not (isinstance(a, int) and abs(a) < _MICROS_LIMIT):
+            return False
+    return True
+
+
+def _column(values: Any, dtype: str) -> Any:
     if dtype == "float64":
         return _floats(values)
     if dtype == "int64":
@@ -222,24 +328,18 @@ def _column(values: Sequence[Any], dtype: str) -> Any:
         return values
     if not len(values):  # Arrow gives object columns for empty input
         return pd.Categorical(pd.array([], dtype="str")) if dtype == "category" else pd.array([], dtype=dtype)
-    arr = pa.array(values, type=_ARROW[dtype])
+    if isinstance(values, _Coded):
+        if dtype == "category":
+            return values.categorical()
+        values = values.strings()
+    # Arrow builds nullable columns from Python lists several times faster than pandas does
+    arr = values if isinstance(values, pa.Array) else pa.array(values, type=_ARROW[dtype])
     if dtype == "category":
         return arr.dictionary_encode().to_pandas()
     return arr.to_pandas(types_mapper=_PANDAS)
 
 
-def _floats(values: Sequence[Any]) -> np.ndarray:
-    """Decimals (or None) as float64. Amounts repeat a lot (the same cost for many
-    destinations), so each distinct value is converted once."""
-    if isinstance(values, np.ndarray):
-        return values.astype(np.float64, copy=False)
-    memo: dict[Any, float] = {None: np.nan}
-    get, add = memo.get, memo.setdefault
-    # a hit costs one hash; 0.0 is falsy and simply converted again
-    return np.array([get(v) or add(v, float(v)) for v in values], dtype=np.float64)
-
-
-def _frame(columns: Mapping[str, Sequence[Any]], spec: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
+def _frame(columns: Mapping[str, Any], spec: Mapping[str, tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame({name: _column(columns[name], dtype) for name, (dtype, _) in spec.items()}, copy=False)
 
 
@@ -272,112 +372,245 @@ def conform(df: pd.DataFrame, spec: Mapping[str, tuple[str, str]] | str) -> pd.D
     return pd.DataFrame(out, index=df.index, copy=False)
 
 
-_ZERO = Decimal(0)
-
-
 def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
-
-
-def _joined(items: Iterable[Any]) -> str:
-    return ",".join(p.code for p in items)
-
-
-_PER_QUOTE = ("quote", "dialect", "pricing", "cart_tax")
-_DERIVED = ("shipping_tax", "cost_with_tax")
-
-
-def _quote_rows(quotes: Sequence[Quote]) -> dict[str, Any]:
-    """The quote columns: the hot loop of a study.
-
-    Appends to one list per column (no tuple per row: a million GC-tracked tuples
-    would trigger the cyclic collector over and over); money stays ``Decimal`` until
-    one vectorised conversion per column; what is constant per quote is collected once
-    per quote and repeated.
-    """
-    cols: dict[str, Any] = {name: [] for name in QUOTE_COLUMNS if name not in _PER_QUOTE + _DERIVED}
-    (a_option, a_method, a_code, a_method_name, a_name, a_cost, a_tax_class, a_text, a_sort, a_sub, a_tax,
-     a_total, a_pm, a_npm, a_status, a_error) = (list_.append for list_ in cols.values())
-    q_dialect: list[Any] = []
-    q_pricing: list[Any] = []
-    q_cart_tax: list[Any] = []
-    q_rows: list[int] = []
-    joined: dict[int, str] = {}  # id(tuple of payment methods) -> codes; the tuples outlive this call
-
-    def codes(methods: tuple) -> str:
-        text = joined.get(id(methods))
-        if text is None:
-            text = joined[id(methods)] = ",".join([p.code for p in methods])
-        return text
-
-    for q in quotes:
-        cart_sub = cart_total = cart_tax = None
-        if q.totals:
-            cart_tax = _ZERO
-            for t in q.totals:
-                code = t.code
-                if code == "tax":
-                    if t.value is not None:
-                        cart_tax = t.value if cart_tax is _ZERO else cart_tax + t.value
-                elif code == "sub_total":
-                    cart_sub = t.value
-                elif code == "total":
-                    cart_total = t.value
-        quote_pm = q.payment_methods
-        q_dialect.append(q.dialect or None)
-        q_pricing.append(q.pricing)
-        q_cart_tax.append(cart_tax)
-        options = q.options
-        if not options:
-            # the cart's own numbers; tax/total only when this is a complete order (no shipping needed)
-            complete = q.shipping_required is False and not q.shipping_error
-            q_rows.append(1)
-            a_option(-1)
-            for add in (a_method, a_code, a_method_name, a_name, a_cost, a_tax_class, a_text, a_sort):
-                add(None)
-            a_sub(cart_sub), a_tax(cart_tax if complete else None), a_total(cart_total if complete else None)
-            a_pm(codes(quote_pm)), a_npm(len(quote_pm))
-            a_status(STATUS_NO_SHIPPING if complete else STATUS_UNAVAILABLE), a_error(q.shipping_error)
-            continue
-        q_rows.append(len(options))
-        for oi, o in enumerate(options):
-            sq = o.quote
-            sub = total = tax = None
-            if o.totals:
-                tax = _ZERO
-                for t in o.totals:
-                    code = t.code
-                    if code == "tax":
-                        if t.value is not None:
-                            tax = t.value if tax is _ZERO else tax + t.value
-                    elif code == "sub_total":
-                        sub = t.value
-                    elif code == "total":
-                        total = t.value
-            pm = o.payment_methods or quote_pm
-            a_pm(codes(pm)), a_npm(len(pm))
-            a_option(oi)
-            a_method(sq.method_code), a_code(sq.code), a_method_name(sq.method_name), a_name(sq.name)
-            a_cost(sq.cost), a_tax_class(sq.tax_class_id), a_text(sq.text), a_sort(sq.sort_order)
-            a_sub(cart_sub if sub is None else sub), a_tax(tax), a_total(total)
-            if o.error:
-                a_status(STATUS_ERROR), a_error(o.error)
-            else:
-                a_status(STATUS_OK), a_error(None)
-    counts = np.asarray(q_rows, dtype=np.int64)
-    cols["quote"] = np.repeat(np.arange(len(q_rows), dtype=np.int64), counts)
-    cols["dialect"] = np.repeat(np.asarray(q_dialect, dtype=object), counts).tolist()
-    cols["pricing"] = np.repeat(np.asarray(q_pricing, dtype=object), counts).tolist()
-    cols["cart_tax"] = np.repeat(_floats(q_cart_tax), counts)
-    # sums are new Decimal objects: converting each directly beats looking each up
-    cols["tax"] = np.asarray(cols["tax"], dtype=np.float64) if cols["tax"] else np.empty(0)
-    return cols
 
 
 def _as_list(value: Any, kind: type) -> list:
     if isinstance(value, kind):
         return [value]
     return list(value)
+
+
+class _Read:
+    """Some attributes of many objects, read in one pass as each object's index into the
+    distinct combinations: objects repeat a lot (the same VAT line, shipping quote or
+    payment method for thousands of scenarios), so each column is then built from the
+    few distinct values and indexed."""
+
+    def __init__(self, objects: list, attrs: tuple[str, ...]) -> None:
+        self.attrs = attrs
+        seen = _Intern(())
+        self.ids = np.fromiter(map(seen.__getitem__, map(attrgetter(*attrs), objects)), np.int32, count=len(objects))
+        self.rows = seen.distinct()  # tuples; bare values for a single attribute
+
+    def values(self, attr: str) -> list:
+        """The distinct rows' values of ``attr``."""
+        if len(self.attrs) == 1:
+            return self.rows
+        j = self.attrs.index(attr)
+        return [row[j] for row in self.rows]
+
+    def coded(self, attr: str, missing: tuple = (None,)) -> _Coded:
+        distinct = _coded(self.values(attr), len(self.rows), missing)
+        return _Coded(distinct.codes[self.ids], distinct.values)
+
+    def amounts(self, attr: str) -> tuple[np.ndarray, _Amounts]:
+        """float64 per object, and the distinct amounts (Decimal -> float)."""
+        floats, memo = _amounts(self.values(attr), len(self.rows))
+        return floats[self.ids], memo
+
+    def ints(self, attr: str) -> np.ndarray:
+        return np.fromiter(self.values(attr), np.int64, count=len(self.rows))[self.ids]
+
+
+class _Items:
+    """The items (total lines, payment methods) of many groups, flattened once."""
+
+    def __init__(self, groups: list[tuple]) -> None:
+        self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
+        self.items = [x for g in groups for x in g]
+        self.owner = np.repeat(np.arange(len(groups), dtype=np.int64), self.lengths)  # each item's group
+        self._reads: dict[tuple[str, ...], _Read] = {}
+
+    def read(self, *attrs: str) -> _Read:
+        """``attrs`` of every item; a wider read already made serves a narrower one."""
+        for read_attrs, done in self._reads.items():
+            if set(attrs) <= set(read_attrs):
+                return done
+        done = self._reads[attrs] = _Read(self.items, attrs)
+        return done
+
+
+class _NoOption:
+    """Stands for the shipping quote of a quote that was offered none: its row has no
+    method and no cost, and the quote's shipping error as its error."""
+
+    __slots__ = ("error",)
+    quote = SimpleNamespace(method_code=None, code=None, method_name=None, name=None, cost=None, tax_class_id=0,
+                            text=None, sort_order=0)
+    totals: tuple = ()
+    payment_methods: tuple = ()
+
+    def __init__(self, error: str | None) -> None:
+        self.error = error
+
+
+_SUB_TOTAL, _TAX, _TOTAL = 1, 2, 3
+_LINE_KIND = {"sub_total": _SUB_TOTAL, "tax": _TAX, "total": _TOTAL}
+_STATUSES = [STATUS_OK, STATUS_ERROR, STATUS_NO_SHIPPING, STATUS_UNAVAILABLE]
+_OPTIONS, _QUOTE, _ERROR = attrgetter("options"), attrgetter("quote"), attrgetter("error")
+_SHIPPING_QUOTE_ATTRS = ("method_code", "code", "method_name", "name", "cost", "tax_class_id", "text", "sort_order")
+
+
+class _QuoteBatch:
+    """Quotes flattened once for the three quote frames (the cache writes all three).
+
+    A *group* carries total lines and payment methods. In frame order, each quote has
+    its own group (option_index -1: the cart, no shipping chosen) then one per option.
+    """
+
+    def __init__(self, quotes: Sequence[Quote]) -> None:
+        self.quotes = quotes
+        nq = len(quotes)
+        self.n_options = np.fromiter(map(len, map(_OPTIONS, quotes)), np.int64, count=nq)
+        per_quote = self.n_options + 1
+        self.group_quote = np.repeat(np.arange(nq, dtype=np.int64), per_quote)
+        self.own_group = np.cumsum(per_quote) - per_quote  # each quote's own group
+        self.group_option = (np.arange(len(self.group_quote), dtype=np.int64)
+                             - np.repeat(self.own_group, per_quote) - 1)
+        self._totals: _Items | None = None
+        self._payments: _Items | None = None
+        self._sums: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _groups(self, attr: str) -> list[tuple]:
+        get = attrgetter(attr)
+        return [get(x) for q in self.quotes for x in (q, *q.options)]
+
+    @property
+    def totals(self) -> _Items:
+        if self._totals is None:
+            self._totals = _Items(self._groups("totals"))
+        return self._totals
+
+    @property
+    def payments(self) -> _Items:
+        if self._payments is None:
+            self._payments = _Items(self._groups("payment_methods"))
+        return self._payments
+
+    def sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group: its sub_total line, the sum of its tax lines (NaN: a group without
+        totals), its total line (NaN: no such line; the last one when repeated)."""
+        if self._sums is not None:
+            return self._sums
+        t = self.totals
+        n_groups, owner = len(t.lengths), t.owner
+        lines = t.read("code", "value")
+        kind = np.array([_LINE_KIND.get(c, 0) for c in lines.values("code")], dtype=np.int8)[lines.ids]
+        value, amounts = lines.amounts("value")
+        sub, total = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+        for target, k in ((sub, _SUB_TOTAL), (total, _TOTAL)):
+            lines = np.flatnonzero(kind == k)
+            target[owner[lines]] = value[lines]  # a repeated line: the last one wins
+        lines = np.flatnonzero((kind == _TAX) & ~np.isnan(value))
+        if _whole_micros(amounts):
+            # summed in exact integer millionths, so 11.52 + 2.00 + 1.60 is 15.12 as it is for Decimal
+            tax = np.bincount(owner[lines], weights=np.rint(value[lines] * 1e6), minlength=n_groups) / 1e6
+        else:
+            tax = np.zeros(n_groups)
+            exact: dict[int, Decimal] = {}
+            for i, g in zip(lines.tolist(), owner[lines].tolist()):
+                v = t.items[i].value
+                exact[g] = exact[g] + v if g in exact else v
+            for g, v in exact.items():
+                tax[g] = float(v)
+        tax[t.lengths == 0] = np.nan
+        self._sums = (sub, tax, total)
+        return self._sums
+
+    def quote_columns(self) -> dict[str, Any]:
+        """The columns of :data:`QUOTE_COLUMNS`: one row per option, or one per quote offered none."""
+        quotes, nq = self.quotes, len(self.quotes)
+        per_quote = np.maximum(self.n_options, 1)
+        quote = np.repeat(np.arange(nq, dtype=np.int64), per_quote)
+        n = len(quote)
+        option_index = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(per_quote) - per_quote, per_quote)
+        shipless_q = self.n_options == 0
+        shipless = np.repeat(shipless_q, per_quote)
+        option_index[shipless] = -1
+        rows = [o for q in quotes for o in (q.options or (_NoOption(q.shipping_error),))]
+        sqs = list(map(_QUOTE, rows))
+        own = self.own_group[quote]
+        group = own + 1 + option_index  # the row's option's group; the quote's own when offered none
+
+        sub, tax, total = self.sums()
+        cart_tax, row_sub, row_tax, row_total = tax[own], sub[group], tax[group], total[group]
+        row_sub = np.where(np.isnan(row_sub), sub[own], row_sub)
+        error = _coded(map(_ERROR, rows), n, (None, ""))  # an empty message is no message
+        status = np.where(error.codes >= 0, 1, 0)
+        if shipless_q.any():
+            # the cart's own numbers; tax/total only when they are a complete order (no shipping needed)
+            complete = np.repeat(np.fromiter((q.shipping_required is False and not q.shipping_error for q in quotes),
+                                             bool, count=nq), per_quote)
+            row_tax[shipless & ~complete] = np.nan
+            row_total[shipless & ~complete] = np.nan
+            status[shipless] = np.where(complete[shipless], 2, 3)
+        sq = _Read(sqs, _SHIPPING_QUOTE_ATTRS)
+        cost = sq.amounts("cost")[0]
+        # rounded: 23.4 - 20.0 is 3.3999999999999986 in binary floating point
+        shipping_tax = np.round(row_tax - cart_tax, 6)
+        shipping_tax[shipless] = np.nan
+
+        pay = self.payments
+        offered = np.where(pay.lengths[group] > 0, group, own)  # an option without its own: the quote's
+        nullable = pd.arrays.IntegerArray
+        return {
+            "quote": quote,
+            "option_index": option_index,
+            "dialect": _coded(map(attrgetter("dialect"), quotes), nq, (None, "")).take(quote),
+            "pricing": _coded(map(attrgetter("pricing"), quotes), nq).take(quote),
+            "method_code": sq.coded("method_code"),
+            "quote_code": sq.coded("code"),
+            "method_name": sq.coded("method_name"),
+            "name": sq.coded("name"),
+            "cost": cost,
+            "tax_class_id": nullable(sq.ints("tax_class_id"), shipless),
+            "text": sq.coded("text"),
+            "sort_order": nullable(sq.ints("sort_order"), shipless.copy()),
+            "sub_total": row_sub,
+            "cart_tax": cart_tax,
+            "tax": row_tax,
+            "shipping_tax": shipping_tax,
+            "cost_with_tax": np.round(cost + shipping_tax, 6),
+            "total": row_total,
+            "payment_methods": self._joined_payment_codes().take(pa.array(offered)),
+            "n_payment_methods": pay.lengths[offered],
+            "status": _Coded(status.astype(np.int32), _STATUSES).compact(),
+            "error": error,
+        }
+
+    def _joined_payment_codes(self) -> pa.Array:
+        """Per group: its payment method codes, comma-separated, in the store's order."""
+        pay = self.payments
+        offsets = np.zeros(len(pay.lengths) + 1, dtype=np.int64)
+        np.cumsum(pay.lengths, out=offsets[1:])
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets), pay.read("code").coded("code").strings())
+        return pc.binary_join(lists, ",")
+
+    def totals_columns(self) -> dict[str, Any]:
+        t = self.totals
+        lines = t.read("code", "title", "value", "sort_order")
+        return {"quote": self.group_quote[t.owner], "option_index": self.group_option[t.owner],
+                "code": lines.coded("code"), "title": lines.coded("title"), "value": lines.amounts("value")[0],
+                "sort_order": lines.ints("sort_order")}
+
+    def payment_columns(self) -> dict[str, Any]:
+        p = self.payments
+        methods = p.read("code", "name", "method_code", "method_name", "sort_order")
+        return {"quote": self.group_quote[p.owner], "option_index": self.group_option[p.owner],
+                "code": methods.coded("code"), "name": methods.coded("name"),
+                "method_code": methods.coded("method_code", (None, "")), "method_name": methods.coded("method_name"),
+                "sort_order": methods.ints("sort_order")}
+
+    def quotes_frame(self) -> pd.DataFrame:
+        return _frame(self.quote_columns(), QUOTE_COLUMNS)
+
+    def totals_frame(self) -> pd.DataFrame:
+        return _frame(self.totals_columns(), QUOTE_TOTAL_COLUMNS)
+
+    def payments_frame(self) -> pd.DataFrame:
+        return _frame(self.payment_columns(), QUOTE_PAYMENT_COLUMNS)
 
 
 def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
@@ -387,38 +620,7 @@ def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
     ``no_shipping`` (the cart ships nothing; the row has the cart's totals) or
     ``unavailable`` (``error`` holds the store's message, if it sent one).
     """
-    cols = _quote_rows(_as_list(quotes, Quote))
-    cols["shipping_tax"] = cols["cost_with_tax"] = np.full(len(cols["quote"]), np.nan)
-    df = _frame(cols, QUOTE_COLUMNS)
-    _derive_shipping_tax(df)
-    return df
-
-
-def _derive_shipping_tax(df: pd.DataFrame) -> None:
-    # rounded: 23.4 - 20.0 is 3.3999999999999986 in binary floating point
-    tax = np.round(df["tax"].to_numpy() - df["cart_tax"].to_numpy(), 6)
-    tax[df["option_index"].to_numpy() < 0] = np.nan
-    df["shipping_tax"] = tax
-    df["cost_with_tax"] = np.round(df["cost"].to_numpy() + tax, 6)
-
-
-def _groups(quotes: Sequence[Quote], attr: str) -> tuple[np.ndarray, np.ndarray, list]:
-    """(quote, option_index, items) per cart (-1) and per shipping quote, as parallel columns.
-
-    Parallel lists rather than a tuple per group: millions of tuples would keep the
-    cyclic garbage collector busy.
-    """
-    qidx: list[int] = []
-    oidx: list[int] = []
-    items: list[Sequence[Any]] = []
-    for qi, q in enumerate(quotes):
-        qidx.append(qi), oidx.append(-1), items.append(getattr(q, attr))
-        for oi, o in enumerate(q.options):
-            qidx.append(qi), oidx.append(oi), items.append(getattr(o, attr))
-    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
-    return (np.repeat(np.asarray(qidx, dtype=np.int64), lengths),
-            np.repeat(np.asarray(oidx, dtype=np.int64), lengths),
-            [x for group in items for x in group])
+    return _QuoteBatch(_as_list(quotes, Quote)).quotes_frame()
 
 
 def quote_totals_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
@@ -430,20 +632,12 @@ def quote_totals_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
         t = quote_totals_frame(q); t[t.code == "tax"].pivot_table(
             index=["quote", "option_index"], columns="title", values="value", aggfunc="sum")
     """
-    qcol, ocol, lines = _groups(_as_list(quotes, Quote), "totals")
-    cols = {"quote": qcol, "option_index": ocol, "code": [t.code for t in lines],
-            "title": [t.title for t in lines], "value": [t.value for t in lines],
-            "sort_order": [t.sort_order for t in lines]}
-    return _frame(cols, QUOTE_TOTAL_COLUMNS)
+    return _QuoteBatch(_as_list(quotes, Quote)).totals_frame()
 
 
 def quote_payment_methods_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
     """Payment methods offered per quote and shipping quote; see :data:`QUOTE_PAYMENT_COLUMNS`."""
-    qcol, ocol, methods = _groups(_as_list(quotes, Quote), "payment_methods")
-    cols = {"quote": qcol, "option_index": ocol, "code": [p.code for p in methods],
-            "name": [p.name for p in methods], "method_code": [p.method_code or None for p in methods],
-            "method_name": [p.method_name for p in methods], "sort_order": [p.sort_order for p in methods]}
-    return _frame(cols, QUOTE_PAYMENT_COLUMNS)
+    return _QuoteBatch(_as_list(quotes, Quote)).payments_frame()
 
 
 def _transpose(rows: list[tuple], spec: Mapping[str, Any]) -> dict[str, list]:
