@@ -178,7 +178,12 @@ class Line:
 
 @dataclass
 class Checkout:
-    """What a token's session holds (OpenCart's ``session->data`` for the API)."""
+    """What a token's session holds (OpenCart's ``session->data`` for the API).
+
+    Addresses change through :meth:`set_payment_address` / :meth:`set_shipping_address`
+    and the cart through :meth:`cart_changed`, which drop the methods the change
+    makes stale, as OpenCart does.
+    """
 
     api_id: int
     lines: list[Line] = field(default_factory=list)
@@ -189,6 +194,19 @@ class Checkout:
     payment_method: PaymentChoice | None = None
     affiliate_id: int = 0
     comment: str = ""
+
+    def set_payment_address(self, address: AddressIn) -> None:
+        self.payment_address = address
+        self.payment_method = None
+
+    def set_shipping_address(self, address: AddressIn) -> None:
+        self.shipping_address = address
+        self.cart_changed()
+
+    def cart_changed(self) -> None:
+        """Quotes and the payment methods offered depend on the cart: choose again."""
+        self.shipping_method = None
+        self.payment_method = None
 
 
 @dataclass
@@ -445,8 +463,7 @@ class SpecFront:
             else:
                 state.lines.append(Line(next(self._cart_ids), line))
         if lines:
-            state.shipping_method = None
-            state.payment_method = None
+            state.cart_changed()
         return {}
 
     def _posted_lines(self, form: dict[str, Any]) -> list[LineIn]:
@@ -477,13 +494,16 @@ class SpecFront:
         call.state.customer = customer
         return _json({"success": CUSTOMER_OK})
 
-    def payment_address(self, call: _Call) -> Response:
-        address = self._address_in(call.form, "payment_")
+    def _valid_address(self, call: _Call, prefix: str) -> AddressIn:
+        """The posted ``<prefix>*`` address, or a refusal with its field errors."""
+        address = self._address_in(call.form, prefix)
         errors = self.engine.validate_address(address)
         if errors:
-            return _json({"error": errors})
-        call.state.payment_address = address
-        call.state.payment_method = None
+            raise _Refusal(_json({"error": errors}))
+        return address
+
+    def payment_address(self, call: _Call) -> Response:
+        call.state.set_payment_address(self._valid_address(call, "payment_"))
         return _json({"success": PAYMENT_ADDRESS_OK})
 
     def _customer_saved_address(self, call: _Call, address_id: int) -> AddressIn:
@@ -496,19 +516,14 @@ class SpecFront:
         return AddressIn.of(saved)
 
     def payment_address_set(self, call: _Call) -> Response:
-        address = self._customer_saved_address(call, php_int(call.form.get("payment_address_id", 0)))
-        call.state.payment_address = address
-        call.state.payment_method = None
+        call.state.set_payment_address(
+            self._customer_saved_address(call, php_int(call.form.get("payment_address_id", 0)))
+        )
         return _json({"success": PAYMENT_ADDRESS_OK})
 
     def shipping_address(self, call: _Call) -> Response:
-        address = self._address_in(call.form, "shipping_")
-        errors = self.engine.validate_address(address)
-        if errors:
-            return _json({"error": errors})
-        call.state.shipping_address = address
-        call.state.shipping_method = None
-        call.state.payment_method = None
+        address = self._valid_address(call, "shipping_")
+        call.state.set_shipping_address(address)
         return _json({"success": SHIPPING_ADDRESS_OK, "shipping_address": self._address(address)})
 
     # ------------------------------------------------------------------ shipping
@@ -763,17 +778,13 @@ class SpecFront:
             if record is None:  # unknown or disabled
                 raise _Refusal(_error(E_CUSTOMER_UNKNOWN))
             call.state.customer = CustomerIn.of(record)
-        for name in ("payment_address_id", "shipping_address_id"):
+        for name, set_address in (
+            ("payment_address_id", call.state.set_payment_address),
+            ("shipping_address_id", call.state.set_shipping_address),
+        ):
             address_id = php_int(form.get(name, 0))
             if address_id:
-                address = self._customer_saved_address(call, address_id)
-                if name == "payment_address_id":
-                    call.state.payment_address = address
-                    call.state.payment_method = None
-                else:
-                    call.state.shipping_address = address
-                    call.state.shipping_method = None
-                    call.state.payment_method = None
+                set_address(self._customer_saved_address(call, address_id))
         self._refresh(call)
 
     def _subscription_confirm(self, call: _Call) -> Response:
