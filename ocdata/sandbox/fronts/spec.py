@@ -469,13 +469,21 @@ class SpecFront:
     def _posted_lines(self, form: dict[str, Any]) -> list[LineIn]:
         return [self._line(item) for item in _dict(form.get("product")).values() if isinstance(item, dict)]
 
+    def _cart_answer(self, call: _Call, lines: list[LineIn], *, listed: bool) -> Response:
+        """Add ``lines``; ``listed`` (``/order``, ``/subscription``) also answers the cart and totals."""
+        errors = self._add(call, lines)
+        body: dict[str, Any] = {"error": errors} if errors else {"success": CART_OK}
+        if listed:
+            products = self._products(call)
+            body["products"] = [self._cart_product(call, p) for p in products]
+            body["totals"] = [self._total(t) for t in self._totals(call, products)]
+        return _json(body)
+
     def cart(self, call: _Call) -> Response:
-        errors = self._add(call, self._posted_lines(call.form))
-        return _json({"error": errors}) if errors else _json({"success": CART_OK})
+        return self._cart_answer(call, self._posted_lines(call.form), listed=False)
 
     def cart_add_product(self, call: _Call) -> Response:
-        errors = self._add(call, [self._line(call.form)])
-        return _json({"error": errors}) if errors else _json({"success": CART_OK})
+        return self._cart_answer(call, [self._line(call.form)], listed=False)
 
     def cart_get_products(self, call: _Call) -> Response:
         return _json({"products": [self._cart_product(call, p) for p in self._products(call)]})
@@ -729,20 +737,10 @@ class SpecFront:
         return response
 
     def _order_cart(self, call: _Call) -> Response:
-        errors = self._add(call, self._posted_lines(call.form))
-        products = self._products(call)
-        body: dict[str, Any] = {"error": errors} if errors else {"success": CART_OK}
-        body["products"] = [self._cart_product(call, p) for p in products]
-        body["totals"] = [self._total(t) for t in self._totals(call, products)]
-        return _json(body)
+        return self._cart_answer(call, self._posted_lines(call.form), listed=True)
 
     def _order_product_add(self, call: _Call) -> Response:
-        errors = self._add(call, [self._line(call.form)])
-        products = self._products(call)
-        body: dict[str, Any] = {"error": errors} if errors else {"success": CART_OK}
-        body["products"] = [self._cart_product(call, p) for p in products]
-        body["totals"] = [self._total(t) for t in self._totals(call, products)]
-        return _json(body)
+        return self._cart_answer(call, [self._line(call.form)], listed=True)
 
     def order(self, call: _Call) -> Response:
         calls: dict[str, Callable[[_Call], Response]] = {
