@@ -586,17 +586,9 @@ class SpecFront:
     def _payment_options(self, call: _Call, products: list[CartProduct]) -> list[tuple[str, str, int]]:
         """Offered ``(option code, option name, sort order)``, or a refusal."""
         state = call.state
-        if state.customer is None:
-            raise _Refusal(_error(E_CUSTOMER))
-        if not products:
-            raise _Refusal(_error(E_PRODUCTS))
-        if self._payment_address_required and state.payment_address is None:
-            raise _Refusal(_error(E_PAYMENT_ADDRESS))
-        if self.engine.needs_shipping(products):
-            if state.shipping_address is None:
-                raise _Refusal(_error(E_SHIPPING_ADDRESS))
-            if state.shipping_method is None:
-                raise _Refusal(_error(E_SHIPPING_METHOD))
+        gaps = self._gaps(state, products, confirm=False)
+        if gaps:
+            raise _Refusal(_error(next(iter(gaps.values()))))
         totals = self._totals(call, products)
         methods = self.engine.payment_methods(
             products, totals, payment_address=state.payment_address, shipping=state.shipping_method, ctx=call.ctx
@@ -636,31 +628,39 @@ class SpecFront:
         return _json({"success": AFFILIATE_OK})
 
     # ------------------------------------------------------------------ orders
-    def _order_errors(self, call: _Call, products: list[CartProduct]) -> dict[str, str]:
-        """What ``confirm`` refuses, in OpenCart's order of checks."""
-        state = call.state
+    def _gaps(self, state: Checkout, products: list[CartProduct], *, confirm: bool) -> dict[str, str]:
+        """What the session lacks to list payment methods or, with ``confirm``, to place
+        the order (which also needs the cart in stock and a payment method), in
+        OpenCart's order of checks."""
         errors: dict[str, str] = {}
         if state.customer is None:
             errors["customer"] = E_CUSTOMER
         if not products:
             errors["product"] = E_PRODUCTS
-        for line_errors in self.engine.cart_errors(products, check_minimum=True).values():
-            for key, message in line_errors.items():
-                errors.setdefault(f"cart_{key}", message)
+        if confirm:
+            for line_errors in self.engine.cart_errors(products, check_minimum=True).values():
+                for key, message in line_errors.items():
+                    errors.setdefault(f"cart_{key}", message)
         if self._payment_address_required and state.payment_address is None:
             errors["payment_address"] = E_PAYMENT_ADDRESS
-        if products and self.engine.needs_shipping(products):
+        if self.engine.needs_shipping(products):
             if state.shipping_address is None:
                 errors["shipping_address"] = E_SHIPPING_ADDRESS
             if state.shipping_method is None:
                 errors["shipping_method"] = E_SHIPPING_METHOD
-        if state.payment_method is None:
+        if confirm and state.payment_method is None:
             errors["payment_method"] = E_PAYMENT_METHOD
         return errors
 
-    def _place(self, call: _Call, products: list[CartProduct], order_status_id: int) -> int:
-        """Create (or, with a posted ``order_id``, replace) the order; returns its id."""
+    def _place(self, call: _Call, products: list[CartProduct]) -> int:
+        """Create (or, with a posted ``order_id``, replace) the order; returns its id.
+        Refuses with everything the session lacks in one sentence, then an unknown
+        ``order_status_id``."""
         state = call.state
+        errors = self._gaps(state, products, confirm=True)
+        if errors:
+            raise _Refusal(_error(_sentence(errors)))
+        order_status_id = self._order_status(call, self._default_status)
         request = call.request
         totals = self._totals(call, products)
         commission = self.engine.commission(state.affiliate_id, products) or 0.0
@@ -689,8 +689,9 @@ class SpecFront:
             return order_id
         return self.engine.create_order(order)
 
-    def _status(self, call: _Call, name: str, default: int) -> int:
-        raw = call.form.get(name)
+    def _order_status(self, call: _Call, default: int) -> int:
+        """The posted ``order_status_id`` (``default`` when not posted), or a refusal if unknown."""
+        raw = call.form.get("order_status_id")
         status = php_int(raw) if isinstance(raw, str) and raw != "" else default
         if self.engine.order_status_name(status) is None:
             raise _Refusal(_error(E_ORDER_STATUS))
@@ -705,19 +706,14 @@ class SpecFront:
 
     def confirm(self, call: _Call) -> Response:
         self._posted_affiliate(call)
-        products = self._products(call)
-        errors = self._order_errors(call, products)
-        if errors:
-            return _error(_sentence(errors))
-        status = self._status(call, "order_status_id", self._default_status)
-        order_id = self._place(call, products, status)
+        order_id = self._place(call, self._products(call))
         return _json({"success": ORDER_OK, "order_id": order_id})
 
     def history_add(self, call: _Call) -> Response:
         order_id = php_int(call.form.get("order_id", 0))
         if order_id <= 0 or self.engine.order(order_id) is None:
             return _error(E_ORDER)
-        status = self._status(call, "order_status_id", 0)
+        status = self._order_status(call, 0)
         self.engine.add_history(
             order_id,
             status,
@@ -794,11 +790,7 @@ class SpecFront:
         if not subscribed:
             return _error(E_SUBSCRIPTION)
         self._posted_affiliate(call)
-        errors = self._order_errors(call, products)
-        if errors:
-            return _error(_sentence(errors))
-        status = self._status(call, "order_status_id", self._default_status)
-        order_id = self._place(call, products, status)
+        order_id = self._place(call, products)
         status_id = php_int(call.form.get("subscription_status_id", 0)) or 1
         ids = []
         with self._subscriptions_lock:
