@@ -247,23 +247,6 @@ class SpecFront:
         self._subscriptions: dict[int, Subscription] = {}
         self._subscription_ids = itertools.count(1)
         self._subscriptions_lock = threading.Lock()
-        self.routes: dict[str, Callable[[_Call], Response]] = {
-            "api/cart": self.cart,
-            "api/cart/addProduct": self.cart_add_product,
-            "api/cart/getProducts": self.cart_get_products,
-            "api/cart/getTotals": self.cart_get_totals,
-            "api/customer": self.customer,
-            "api/payment_address": self.payment_address,
-            "api/payment_address/setAddress": self.payment_address_set,
-            "api/shipping_address": self.shipping_address,
-            "api/shipping_method": self.shipping_method,
-            "api/shipping_method/getShippingMethods": self.shipping_methods,
-            "api/payment_method": self.payment_method,
-            "api/payment_method/getPaymentMethods": self.payment_methods,
-            "api/order": self.order,
-            "api/affiliate": self.affiliate,
-            "api/subscription": self.subscription,
-        }
 
     # ------------------------------------------------------------------ entry
     def handle(self, request: Request) -> Response:
@@ -278,13 +261,13 @@ class SpecFront:
         user = self.users.get(state.api_id) if state is not None else None
         if session is None or user is None or not user.status or not user.allows(request.client_ip):
             return _error(TOKEN_INVALID, 401)
-        handler = self.routes.get(route)
+        handler = _ROUTES.get(route)
         if handler is None:
             return _error(f"Warning: The API route {route} does not exist!", 404)
         with session.lock:
             call = _Call(request, state, self._context(state), request.form)
             try:
-                return handler(call)
+                return handler(self, call)
             except _Refusal as refusal:
                 return refusal.response
 
@@ -738,29 +721,19 @@ class SpecFront:
     def _order_product_add(self, call: _Call) -> Response:
         return self._cart_answer(call, [self._line(call.form)], listed=True)
 
-    def order(self, call: _Call) -> Response:
-        calls: dict[str, Callable[[_Call], Response]] = {
-            "customer": self.customer,
-            "cart": self._order_cart,
-            "product_add": self._order_product_add,
-            "payment_address": self.payment_address,
-            "shipping_address": self.shipping_address,
-            "shipping_method": self.shipping_method,
-            "shipping_methods": self.shipping_methods,
-            "payment_method": self.payment_method,
-            "payment_methods": self.payment_methods,
-            "affiliate": self.affiliate,
-            "confirm": self.confirm,
-            "history_add": self.history_add,
-        }
+    def _answer_call(self, call: _Call, calls: dict[str, _Handler]) -> Response:
+        """Run the handler of the posted ``call``; ``error`` always a string."""
         handler = calls.get(_text(call.request.query.get("call")))
         if handler is None:
             return _error(CALL_NOT_FOUND)
         try:
-            response = handler(call)
+            response = handler(self, call)
         except _Refusal as refusal:
             response = refusal.response
         return self._as_string_errors(response)
+
+    def order(self, call: _Call) -> Response:
+        return self._answer_call(call, _ORDER_CALLS)
 
     # ------------------------------------------------------------------ subscriptions
     def _subscription_parties(self, call: _Call) -> None:
@@ -824,24 +797,7 @@ class SpecFront:
         return _json({"success": SUBSCRIPTION_OK})
 
     def subscription(self, call: _Call) -> Response:
-        calls: dict[str, Callable[[_Call], Response]] = {
-            "cart": self._order_cart,
-            "product_add": self._order_product_add,
-            "shipping_methods": self.shipping_methods,
-            "payment_methods": self.payment_methods,
-            "confirm": self._subscription_confirm,
-            "history_add": self._subscription_history,
-        }
-        handler = calls.get(_text(call.request.query.get("call")))
-        if handler is None:
-            return _error(CALL_NOT_FOUND)
-        try:
-            if handler is not self._subscription_history:
-                self._subscription_parties(call)
-            response = handler(call)
-        except _Refusal as refusal:
-            response = refusal.response
-        return self._as_string_errors(response)
+        return self._answer_call(call, _SUBSCRIPTION_CALLS)
 
     def subscription_record(self, subscription_id: int) -> Subscription | None:
         """A subscription placed through this front (for tests and studies)."""
@@ -849,23 +805,64 @@ class SpecFront:
             return self._subscriptions.get(subscription_id)
 
 
-SPEC_ROUTES = frozenset(
-    {
-        "api/login",
-        "api/cart",
-        "api/cart/addProduct",
-        "api/cart/getProducts",
-        "api/cart/getTotals",
-        "api/customer",
-        "api/payment_address",
-        "api/payment_address/setAddress",
-        "api/shipping_address",
-        "api/shipping_method",
-        "api/shipping_method/getShippingMethods",
-        "api/payment_method",
-        "api/payment_method/getPaymentMethods",
-        "api/order",
-        "api/affiliate",
-        "api/subscription",
-    }
-)
+_Handler = Callable[[SpecFront, _Call], Response]
+
+
+def _with_parties(handler: _Handler) -> _Handler:
+    """``handler`` once the posted customer and saved addresses are in the session (``/subscription``)."""
+
+    def run(front: SpecFront, call: _Call) -> Response:
+        front._subscription_parties(call)
+        return handler(front, call)
+
+    return run
+
+
+#: route -> handler, for routes that need a session (``api/login`` opens one)
+_ROUTES: dict[str, _Handler] = {
+    "api/cart": SpecFront.cart,
+    "api/cart/addProduct": SpecFront.cart_add_product,
+    "api/cart/getProducts": SpecFront.cart_get_products,
+    "api/cart/getTotals": SpecFront.cart_get_totals,
+    "api/customer": SpecFront.customer,
+    "api/payment_address": SpecFront.payment_address,
+    "api/payment_address/setAddress": SpecFront.payment_address_set,
+    "api/shipping_address": SpecFront.shipping_address,
+    "api/shipping_method": SpecFront.shipping_method,
+    "api/shipping_method/getShippingMethods": SpecFront.shipping_methods,
+    "api/payment_method": SpecFront.payment_method,
+    "api/payment_method/getPaymentMethods": SpecFront.payment_methods,
+    "api/order": SpecFront.order,
+    "api/affiliate": SpecFront.affiliate,
+    "api/subscription": SpecFront.subscription,
+}
+
+#: ``api/order&call=…``: every step of the checkout on the session
+_ORDER_CALLS: dict[str, _Handler] = {
+    "customer": SpecFront.customer,
+    "cart": SpecFront._order_cart,
+    "product_add": SpecFront._order_product_add,
+    "payment_address": SpecFront.payment_address,
+    "shipping_address": SpecFront.shipping_address,
+    "shipping_method": SpecFront.shipping_method,
+    "shipping_methods": SpecFront.shipping_methods,
+    "payment_method": SpecFront.payment_method,
+    "payment_methods": SpecFront.payment_methods,
+    "affiliate": SpecFront.affiliate,
+    "confirm": SpecFront.confirm,
+    "history_add": SpecFront.history_add,
+}
+
+#: ``api/subscription&call=…``; ``history_add`` names a subscription, so the session's
+#: customer and addresses play no part in it
+_SUBSCRIPTION_CALLS: dict[str, _Handler] = {
+    "cart": _with_parties(SpecFront._order_cart),
+    "product_add": _with_parties(SpecFront._order_product_add),
+    "shipping_methods": _with_parties(SpecFront.shipping_methods),
+    "payment_methods": _with_parties(SpecFront.payment_methods),
+    "confirm": _with_parties(SpecFront._subscription_confirm),
+    "history_add": SpecFront._subscription_history,
+}
+
+#: every route this dialect answers
+SPEC_ROUTES = frozenset({"api/login", *_ROUTES})

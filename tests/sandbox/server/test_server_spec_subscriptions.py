@@ -100,6 +100,11 @@ def test_confirm_records_a_subscription_and_its_history(sandbox, openapi, monkey
     no_status = client.post("api/subscription", {"subscription_id": str(record.subscription_id)},
                             call="history_add").json()
     assert no_status == {"error": "Warning: Subscription status required!"}
+    # history_add names its subscription: a posted customer is neither looked up nor logged in
+    other = client.post("api/subscription", {"subscription_id": str(record.subscription_id), "customer_id": "99",
+                                             "subscription_status_id": "3"}, call="history_add").json()
+    assert other == {"success": "Success: You have modified subscriptions!"}
+    assert record.subscription_status_id == 3
 
 
 def test_affiliate_is_applied_to_orders(sandbox, openapi):
