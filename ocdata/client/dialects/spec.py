@@ -104,6 +104,7 @@ class Spec(SessionDialect):
                 return REBUILD  # the file has no remove/edit call
             if new:
                 self._post(session, "api/cart", forms.lines_fields(new), "cart")
+                _dropped(session, "shipping_method", "payment_method")
 
         def address(prefix):
             def send(session, old, new):
@@ -111,6 +112,8 @@ class Spec(SessionDialect):
                     return REBUILD
                 self._post(session, f"api/{prefix}address", forms.address_fields(new, prefix, with_address_id=False),
                            f"{prefix}address")
+                _dropped(session, *(("shipping_method", "payment_method") if prefix == "shipping_" else
+                                    ("payment_method",)))
             return send
 
         def affiliate(session, old, new):
@@ -125,7 +128,13 @@ class Spec(SessionDialect):
             if name is not None:
                 data = [("shipping_method[name]", name), ("shipping_method[code]", code),
                         ("shipping_method[cost]", str(cost)), ("shipping_method[tax_class_id]", str(tax_class_id))]
-            self._post(session, "api/shipping_method", data, "shipping_method")
+            try:
+                self._post(session, "api/shipping_method", data, "shipping_method")
+            except Exception:
+                if old is not MISSING and old is not None:
+                    # a refused choice leaves the previous one chosen: forget it before pricing the cart alone
+                    session.snapshot["shipping_method"] = (_UNSURE, ())
+                raise
 
         def payment_method(session, old, new):
             if new is None:
@@ -296,6 +305,16 @@ class Spec(SessionDialect):
         else:
             result.evidence = f"api/cart/getProducts: HTTP {answer.status}"
         return result
+
+
+_UNSURE = object()  # snapshot state of a method the store may or may not still hold
+
+
+def _dropped(session: ServerSession, *keys: str) -> None:
+    """The store forgot these chosen methods (changing the cart or an address does that), so
+    a draft without them needs no request to drop them."""
+    for key in keys:
+        session.snapshot.pop(key, None)
 
 
 def _shipping_title(draft: OrderDraft) -> str | None:
