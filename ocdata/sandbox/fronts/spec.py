@@ -53,8 +53,9 @@ Choices where the file leaves room (documented deviations from OpenCart 4.0)
       sentence. ``confirm`` creates a new order, or edits ``order_id`` when it is
       posted (``Warning: Order could not be found!`` if it does not exist); its
       status is ``order_status_id`` or the store's default order status (never
-      4.1's status 0); an ``affiliate_id`` posted with it is applied first. ``history_add`` needs an existing order and a known
-      status. List calls answer the same body as the dedicated paths.
+      4.1's status 0); an ``affiliate_id`` posted with it is applied first.
+      ``history_add`` needs an existing order and a known status. List calls
+      answer the same body as the dedicated paths.
     * ``/subscription`` works like 4.1 (registered customer, saved address ids)
       on the same session: ``confirm`` places the order and records one
       subscription per subscription line (kept by this front — the engine has no
@@ -78,6 +79,7 @@ from ocdata.sandbox.engine import (
     AddressIn,
     CartProduct,
     CustomerIn,
+    Engine,
     LineIn,
     OrderIn,
     PaymentChoice,
@@ -180,9 +182,9 @@ class Line:
 class Checkout:
     """What a token's session holds (OpenCart's ``session->data`` for the API).
 
-    Addresses change through :meth:`set_payment_address` / :meth:`set_shipping_address`
-    and the cart through :meth:`cart_changed`, which drop the methods the change
-    makes stale, as OpenCart does.
+    The customer and the addresses change only through the ``set_*`` methods and the
+    cart through :meth:`cart_changed`: they drop what the change makes stale (the
+    chosen methods, as OpenCart does, and the cached pricing context).
     """
 
     api_id: int
@@ -193,15 +195,22 @@ class Checkout:
     shipping_method: ShippingChoice | None = None
     payment_method: PaymentChoice | None = None
     affiliate_id: int = 0
-    comment: str = ""
+    #: the pricing context of the customer and addresses above (None: not priced since they changed)
+    ctx: PricingContext | None = field(default=None, repr=False)
+
+    def set_customer(self, customer: CustomerIn) -> None:
+        self.customer = customer
+        self.ctx = None
 
     def set_payment_address(self, address: AddressIn) -> None:
         self.payment_address = address
         self.payment_method = None
+        self.ctx = None
 
     def set_shipping_address(self, address: AddressIn) -> None:
         self.shipping_address = address
         self.cart_changed()
+        self.ctx = None
 
     def cart_changed(self) -> None:
         """Quotes and the payment methods offered depend on the cart: choose again."""
@@ -224,18 +233,22 @@ class Subscription:
 
 @dataclass
 class _Call:
-    """One request being answered: the request, its session state and the pricing context."""
+    """One request being answered: the request and its session state."""
 
     request: Request
     state: Checkout
-    ctx: PricingContext
-    form: dict[str, Any]
+
+    @property
+    def form(self) -> dict[str, Any]:
+        return self.request.form
 
 
 class SpecFront:
     """Answers ``route=api/…`` requests in the spec dialect (see the module doc)."""
 
-    def __init__(self, engine: Any, users: ApiUsers, sessions: SessionStore, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, users: ApiUsers, sessions: SessionStore, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.engine = engine
         self.users = users
         self.sessions = sessions
@@ -265,7 +278,7 @@ class SpecFront:
         if handler is None:
             return _error(f"Warning: The API route {route} does not exist!", 404)
         with session.lock:
-            call = _Call(request, state, self._context(state), request.form)
+            call = _Call(request, state)
             try:
                 return handler(self, call)
             except _Refusal as refusal:
@@ -284,29 +297,33 @@ class SpecFront:
         return _json({"success": LOGIN_OK, "api_token": session.id})
 
     # ------------------------------------------------------------------ pricing
-    def _context(self, state: Checkout) -> PricingContext:
-        """OpenCart's ``startup/tax`` + customer group for this session."""
-        return self.engine.session_context(
-            customer_group_id=state.customer.customer_group_id if state.customer else None,
-            shipping_address=state.shipping_address,
-            payment_address=state.payment_address,
-        )
+    def _ctx(self, state: Checkout) -> PricingContext:
+        """OpenCart's ``startup/tax`` + customer group for this session, kept on the
+        session until its customer or an address changes (most requests change neither)."""
+        ctx = state.ctx
+        if ctx is None:
+            ctx = state.ctx = self.engine.session_context(
+                customer_group_id=state.customer.customer_group_id if state.customer else None,
+                shipping_address=state.shipping_address,
+                payment_address=state.payment_address,
+            )
+        return ctx
 
     def _products(self, call: _Call) -> list[CartProduct]:
-        return self.engine.products([entry.line for entry in call.state.lines], call.ctx)
+        return self.engine.products([entry.line for entry in call.state.lines], self._ctx(call.state))
 
     def _totals(self, call: _Call, products: list[CartProduct]) -> list:
-        customer_id = call.state.customer.customer_id if call.state.customer else 0
-        return self.engine.totals(products, call.ctx, shipping=call.state.shipping_method, customer_id=customer_id)
-
-    def _refresh(self, call: _Call) -> None:
-        call.ctx = self._context(call.state)
+        state = call.state
+        customer_id = state.customer.customer_id if state.customer else 0
+        return self.engine.totals(products, self._ctx(state), shipping=state.shipping_method, customer_id=customer_id)
 
     # ------------------------------------------------------------------ wire shapes
-    def _subscription_text(self, product: CartProduct, ctx: PricingContext) -> str:
+    def _subscription_text(self, product: CartProduct, state: Checkout) -> str:
+        """The line's plan in words, with tax (``""`` for a line without one)."""
         plan = product.subscription
         if plan is None:
             return ""
+        ctx = self._ctx(state)
         fmt = self.engine.format_money
         tax = product.tax_class_id
 
@@ -339,7 +356,7 @@ class SpecFront:
                 for o in product.options
             ],
             "subscription_plan_id": product.subscription_plan_id,
-            "subscription": self._subscription_text(product, call.ctx),
+            "subscription": self._subscription_text(product, call.state),
             "quantity": product.quantity,
             "price": float(product.price),
             "total": float(product.total),
@@ -423,7 +440,7 @@ class SpecFront:
         for line in lines:
             if line.quantity < 1:
                 return {"product": E_QUANTITY}
-            errors = self.engine.check_line(line, call.ctx)
+            errors = self.engine.check_line(line, self._ctx(call.state))
             if errors:
                 out: dict[str, str] = {}
                 for key, message in errors.items():
@@ -482,7 +499,7 @@ class SpecFront:
             return _json({"error": errors})
         if not customer.customer_group_id:
             customer.customer_group_id = self.engine.store.settings.customer_group_id
-        call.state.customer = customer
+        call.state.set_customer(customer)
         return _json({"success": CUSTOMER_OK})
 
     def _valid_address(self, call: _Call, prefix: str) -> AddressIn:
@@ -526,7 +543,7 @@ class SpecFront:
         gap = self.engine.shipping_gap(products, state.shipping_address)
         if gap:
             raise _Refusal(_error(_SHIPPING_GAPS[gap]))
-        methods = self.engine.shipping_methods(products, state.shipping_address, call.ctx)
+        methods = self.engine.shipping_methods(products, state.shipping_address, self._ctx(state))
         if not methods:
             raise _Refusal(_error(E_NO_SHIPPING_OPTIONS))
         return methods
@@ -572,9 +589,12 @@ class SpecFront:
         gaps = self._gaps(state, products, confirm=False)
         if gaps:
             raise _Refusal(_error(next(iter(gaps.values()))))
-        totals = self._totals(call, products)
         methods = self.engine.payment_methods(
-            products, totals, payment_address=state.payment_address, shipping=state.shipping_method, ctx=call.ctx
+            products,
+            self._totals(call, products),
+            payment_address=state.payment_address,
+            shipping=state.shipping_method,
+            ctx=self._ctx(state),
         )
         options = [(code, name, int(m.sort_order)) for m in methods for code, name in m.options]
         if not options:
@@ -647,7 +667,6 @@ class SpecFront:
         request = call.request
         totals = self._totals(call, products)
         commission = self.engine.commission(state.affiliate_id, products) or 0.0
-        comment = call.form.get("comment")
         order = OrderIn(
             customer=state.customer,  # type: ignore[arg-type]
             products=products,
@@ -656,7 +675,7 @@ class SpecFront:
             shipping_address=state.shipping_address,  # the engine drops both when nothing ships
             shipping_method=state.shipping_method,
             payment_method=state.payment_method,
-            comment=comment if isinstance(comment, str) else state.comment,
+            comment=_text(call.form.get("comment")),
             affiliate_id=state.affiliate_id,
             commission=commission,
             order_status_id=order_status_id,
@@ -744,7 +763,7 @@ class SpecFront:
             record = self.engine.customer(customer_id)
             if record is None:  # unknown or disabled
                 raise _Refusal(_error(E_CUSTOMER_UNKNOWN))
-            call.state.customer = CustomerIn.of(record)
+            call.state.set_customer(CustomerIn.of(record))
         for name, set_address in (
             ("payment_address_id", call.state.set_payment_address),
             ("shipping_address_id", call.state.set_shipping_address),
@@ -752,7 +771,6 @@ class SpecFront:
             address_id = php_int(form.get(name, 0))
             if address_id:
                 set_address(self._customer_saved_address(call, address_id))
-        self._refresh(call)
 
     def _subscription_confirm(self, call: _Call) -> Response:
         state = call.state

@@ -4,12 +4,13 @@ each answer validated against the schema the file declares for it."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 import requests
 from conftest import SpecClient, spec_login, spec_url
 
-from ocdata.sandbox import serve
+from ocdata.sandbox import serve, storefile
 
 JANE = {"customer_id": "0", "customer_group_id": "1", "firstname": "Jane", "lastname": "Doe",
         "email": "jane@example.com", "telephone": "0123456789"}
@@ -342,6 +343,31 @@ def test_quote_text_includes_destination_tax(rich_sandbox):
     ready_for_quotes(client, US_CA)
     flat = client.get("api/shipping_method/getShippingMethods").json()["shipping_methods"][0]["quote"]["flat"]
     assert flat["text"] == "$5.41"  # 5.00 + 8.25 %
+
+
+def test_tax_follows_each_address_change_of_a_session():
+    """One session moving its addresses: the MacBook (43) is made a Downloadable Product,
+    whose VAT follows the payment address; the SyncMaster's (33) follows the shipping one."""
+    store = storefile.load("rich")
+    store = replace(store, products=tuple(replace(p, tax_class_id=10) if p.product_id == 43 else p
+                                          for p in store.products))
+    with serve(store=store) as sandbox:
+        client = SpecClient(sandbox)
+
+        def taxes() -> dict[str, float]:
+            totals = client.get("api/cart/getTotals").json()["totals"]
+            return {t["title"]: t["value"] for t in totals if t["title"] not in ("Sub-Total", "Total")}
+
+        client.post("api/customer", JANE)
+        client.post("api/cart", {**SAMSUNG, "product[1][product_id]": "43", "product[1][quantity]": "1"})
+        # no address yet: the store (UK) stands in for the shipping side only
+        assert taxes() == {"Eco Tax (-2.00)": 4.0, "VAT (20%)": 40.0}
+        client.post("api/payment_address", prefixed(UK, "payment_"))
+        assert taxes() == {"Eco Tax (-2.00)": 4.0, "VAT (20%)": 140.0}
+        client.post("api/shipping_address", prefixed(US_CA, "shipping_"))
+        assert taxes() == {"Eco Tax (-2.00)": 2.0, "VAT (20%)": 100.0, "CA Sales Tax 8.25%": 16.5}
+        client.post("api/payment_address", prefixed(DE, "payment_"))
+        assert taxes() == {"Eco Tax (-2.00)": 2.0, "CA Sales Tax 8.25%": 16.5}
 
 
 # --------------------------------------------------------------------------- orders
