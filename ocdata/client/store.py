@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from .credentials import redact, resolve_credentials
 from .dialects import detect, dialect_class
-from .dialects.base import Dialect, DialectConfig, ProbeResult, front_controller
+from .dialects.base import Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
 from .errors import ConfigurationError, OcdataWarning, ValidationError
 from .geo import Geo
 from .models import (
@@ -162,21 +162,30 @@ class Store:
         """Order totals for the draft as it stands (shipping line included when a method is chosen)."""
         return self.dialect.totals(self._ready(draft))
 
-    def quote(self, draft: OrderDraft) -> Quote:
-        """Every shipping quote with the totals it produces and the payment methods offered with it."""
-        return self.dialect.quote(self.resolve(draft))
+    def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
+        """Every shipping quote with the totals it produces and the payment methods offered with it.
+
+        ``payment_methods="per_band"`` (default) looks payment methods up once per band of order
+        total (``<= 0`` or not) on versions whose payment methods depend on the total only that
+        way (4.1, spec); ``"per_option"`` asks the store for every quote. 4.0 and 3.0 always ask
+        per quote (their payment methods have minimum totals). Both give the same answers where
+        the store follows its version's stock rules; ``per_option`` is for stores whose payment
+        extensions were changed to depend on the shipping method.
+        """
+        return self.dialect.quote(self.resolve(draft), payment_methods=payment_methods)
 
     def quote_many(self, drafts: Iterable[OrderDraft], *, workers: int | None = None,
-                   on_error: str = "raise") -> list[Quote | Exception]:
+                   on_error: str = "raise", payment_methods: PaymentLookup = "per_band") -> list[Quote | Exception]:
         """Quotes for many drafts in parallel (``workers`` threads; each has its own session/cookies).
 
-        ``on_error="return"`` puts the exception in the result list instead of raising it.
+        ``on_error="return"`` puts the exception in the result list instead of raising it;
+        ``payment_methods`` as in :meth:`quote`.
         """
         drafts = list(drafts)
 
         def one(d: OrderDraft):
             try:
-                return self.quote(d)
+                return self.quote(d, payment_methods=payment_methods)
             except Exception as exc:  # noqa: BLE001 - handed back to the caller as asked
                 if on_error == "return":
                     return exc

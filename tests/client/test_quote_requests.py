@@ -1,17 +1,53 @@
-"""spec drops a previous scenario's shipping method only when the store still holds it."""
+"""A quote asks the store only what it cannot know otherwise, and answers what asking would.
+
+Against the live sandbox on both dialects it serves: payment methods looked up once per band
+of order total equal a lookup per quote; spec drops a previous scenario's shipping method
+only when the store still holds it. :class:`PaymentBands` itself is checked offline.
+"""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 
 import ocdata.client as oc
+from ocdata.client.dialects.base import PaymentBands
 from ocdata.client.errors import ValidationError
+from ocdata.client.models import PaymentMethod, TotalLine
 
 from live_sandbox import JANE, LONDON, LOS_ANGELES, Recorder, draft, start
+
+DIALECTS = [("spec", "api"), ("oc41", "api"), ("oc41", "storefront")]
+IDS = ["spec", "oc41-api", "oc41-storefront"]
+MUNICH = oc.Address(firstname="Jane", lastname="Doe", address_1="1 Marienplatz", city="Munich", postcode="80331",
+                    country="DE", zone="BY")
+CARTS = [
+    (oc.CartLine(product_id=40), oc.CartLine(product_id=48)),
+    (oc.CartLine(product_id=33, quantity=3),),
+    (oc.CartLine(product_id=28, quantity=2), oc.CartLine(product_id=29)),
+    (oc.CartLine(product_id=47, quantity=2, options={225: "2011-04-22"}),),
+]
+
+
+def drafts():
+    """Carts x destinations x customer groups (group 3 has wholesale prices on 48 and 33)."""
+    for i, lines in enumerate(CARTS):
+        for address in (LONDON, LOS_ANGELES, MUNICH):
+            group = (1, 3)[i % 2]
+            d = draft(address, lines)
+            yield d.model_copy(update={"customer": JANE.model_copy(update={"customer_group_id": group})})
 
 
 def lines(totals):
     return [t.model_dump() for t in totals]
+
+
+@pytest.fixture(scope="module")
+def rich():
+    sb = start()
+    yield sb
+    sb.stop()
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +60,25 @@ def stock():
 def connect(sandbox, dialect, pricing, hook=None):
     store = oc.connect(sandbox.url, sandbox.username, sandbox.key, dialect=dialect, pricing=pricing, hook=hook,
                        timeout=10)
-    for address in (LONDON, LOS_ANGELES):
+    for address in (LONDON, LOS_ANGELES, MUNICH):
         store.address(address)  # ISO codes resolved (and cached) before requests are counted
     return store
+
+
+@pytest.mark.parametrize("dialect,pricing", DIALECTS, ids=IDS)
+def test_payment_methods_per_band_answer_what_per_option_does(rich, dialect, pricing):
+    banded, exact = connect(rich, dialect, pricing), connect(rich, dialect, pricing)
+    for d in drafts():
+        a, b = banded.quote(d), exact.quote(d, payment_methods="per_option")
+        assert [(o.quote.code, o.error, lines(o.totals), o.payment_methods) for o in a.options] == \
+            [(o.quote.code, o.error, lines(o.totals), o.payment_methods) for o in b.options], d
+        assert all(o.payment_methods for o in a.options)
+        # every option here costs more than 0: one band, one lookup instead of one per option
+        assert b.requests - a.requests == len(a.options) - 1
+    with pytest.raises(ValueError, match="per_band"):
+        banded.quote(next(drafts()), payment_methods="sometimes")
+    banded.close()
+    exact.close()
 
 
 def test_spec_quote_costs_and_drops_a_previous_method_only_when_the_store_holds_it(stock):
@@ -60,3 +112,47 @@ def test_spec_forgets_a_method_the_store_may_still_hold_after_refusing_another(s
     assert lines(store.totals(d)) == lines(check.cart(d).totals)
     store.close()
     check.close()
+
+
+# ------------------------------------------------------------------ PaymentBands, offline
+
+
+def _totals(total: str) -> tuple[TotalLine, ...]:
+    return (TotalLine(code="sub_total", title="Sub-Total", value=Decimal(total), sort_order=1),
+            TotalLine(code="total", title="Total", value=Decimal(total), sort_order=9))
+
+
+COD = (PaymentMethod(code="cod.cod", name="Cash On Delivery"),)
+FREE = (PaymentMethod(code="free_checkout.free_checkout", name="Free Checkout"),)
+
+
+def test_bands_look_up_once_per_side_of_zero_and_remember_refusals():
+    bands = PaymentBands("per_band")
+    answers = iter([COD, FREE])
+    assert bands.methods(_totals("12.00"), lambda: next(answers)) == COD
+    assert bands.methods(_totals("99.00"), lambda: pytest.fail("same band: no lookup")) == COD
+    assert bands.methods(_totals("0.00"), lambda: next(answers)) == FREE
+    assert bands.methods(_totals("-1.00"), lambda: pytest.fail("same band")) == FREE
+    no_total = (TotalLine(code="sub_total", title="Sub-Total", value=Decimal(5), sort_order=1),)
+    assert bands.methods(no_total, lambda: COD) == COD  # without a total line: its own lookup
+    assert bands.lookups == 3
+
+    refusing = PaymentBands("per_band")
+    error = ValidationError("the store refused call=payment_methods", fields={"warning": "No payment options"})
+
+    def refuse():
+        raise error
+
+    for _ in range(2):
+        with pytest.raises(ValidationError) as caught:
+            refusing.methods(_totals("5.00"), refuse if refusing.lookups == 0 else lambda: pytest.fail("memoised"))
+        assert caught.value is error
+    assert refusing.lookups == 1
+
+
+@pytest.mark.parametrize("lookup,exact", [("per_option", False), ("per_band", True)])
+def test_per_option_and_exact_versions_look_up_every_option(lookup, exact):
+    bands = PaymentBands(lookup, exact=exact)
+    for total in ("5.00", "6.00", "7.00"):
+        assert bands.methods(_totals(total), lambda: COD) == COD
+    assert bands.lookups == 3

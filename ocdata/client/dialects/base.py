@@ -29,6 +29,14 @@ the session last saw it. A subclass describes its wire with :meth:`SessionDialec
 
 Operations pass ``skip`` (step keys not to sync, e.g. listing shipping methods needs no
 chosen method) so they cost as few requests as the version allows.
+
+A quote (:meth:`Dialect.quote`) spares requests where the store's rules make them
+redundant (the shared rules live here, each dialect says which apply):
+
+* **payment methods per option**: where a version offers payment methods by payment address
+  and cart but by the order total only through ``free_checkout`` (total <= 0)
+  (:attr:`Dialect.payment_by_band`), options in the same band share one lookup
+  (:class:`PaymentBands`); ``payment_methods="per_option"`` asks for each option anyway.
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable, Sequence
+from decimal import Decimal
+from typing import Any, Callable, ClassVar, Iterable, Literal, Sequence
 
 from ..credentials import Credentials, redact, register_secret
 from ..errors import (
@@ -68,7 +77,7 @@ from ..transport import HttpAnswer, Transport
 from .parse import decode_json, flat_error_fields, parse_country, parse_shipping_methods
 
 __all__ = ["DialectConfig", "Dialect", "SessionDialect", "SyncStep", "ServerSession", "ProbeResult",
-           "MISSING", "REBUILD", "front_controller"]
+           "MISSING", "REBUILD", "front_controller", "PaymentLookup", "PaymentBands"]
 
 
 @dataclass(frozen=True)
@@ -132,12 +141,71 @@ def decimals_from_text(formatted: str) -> int | None:
     return tail
 
 
+PaymentLookup = Literal["per_band", "per_option"]
+"""How a quote looks up payment methods: once per band of order total (``total <= 0`` or not)
+where the version allows it, or once per shipping option."""
+
+PAYMENT_LOOKUPS: tuple[str, ...] = ("per_band", "per_option")
+
+
+_ZERO = Decimal(0)
+
+
+class PaymentBands:
+    """Payment methods of one quote's options, looked up once per band of order total.
+
+    OpenCart 4.1's payment extensions (``extension/opencart/catalog/model/payment/*.php``:
+    cod, bank_transfer, cheque, free_checkout) decide by payment address, cart (subscriptions,
+    shipping required) and, for ``free_checkout`` only, an order total <= 0 — never by the
+    chosen shipping method. Options whose totals fall in the same band therefore get the same
+    list; an option without a total line is looked up on its own. With ``per_option`` (or
+    ``exact=False``, a version whose methods have minimum totals) every option is looked up.
+    A refusal (no payment option) is remembered for the band like a list.
+    """
+
+    def __init__(self, lookup: str = "per_band", *, exact: bool = False) -> None:
+        if lookup not in PAYMENT_LOOKUPS:
+            raise ValueError(f"payment_methods={lookup!r}: use one of {PAYMENT_LOOKUPS}")
+        self.by_band = lookup == "per_band" and not exact
+        self._found: dict[bool, tuple[PaymentMethod, ...] | ValidationError] = {}
+        self.lookups = 0
+
+    def methods(self, totals: Iterable[TotalLine], fetch: Callable[[], tuple[PaymentMethod, ...]]
+                ) -> tuple[PaymentMethod, ...]:
+        """The option's payment methods: ``fetch()`` unless its band was looked up already."""
+        band = self._band(totals) if self.by_band else None
+        if band is not None and band in self._found:
+            known = self._found[band]
+            if isinstance(known, ValidationError):
+                raise known
+            return known
+        self.lookups += 1
+        try:
+            found = fetch()
+        except ValidationError as exc:
+            if band is not None:
+                self._found[band] = exc
+            raise
+        if band is not None:
+            self._found[band] = found
+        return found
+
+    @staticmethod
+    def _band(totals: Iterable[TotalLine]) -> bool | None:
+        for t in totals:
+            if t.code == "total":
+                return None if t.value is None else t.value <= _ZERO
+        return None
+
+
 class Dialect(abc.ABC):
     """One OpenCart API version. Every operation costs the requests its module docstring lists."""
 
     name: ClassVar[str] = ""
     versions: ClassVar[str] = ""  # human-readable, e.g. "4.1.0.x"
     pricing_modes: ClassVar[tuple[str, ...]] = ("session",)
+    #: payment methods depend on the order total only through free_checkout (total <= 0): see PaymentBands
+    payment_by_band: ClassVar[bool] = False
     known_behaviours: ClassVar[tuple[str, ...]] = ()  # shown by doctor(): what changes an analysis
     country_route: ClassVar[str] = "localisation/country"  # storefront route answering one country + zones
 
@@ -271,10 +339,15 @@ class Dialect(abc.ABC):
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None: ...
 
-    def quote(self, draft: OrderDraft) -> Quote:
-        """Generic quote: cart, quote list, then per quote its totals and payment methods.
-        Dialects override it when their wire allows fewer requests."""
+    def payment_bands(self, lookup: str) -> PaymentBands:
+        """The payment lookups of one quote (``lookup``: :data:`PaymentLookup`)."""
+        return PaymentBands(lookup, exact=not self.payment_by_band)
+
+    def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
+        """Generic quote: cart, quote list, then per quote its totals and (per :class:`PaymentBands`)
+        payment methods. Dialects override it when their wire allows fewer requests."""
         start = self.requests_made
+        bands = self.payment_bands(payment_methods)
         cart = self.cart(draft.with_shipping(None).with_payment(None))
         options: list[QuoteOption] = []
         shipping_error = None
@@ -286,13 +359,7 @@ class Dialect(abc.ABC):
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.message
             for q in quotes:
-                step = draft.with_shipping(q).with_payment(None)
-                try:
-                    totals = self.totals(step)
-                    payments = self.payment_methods(step)
-                    options.append(QuoteOption(quote=q, totals=totals, payment_methods=payments))
-                except ValidationError as exc:
-                    options.append(QuoteOption(quote=q, error=exc.message))
+                options.append(self._quote_option(draft.with_shipping(q).with_payment(None), q, bands))
         else:
             try:
                 base_payments = self.payment_methods(draft.with_shipping(None).with_payment(None))
@@ -302,6 +369,17 @@ class Dialect(abc.ABC):
                      payment_methods=base_payments, shipping_required=cart.shipping_required,
                      shipping_error=shipping_error, pricing=self.pricing, dialect=self.name, warnings=problems,
                      requests=self.requests_made - start)
+
+    def _quote_option(self, step: OrderDraft, q: ShippingQuote, bands: PaymentBands) -> QuoteOption:
+        try:
+            totals = self.totals(step)
+        except ValidationError as exc:
+            return QuoteOption(quote=q, error=exc.message)
+        try:
+            payments = bands.methods(totals, lambda: self.payment_methods(step))
+        except ValidationError as exc:
+            return QuoteOption(quote=q, totals=totals, error=exc.message)
+        return QuoteOption(quote=q, totals=totals, payment_methods=payments)
 
     # subscriptions: only some versions have them
     def _no_subscriptions(self) -> UnsupportedOperationError:

@@ -30,7 +30,7 @@ from ..models import (
     TotalLine,
 )
 from ..transport import HttpAnswer
-from .base import MISSING, REBUILD, ServerSession, SessionDialect, SyncStep
+from .base import MISSING, REBUILD, PaymentLookup, ServerSession, SessionDialect, SyncStep
 from .forms import customer_fields, line_fields, payment_address
 from .parse import cart_problems, flat_error_fields, parse_payment_methods, parse_products, scrub, totals_wire
 
@@ -396,8 +396,12 @@ class CheckoutSessionDialect(SessionDialect):
                     return False
         return True
 
-    def quote(self, draft: OrderDraft) -> Quote:
+    def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
+        """Every quote priced on the session. Payment methods are listed once per quote whatever
+        ``payment_methods`` says: before 4.1, cod, bank transfer and cheque honour a minimum
+        order total, so the list can change with the shipping cost."""
         start = self.requests_made
+        bands = self.payment_bands(payment_methods)
         bare = draft.with_shipping(None).with_payment(None)
         current = getattr(self._local, "session", None)
         if current is not None and self._keeps_shipping_choice(current, bare):
@@ -419,7 +423,7 @@ class CheckoutSessionDialect(SessionDialect):
                     try:
                         session = self.sync(session, step, skip=("payment_method",))
                         cart = self._fetch_cart(session, draft)
-                        payments = self._list_payment(session)
+                        payments = bands.methods(cart.totals, lambda: self._list_payment(session))
                     except ValidationError as exc:
                         options.append(QuoteOption(quote=q, error=exc.message))
                         continue

@@ -10,7 +10,8 @@ Two pricing modes (``connect(pricing=...)``):
   the step carrying that session's ``OCSESSID`` cookie and no product lines. Each operation
   (and each quote's totals) gets its own cookie jar, local to the call and its thread.
 
-HTTP requests per operation (q = number of shipping quotes offered):
+HTTP requests per operation (q = number of shipping quotes offered, b = bands of order
+total among them — ``total <= 0`` or not, almost always 1):
 
 =========================  =========  ================  =========================================
 operation                  api        storefront        calls
@@ -21,14 +22,23 @@ operation                  api        storefront        calls
 ``payment_methods``        1          2                 ``payment_methods``
 ``totals`` (no method)     1          2                 ``cart``
 ``totals`` (with method)   1          2                 ``shipping_method`` (reports a refused method)
-``quote``                  2 + 2q     3 + 3q            cart, shipping_methods; per quote (own
-                                                        session) shipping_method, payment_methods
+``quote``                  2 + q + b  3 + 2q + b        cart, shipping_methods; per quote (own
+                                                        session) shipping_method; payment_methods
+                                                        once per band
+``quote`` (per_option)     2 + 2q     3 + 3q            payment_methods in every quote's session
 ``quote`` (nothing ships)  2          3                 cart, payment_methods
 ``confirm``                1          2                 ``confirm`` (storefront: primed by ``cart``)
 ``add_history``            1          1                 ``history_add``
 subscription calls         1          1                 ``api/subscription`` ``call=…``
 ``probe``                  1          1                 ``call=ping`` (answers "API call not found")
 =========================  =========  ================  =========================================
+
+Payment methods: OpenCart 4.1.0.4's payment extensions
+(``extension/opencart/catalog/model/payment/{cod,bank_transfer,cheque,free_checkout}.php``)
+decide by payment address (geo zone), cart (subscriptions, shipping required) and, for
+``free_checkout`` only, an order total <= 0 — never by the chosen shipping method — so a
+quote looks them up once per band of order total (:class:`~.base.PaymentBands`);
+``quote(..., payment_methods="per_option")`` asks in every quote's session.
 
 ``confirm`` always sends ``order_status_id`` (the store's default when None): 4.1 would
 otherwise store the order with status 0, invisible in the admin lists.
@@ -68,7 +78,7 @@ from ..models import (
 )
 from ..signing import PreparedBody, SignedBody, SignedFields, http_host, script_dir, sign, string_to_sign
 from ..transport import HttpAnswer, Transport
-from .base import Dialect, DialectConfig, ProbeResult
+from .base import Dialect, DialectConfig, PaymentBands, PaymentLookup, ProbeResult
 from .forms import (
     Pairs,
     address_fields,
@@ -100,6 +110,7 @@ MAX_SKEW_S = 450
 class OC41(Dialect):
     name: ClassVar[str] = "oc41"
     versions: ClassVar[str] = "4.1.0.x"
+    payment_by_band: ClassVar[bool] = True
     pricing_modes: ClassVar[tuple[str, ...]] = ("api", "storefront")
     known_behaviours: ClassVar[tuple[str, ...]] = (
         "pricing='api': taxes are those of the store's own address, whatever destination is posted "
@@ -272,8 +283,9 @@ class OC41(Dialect):
             self.check(body, "cart", answer=answer)
         return self._totals(body)
 
-    def quote(self, draft: OrderDraft) -> Quote:
+    def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
         start = self.requests_made
+        bands = self.payment_bands(payment_methods)
         base = draft.with_shipping(None).with_payment(None)
         prepared = self.body(base)  # shared by every call of this quote
         listing = self.scenario(prepared, prime="shipping_methods")
@@ -294,7 +306,7 @@ class OC41(Dialect):
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.fields.get("warning", exc.message)
             for q in quotes:
-                options.append(self._quote_option(prepared.choose(q), q))
+                options.append(self._quote_option(prepared.choose(q), q, bands))
         else:
             answer, body = listing.call("payment_methods")
             try:
@@ -307,7 +319,7 @@ class OC41(Dialect):
                      dialect=self.name, requests=self.requests_made - start,
                      warnings=((PRICING_WARNING,) if self.pricing == "api" else ()) + problems)
 
-    def _quote_option(self, step: "_DraftBody", q: ShippingQuote) -> QuoteOption:
+    def _quote_option(self, step: "_DraftBody", q: ShippingQuote, bands: PaymentBands) -> QuoteOption:
         """One quote's totals and payment methods, in a scenario (session) of its own."""
         priced = self.scenario(step, prime="shipping_methods")
         answer, body = priced.call("shipping_method")
@@ -316,12 +328,17 @@ class OC41(Dialect):
         except ValidationError as exc:
             return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message))
         totals = self._totals(body)
-        answer, body = priced.call("payment_methods")
+
+        def lookup() -> tuple[PaymentMethod, ...]:
+            answer, listed = priced.call("payment_methods")
+            self.check(listed, "payment_methods", answer=answer)
+            return parse_payment_methods(listed.get("payment_methods"))
+
         try:
-            self.check(body, "payment_methods", answer=answer)
+            payments = bands.methods(totals, lookup)
         except ValidationError as exc:
             return QuoteOption(quote=q, totals=totals, error=exc.fields.get("warning", exc.message))
-        return QuoteOption(quote=q, totals=totals, payment_methods=parse_payment_methods(body.get("payment_methods")))
+        return QuoteOption(quote=q, totals=totals, payment_methods=payments)
 
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
         status = self.order_status(order_status_id)

@@ -16,21 +16,28 @@ before its next call instead.
 HTTP requests per operation, once the session holds the draft (first use adds 1 login,
 plus one request per part of the draft that changed: customer, cart, each address,
 affiliate, chosen methods; a cart whose lines were removed or changed costs a new login
-and the whole draft, since the file has no way to remove lines):
+and the whole draft, since the file has no way to remove lines). q = quotes offered,
+b = bands of order total among them (``total <= 0`` or not; almost always 1):
 
-========================  ========  ==================================================
-operation                 requests  calls
-========================  ========  ==================================================
-``cart``                  2         ``cart/getProducts``, ``cart/getTotals``
-``shipping_methods``      1         ``shipping_method/getShippingMethods``
-``payment_methods``       1         ``payment_method/getPaymentMethods``
-``totals``                1         ``cart/getTotals`` (+1 when the shipping method changed)
-``quote``                 3 + 3q    cart, list quotes; per quote set method, totals,
-                                    payment list
-``confirm``               1         ``order&call=confirm``
-``add_history``           1         ``order&call=history_add``
-``probe``                 2         login, ``cart/getProducts``
-========================  ========  ==================================================
+========================  =========  ==================================================
+operation                 requests   calls
+========================  =========  ==================================================
+``cart``                  2          ``cart/getProducts``, ``cart/getTotals``
+``shipping_methods``      1          ``shipping_method/getShippingMethods``
+``payment_methods``       1          ``payment_method/getPaymentMethods``
+``totals``                1          ``cart/getTotals`` (+1 when the shipping method changed)
+``quote``                 3 + 2q + b cart, list quotes; per quote set method and totals;
+                                     ``getPaymentMethods`` once per band
+``quote`` (per_option)    3 + 3q     as above with one payment list per quote
+``confirm``               1          ``order&call=confirm``
+``add_history``           1          ``order&call=history_add``
+``probe``                 2          login, ``cart/getProducts``
+========================  =========  ==================================================
+
+Payment methods follow OpenCart 4.1's rules here (the sandbox's spec store runs them): they
+depend on the payment address and the cart, and on the order total only through
+``free_checkout`` (total <= 0), not on the chosen shipping method, so a quote looks them up
+once per band of order total (:class:`~.base.PaymentBands`).
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ class Spec(SessionDialect):
     versions: ClassVar[str] = "seed-openapi 4.0"
     login_route: ClassVar[str] = "api/login"
     idle_ttl: ClassVar[float | None] = 3600.0
+    payment_by_band: ClassVar[bool] = True
     known_behaviours: ClassVar[tuple[str, ...]] = (
         "prices and taxes follow the session's customer group and addresses (like the storefront checkout)",
         "changing the cart or shipping address drops the chosen shipping and payment method",
