@@ -74,6 +74,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocdata._php import php_int
 from ocdata.sandbox.apiusers import ApiUsers
 from ocdata.sandbox.engine import (
     AddressIn,
@@ -85,9 +86,10 @@ from ocdata.sandbox.engine import (
     PaymentChoice,
     PricingContext,
     ShippingChoice,
+    ShippingMethod,
+    TotalLine,
 )
 from ocdata.sandbox.fronts.base import Request, Response, Session, SessionStore
-from ocdata._php import php_int
 
 SHARED_ROUTES = frozenset({"api/order", "api/subscription"})
 
@@ -163,11 +165,7 @@ def _dict(value: Any) -> dict:
 
 def _sentence(errors: dict[str, str]) -> str:
     """Field errors as one string (``/order`` and ``/subscription`` declare string errors)."""
-    seen: list[str] = []
-    for message in errors.values():
-        if message not in seen:
-            seen.append(message)
-    return " ".join(seen)
+    return " ".join(dict.fromkeys(errors.values()))  # each message once, in order
 
 
 @dataclass
@@ -182,9 +180,10 @@ class Line:
 class Checkout:
     """What a token's session holds (OpenCart's ``session->data`` for the API).
 
-    The customer and the addresses change only through the ``set_*`` methods and the
-    cart through :meth:`cart_changed`: they drop what the change makes stale (the
-    chosen methods, as OpenCart does, and the cached pricing context).
+    The customer, the addresses and the shipping method change only through the
+    ``set_*`` methods and the cart through :meth:`cart_changed`: they drop what the
+    change makes stale (the chosen methods, as OpenCart does, and the cached pricing
+    context).
     """
 
     api_id: int
@@ -211,6 +210,10 @@ class Checkout:
         self.shipping_address = address
         self.cart_changed()
         self.ctx = None
+
+    def set_shipping_method(self, method: ShippingChoice) -> None:
+        self.shipping_method = method
+        self.payment_method = None
 
     def cart_changed(self) -> None:
         """Quotes and the payment methods offered depend on the cart: choose again."""
@@ -312,7 +315,7 @@ class SpecFront:
     def _products(self, call: _Call) -> list[CartProduct]:
         return self.engine.products([entry.line for entry in call.state.lines], self._ctx(call.state))
 
-    def _totals(self, call: _Call, products: list[CartProduct]) -> list:
+    def _totals(self, call: _Call, products: list[CartProduct]) -> list[TotalLine]:
         state = call.state
         customer_id = state.customer.customer_id if state.customer else 0
         return self.engine.totals(products, self._ctx(state), shipping=state.shipping_method, customer_id=customer_id)
@@ -362,7 +365,7 @@ class SpecFront:
             "total": float(product.total),
         }
 
-    def _total(self, line: Any) -> dict[str, Any]:
+    def _total(self, line: TotalLine) -> dict[str, Any]:
         return {"title": line.title, "text": self.engine.format_money(line.value), "value": float(line.value)}
 
     def _address(self, address: AddressIn) -> dict[str, Any]:
@@ -535,7 +538,7 @@ class SpecFront:
         return _json({"success": SHIPPING_ADDRESS_OK, "shipping_address": self._address(address)})
 
     # ------------------------------------------------------------------ shipping
-    def _quotes(self, call: _Call, products: list[CartProduct]) -> list:
+    def _quotes(self, call: _Call, products: list[CartProduct]) -> list[ShippingMethod]:
         """Shipping methods for the session, or a refusal naming what is missing."""
         state = call.state
         if state.customer is None:
@@ -549,7 +552,7 @@ class SpecFront:
         return methods
 
     @staticmethod
-    def _method(method: Any) -> dict[str, Any]:
+    def _method(method: ShippingMethod) -> dict[str, Any]:
         return {
             "title": method.name,
             "quote": {
@@ -577,8 +580,9 @@ class SpecFront:
         for method in methods:
             for quote in method.quotes:
                 if quote.code == code:
-                    call.state.shipping_method = ShippingChoice(quote.code, quote.name, quote.cost, quote.tax_class_id)
-                    call.state.payment_method = None
+                    call.state.set_shipping_method(
+                        ShippingChoice(quote.code, quote.name, quote.cost, quote.tax_class_id)
+                    )
                     return _json({"success": SHIPPING_METHOD_OK})
         return _error(E_SHIPPING_METHOD)
 
@@ -624,9 +628,8 @@ class SpecFront:
     # ------------------------------------------------------------------ affiliate
     def affiliate(self, call: _Call) -> Response:
         affiliate_id = php_int(call.form.get("affiliate_id", 0))
-        if affiliate_id:
-            if self.engine.affiliate(affiliate_id) is None:  # unknown or disabled
-                return _error(E_AFFILIATE)
+        if affiliate_id and self.engine.affiliate(affiliate_id) is None:  # unknown or disabled
+            return _error(E_AFFILIATE)
         call.state.affiliate_id = affiliate_id
         return _json({"success": AFFILIATE_OK})
 

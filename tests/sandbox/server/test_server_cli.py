@@ -32,11 +32,12 @@ def test_cli_prints_credentials_that_work():
 
 
 def test_cli_without_a_command_prints_help():
-    done = subprocess.run([sys.executable, "-m", "ocdata.cli"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "ocdata.cli"], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          check=False)
     assert done.returncode == 2 and "sandbox" in done.stdout
 
 
 def test_cli_reports_an_unknown_store():
     done = subprocess.run([sys.executable, "-m", "ocdata.cli", "sandbox", "--store", "/no/such/store.yaml"],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+                          cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and "cannot start" in done.stderr

@@ -155,7 +155,7 @@ def test_serve_object_exposes_credentials_but_masks_the_key():
         assert sandbox.username == "Default"
         assert len(sandbox.key) == 256 and int(sandbox.key, 16) >= 0
         for shown in (repr(sandbox), repr(sandbox.user), repr(sandbox.users)):
-            assert not any(sandbox.key[i : i + 8] in shown for i in range(0, 249))
+            assert not any(sandbox.key[i : i + 8] in shown for i in range(249))
         assert "********(256 chars)" in repr(sandbox)
         assert sandbox.engine.store.key == "stock"
         url = sandbox.url
