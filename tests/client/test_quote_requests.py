@@ -1,8 +1,9 @@
 """A quote asks the store only what it cannot know otherwise, and answers what asking would.
 
-Against the live sandbox on both dialects it serves: payment methods looked up once per band
-of order total equal a lookup per quote; spec drops a previous scenario's shipping method
-only when the store still holds it. :class:`PaymentBands` itself is checked offline.
+Against the live sandbox on both dialects it serves: the cart's own totals read from a free,
+untaxed quote equal the cart fetched on its own; payment methods looked up once per band of
+order total equal a lookup per quote; spec drops a previous scenario's shipping method only
+when the store still holds it. :class:`PaymentBands` itself is checked offline.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from decimal import Decimal
 import pytest
 
 import ocdata.client as oc
-from ocdata.client.dialects.base import PaymentBands
+from ocdata.client.dialects.base import PaymentBands, free_quote
 from ocdata.client.errors import ValidationError
-from ocdata.client.models import PaymentMethod, TotalLine
+from ocdata.client.models import PaymentMethod, ShippingQuote, TotalLine
 
 from live_sandbox import JANE, LONDON, LOS_ANGELES, Recorder, draft, start
 
@@ -43,6 +44,10 @@ def lines(totals):
     return [t.model_dump() for t in totals]
 
 
+def products(items):
+    return [p.model_dump() for p in items]
+
+
 @pytest.fixture(scope="module")
 def rich():
     sb = start()
@@ -63,6 +68,48 @@ def connect(sandbox, dialect, pricing, hook=None):
     for address in (LONDON, LOS_ANGELES, MUNICH):
         store.address(address)  # ISO codes resolved (and cached) before requests are counted
     return store
+
+
+@pytest.mark.parametrize("dialect,pricing", DIALECTS, ids=IDS)
+def test_cart_totals_read_from_a_free_quote_equal_the_cart_alone(rich, dialect, pricing):
+    hook = Recorder()
+    store, check = connect(rich, dialect, pricing, hook), connect(rich, dialect, pricing)
+    for d in drafts():
+        hook.clear()
+        quote = store.quote(d)
+        free = free_quote(o.quote for o in quote.options)
+        # pickup is offered everywhere in the rich store, free shipping in the UK from 200.00
+        assert free is not None and free.code in ("pickup.pickup", "free.free"), d
+        alone = check.cart(d)
+        assert lines(quote.totals) == lines(alone.totals), d
+        assert products(quote.products) == products(alone.products)
+        assert quote.shipping_required == alone.shipping_required
+        shipping = [t for t in quote.option(free.code).totals if t.code == "shipping"]
+        assert [t.value for t in shipping] == [Decimal("0.00")]
+        calls = hook.calls()
+        # no request for the cart alone: its totals came with the free quote
+        if dialect == "oc41":
+            assert "cart" not in calls, calls
+        else:
+            assert calls.count("cart/getTotals") == len(quote.options), calls
+    store.close()
+    check.close()
+
+
+@pytest.mark.parametrize("dialect,pricing", DIALECTS, ids=IDS)
+def test_without_a_free_quote_the_cart_alone_is_fetched(stock, dialect, pricing):
+    hook = Recorder()
+    store, check = connect(stock, dialect, pricing, hook), connect(stock, dialect, pricing)
+    for address in (LONDON, LOS_ANGELES):
+        d = draft(address, (oc.CartLine(product_id=40), oc.CartLine(product_id=33)))
+        hook.clear()
+        quote = store.quote(d)
+        assert [o.quote.code for o in quote.options] == ["flat.flat"]  # the demo store ships flat only
+        assert lines(quote.totals) == lines(check.cart(d).totals)
+        assert not [t for t in quote.totals if t.code == "shipping"]
+        assert hook.calls().count("cart" if dialect == "oc41" else "cart/getTotals") == 1 + (dialect == "spec")
+    store.close()
+    check.close()
 
 
 @pytest.mark.parametrize("dialect,pricing", DIALECTS, ids=IDS)
@@ -90,13 +137,16 @@ def test_spec_quote_costs_and_drops_a_previous_method_only_when_the_store_holds_
     hook.clear()
     quote = store.quote(la)
     # a new address drops the chosen method on the store: no extra request to drop it
-    assert hook.calls().count("shipping_address") == 1
-    assert not [t for t in quote.totals if t.code == "shipping"]
+    assert hook.calls() == ["payment_address", "shipping_address", "cart/getProducts",
+                            "shipping_method/getShippingMethods", "cart/getTotals", "shipping_method",
+                            "cart/getTotals", "payment_method/getPaymentMethods"]
+    assert quote.requests == 8
     hook.clear()
     wholesale = la.model_copy(update={"customer": JANE.model_copy(update={"customer_group_id": 3})})
     quote = store.quote(wholesale)
     # a new customer group keeps it: the shipping address is posted again before pricing the cart alone
-    assert hook.calls()[0] == "customer" and hook.calls().count("shipping_address") == 1
+    assert hook.calls()[:5] == ["customer", "cart/getProducts", "shipping_method/getShippingMethods",
+                                "shipping_address", "cart/getTotals"]
     assert not [t for t in quote.totals if t.code == "shipping"]
     store.close()
 
@@ -156,3 +206,14 @@ def test_per_option_and_exact_versions_look_up_every_option(lookup, exact):
     for total in ("5.00", "6.00", "7.00"):
         assert bands.methods(_totals(total), lambda: COD) == COD
     assert bands.lookups == 3
+
+
+def test_free_quote_needs_cost_and_tax_class_zero():
+    def q(code, cost, tax_class_id):
+        return ShippingQuote(method_code=code.split(".")[0], code=code, name=code, cost=Decimal(cost),
+                             tax_class_id=tax_class_id)
+
+    taxed_zero, flat, pickup, free = q("x.x", "0.00", 9), q("flat.flat", "5.00", 0), q("pickup.pickup", "0", 0), \
+        q("free.free", "0.00", 0)
+    assert free_quote([taxed_zero, flat, pickup, free]) is pickup
+    assert free_quote([taxed_zero, flat]) is None

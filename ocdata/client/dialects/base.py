@@ -30,9 +30,13 @@ the session last saw it. A subclass describes its wire with :meth:`SessionDialec
 Operations pass ``skip`` (step keys not to sync, e.g. listing shipping methods needs no
 chosen method) so they cost as few requests as the version allows.
 
-A quote (:meth:`Dialect.quote`) spares requests where the store's rules make them
-redundant (the shared rules live here, each dialect says which apply):
+A quote (:meth:`Dialect.quote`) spares two kinds of request where the store's rules make
+them redundant (the shared rules live here, each dialect says which apply):
 
+* **the cart's own totals** (no shipping chosen): when a quote is free and untaxed (cost 0,
+  tax class 0, :func:`free_quote`) its totals are the cart's plus a 0.00 shipping line
+  (:meth:`Dialect.totals_without_shipping`), so they are only fetched when no such quote
+  is offered or the cart ships nothing;
 * **payment methods per option**: where a version offers payment methods by payment address
   and cart but by the order total only through ``free_checkout`` (total <= 0)
   (:attr:`Dialect.payment_by_band`), options in the same band share one lookup
@@ -74,10 +78,10 @@ from ..models import (
     TotalLine,
 )
 from ..transport import HttpAnswer, Transport
-from .parse import decode_json, flat_error_fields, parse_country, parse_shipping_methods
+from .parse import decode_json, flat_error_fields, parse_country, parse_shipping_methods, parse_totals
 
 __all__ = ["DialectConfig", "Dialect", "SessionDialect", "SyncStep", "ServerSession", "ProbeResult",
-           "MISSING", "REBUILD", "front_controller", "PaymentLookup", "PaymentBands"]
+           "MISSING", "REBUILD", "front_controller", "PaymentLookup", "PaymentBands", "free_quote"]
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,15 @@ PaymentLookup = Literal["per_band", "per_option"]
 where the version allows it, or once per shipping option."""
 
 PAYMENT_LOOKUPS: tuple[str, ...] = ("per_band", "per_option")
+
+
+def free_quote(quotes: Iterable[ShippingQuote]) -> ShippingQuote | None:
+    """The first quote that adds nothing to the order: cost 0 and tax class 0 (pickup, free
+    shipping). Its totals are the cart's own plus a 0.00 shipping line."""
+    for q in quotes:
+        if q.cost == 0 and not q.tax_class_id:
+            return q
+    return None
 
 
 _ZERO = Decimal(0)
@@ -343,30 +356,64 @@ class Dialect(abc.ABC):
         """The payment lookups of one quote (``lookup``: :data:`PaymentLookup`)."""
         return PaymentBands(lookup, exact=not self.payment_by_band)
 
+    def parse_total_rows(self, rows: list[dict]) -> tuple[TotalLine, ...]:
+        """``totals`` rows of an answer as :class:`TotalLine` (the version's codes and order)."""
+        self.learn_decimals(rows)
+        return parse_totals(rows, self.decimals)
+
+    def totals_without_shipping(self, totals: Iterable[TotalLine]) -> tuple[TotalLine, ...] | None:
+        """The cart's own totals read from the totals of a :func:`free_quote`: the same answer
+        without its one ``shipping`` line (None when there is not exactly one, or the raw rows
+        are gone, so the caller fetches them instead)."""
+        totals = tuple(totals)
+        rows = [t.raw for t in totals if t.code != "shipping"]
+        if len(rows) != len(totals) - 1 or not all(isinstance(r, dict) for r in rows):
+            return None
+        return self.parse_total_rows(rows)
+
+    def quote_cart(self, draft: OrderDraft) -> tuple[tuple, bool | None, tuple[TotalLine, ...] | None]:
+        """A quote's first step for ``draft`` (no methods): ``(products, shipping required,
+        cart totals or None when not fetched)``. The default asks :meth:`cart`."""
+        cart = self.cart(draft)
+        return cart.products, cart.shipping_required, cart.totals
+
     def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
-        """Generic quote: cart, quote list, then per quote its totals and (per :class:`PaymentBands`)
-        payment methods. Dialects override it when their wire allows fewer requests."""
+        """Generic quote over the dialect's own operations: the cart (:meth:`quote_cart`), the
+        quote list, then per quote its totals and (per :class:`PaymentBands`) payment methods;
+        the cart's own totals come from a free quote's when one is offered.
+        Dialects override it when their wire allows fewer requests."""
         start = self.requests_made
         bands = self.payment_bands(payment_methods)
-        cart = self.cart(draft.with_shipping(None).with_payment(None))
+        bare = draft.with_shipping(None).with_payment(None)
+        products, shipping_required, cart_totals = self.quote_cart(bare)
         options: list[QuoteOption] = []
         shipping_error = None
         problems: tuple[str, ...] = ()
         base_payments: tuple[PaymentMethod, ...] = ()
-        if cart.shipping_required is not False and draft.shipping_address is not None:
+        if shipping_required is not False and draft.shipping_address is not None:
             try:
-                quotes, problems = self.shipping_listing(draft)
+                quotes, problems = self.shipping_listing(bare)
             except ValidationError as exc:
                 quotes, shipping_error = (), exc.message
+            free = free_quote(quotes)
+            if cart_totals is None and free is None:
+                cart_totals = self.totals(bare)  # before any quote is chosen on a session
             for q in quotes:
-                options.append(self._quote_option(draft.with_shipping(q).with_payment(None), q, bands))
+                options.append(self._quote_option(bare.with_shipping(q), q, bands))
+            if cart_totals is None:
+                chosen = next(o for o in options if o.quote is free)
+                cart_totals = self.totals_without_shipping(chosen.totals) if chosen.totals else None
+                if cart_totals is None:
+                    cart_totals = self.totals(bare)
         else:
+            if cart_totals is None:
+                cart_totals = self.totals(bare)
             try:
-                base_payments = self.payment_methods(draft.with_shipping(None).with_payment(None))
+                base_payments = self.payment_methods(bare)
             except ValidationError as exc:
                 shipping_error = exc.message
-        return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
-                     payment_methods=base_payments, shipping_required=cart.shipping_required,
+        return Quote(draft=draft, products=products, totals=cart_totals, options=tuple(options),
+                     payment_methods=base_payments, shipping_required=shipping_required,
                      shipping_error=shipping_error, pricing=self.pricing, dialect=self.name, warnings=problems,
                      requests=self.requests_made - start)
 

@@ -22,11 +22,16 @@ operation                  api        storefront        calls
 ``payment_methods``        1          2                 ``payment_methods``
 ``totals`` (no method)     1          2                 ``cart``
 ``totals`` (with method)   1          2                 ``shipping_method`` (reports a refused method)
-``quote``                  2 + q + b  3 + 2q + b        cart, shipping_methods; per quote (own
-                                                        session) shipping_method; payment_methods
-                                                        once per band
-``quote`` (per_option)     2 + 2q     3 + 3q            payment_methods in every quote's session
-``quote`` (nothing ships)  2          3                 cart, payment_methods
+``quote``                  1 + q + b  2 + 2q + b        shipping_methods; per quote (own session)
+                                                        shipping_method; payment_methods once
+                                                        per band. +1 ``cart`` when no quote is
+                                                        free and untaxed (cost 0, tax class 0),
+                                                        whose answer gives the cart otherwise
+``quote`` (per_option)     1 + 2q     2 + 3q            payment_methods in every quote's session
+``quote`` (list refused)   +1         +1                ``cart`` (raises the cart's own errors)
+``quote`` (nothing ships)  3, then 2  4, then 3         shipping_methods (refused), cart,
+                                                        payment_methods; the same products'
+                                                        next quotes start with ``cart``
 ``confirm``                1          2                 ``confirm`` (storefront: primed by ``cart``)
 ``add_history``            1          1                 ``history_add``
 subscription calls         1          1                 ``api/subscription`` ``call=…``
@@ -78,7 +83,7 @@ from ..models import (
 )
 from ..signing import PreparedBody, SignedBody, SignedFields, http_host, script_dir, sign, string_to_sign
 from ..transport import HttpAnswer, Transport
-from .base import Dialect, DialectConfig, PaymentBands, PaymentLookup, ProbeResult
+from .base import Dialect, DialectConfig, PaymentBands, PaymentLookup, ProbeResult, free_quote
 from .forms import (
     Pairs,
     address_fields,
@@ -105,6 +110,7 @@ PRICING_WARNING = (
 )
 FORBIDDEN = "You do not have permission to access this page."
 MAX_SKEW_S = 450
+SHIPLESS_MEMORY = 4096  # product sets known to ship nothing (bounded: a hint, never a result)
 
 
 class OC41(Dialect):
@@ -132,6 +138,7 @@ class OC41(Dialect):
         self._dir = script_dir(config.base_url)
         self._warned_pricing = False
         self.clock_offset = 0.0  # store clock minus ours, learnt from a 403's Date header
+        self._ships_nothing: set[frozenset[int]] = set()
 
     @property
     def pricing(self) -> PricingMode:
@@ -284,49 +291,94 @@ class OC41(Dialect):
         return self._totals(body)
 
     def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
+        """Every quote priced: list, then per quote ``shipping_method`` (its totals and the cart)
+        and ``payment_methods`` per band of order total; ``cart`` only when no quote is free and
+        untaxed, the list is refused, or the cart ships nothing (see the module's table)."""
         start = self.requests_made
         bands = self.payment_bands(payment_methods)
         base = draft.with_shipping(None).with_payment(None)
         prepared = self.body(base)  # shared by every call of this quote
         listing = self.scenario(prepared, prime="shipping_methods")
-        answer, body = listing.call("cart")
-        self.check(body, "cart", answer=answer)
-        totals = self._totals(body)
-        products = self._products(body, draft)
-        shipping_required = body.get("shipping_required")
-        options: list[QuoteOption] = []
-        payments: tuple[PaymentMethod, ...] = ()
-        shipping_error = None
+        shipless = _product_set(base)
+        cart = self._listing_cart(listing, draft) if shipless in self._ships_nothing else None
+        quotes: tuple[ShippingQuote, ...] = ()
         problems: tuple[str, ...] = ()
-        if shipping_required:
+        shipping_error = None
+        if cart is None or cart.shipping_required:
             answer, body = listing.call("shipping_methods")
             try:
                 self.check(body, "shipping_methods", answer=answer)
                 quotes, problems = self.read_shipping(body.get("shipping_methods"))
             except ValidationError as exc:
-                quotes, shipping_error = (), exc.fields.get("warning", exc.message)
-            for q in quotes:
-                options.append(self._quote_option(prepared.choose(q), q, bands))
-        else:
+                # a faulty line, nothing to ship, no address or no quote: the cart call raises or tells which
+                shipping_error = exc.fields.get("warning", exc.message)
+                if cart is None:
+                    cart = self._listing_cart(listing, draft)
+        options: list[QuoteOption] = []
+        payments: tuple[PaymentMethod, ...] = ()
+        if cart is not None and not cart.shipping_required:
+            self._remember_shipless(shipless)
+            shipping_error = None
             answer, body = listing.call("payment_methods")
             try:
                 self.check(body, "payment_methods", answer=answer)
                 payments = parse_payment_methods(body.get("payment_methods"))
             except ValidationError as exc:
                 shipping_error = exc.fields.get("warning", exc.message)
-        return Quote(draft=draft, products=products, totals=totals, options=tuple(options), payment_methods=payments,
-                     shipping_required=shipping_required, shipping_error=shipping_error, pricing=self.pricing,
-                     dialect=self.name, requests=self.requests_made - start,
+        else:
+            self._ships_nothing.discard(shipless)
+            free = free_quote(quotes)
+            if cart is None and free is None:
+                cart = self._listing_cart(listing, draft)
+            free_answer = None
+            for q in quotes:
+                option, answer_body = self._quote_option(prepared.choose(q), q, bands)
+                options.append(option)
+                if q is free:
+                    free_answer = option, answer_body
+            if cart is None and free_answer is not None:
+                cart = self._cart_of_free_option(*free_answer, draft)
+            if cart is None:
+                cart = self._listing_cart(listing, draft)
+        return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
+                     payment_methods=payments, shipping_required=cart.shipping_required,
+                     shipping_error=shipping_error, pricing=self.pricing, dialect=self.name,
+                     requests=self.requests_made - start,
                      warnings=((PRICING_WARNING,) if self.pricing == "api" else ()) + problems)
 
-    def _quote_option(self, step: "_DraftBody", q: ShippingQuote, bands: PaymentBands) -> QuoteOption:
-        """One quote's totals and payment methods, in a scenario (session) of its own."""
+    def _listing_cart(self, listing: "_Scenario", draft: OrderDraft) -> Cart:
+        """The ``cart`` call of a quote (raises the cart's own errors: unknown product, options, stock)."""
+        answer, body = listing.call("cart")
+        self.check(body, "cart", answer=answer)
+        return Cart(products=self._products(body, draft), totals=self._totals(body),
+                    shipping_required=body.get("shipping_required"), pricing=self.pricing, dialect=self.name)
+
+    def _cart_of_free_option(self, option: QuoteOption, body: Any, draft: OrderDraft) -> Cart | None:
+        """The cart read from a free, untaxed quote's answer: its products, and its totals
+        without the 0.00 shipping line (None when the quote was refused)."""
+        if option.error or not isinstance(body, dict):
+            return None
+        totals = self.totals_without_shipping(option.totals)
+        if totals is None:
+            return None
+        return Cart(products=self._products(body, draft), totals=totals,
+                    shipping_required=body.get("shipping_required"), pricing=self.pricing, dialect=self.name)
+
+    def _remember_shipless(self, products: frozenset[int]) -> None:
+        """Carts of these products ship nothing: their next quote asks ``cart`` first, not the list."""
+        if len(self._ships_nothing) >= SHIPLESS_MEMORY:
+            self._ships_nothing.clear()
+        self._ships_nothing.add(products)
+
+    def _quote_option(self, step: "_DraftBody", q: ShippingQuote, bands: PaymentBands) -> tuple[QuoteOption, Any]:
+        """One quote's totals and payment methods, in a scenario (session) of its own; with the
+        ``shipping_method`` answer (products, totals) when the store accepted the quote."""
         priced = self.scenario(step, prime="shipping_methods")
         answer, body = priced.call("shipping_method")
         try:
             self.check(body, "shipping_method", answer=answer)
         except ValidationError as exc:
-            return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message))
+            return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message)), None
         totals = self._totals(body)
 
         def lookup() -> tuple[PaymentMethod, ...]:
@@ -337,8 +389,8 @@ class OC41(Dialect):
         try:
             payments = bands.methods(totals, lookup)
         except ValidationError as exc:
-            return QuoteOption(quote=q, totals=totals, error=exc.fields.get("warning", exc.message))
-        return QuoteOption(quote=q, totals=totals, payment_methods=payments)
+            return QuoteOption(quote=q, totals=totals, error=exc.fields.get("warning", exc.message)), body
+        return QuoteOption(quote=q, totals=totals, payment_methods=payments), body
 
     def confirm(self, draft: OrderDraft, order_status_id: int | None, comment: str) -> OrderResult:
         status = self.order_status(order_status_id)
@@ -469,6 +521,11 @@ class _Scenario:
             self.jar = {"OCSESSID": session}
         # product lines would be added to the session's cart again (quantities double)
         return d.send(call, self.body.signed(extra, lines=False), cookies=self.jar, writes=writes, order_id=order_id)
+
+
+def _product_set(draft: OrderDraft) -> frozenset[int]:
+    """What decides whether a cart ships (OpenCart's per-product ``shipping`` flag)."""
+    return frozenset(line.product_id for line in draft.lines)
 
 
 def local_ip(url: str) -> str:

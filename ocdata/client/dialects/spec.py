@@ -26,9 +26,14 @@ operation                 requests   calls
 ``shipping_methods``      1          ``shipping_method/getShippingMethods``
 ``payment_methods``       1          ``payment_method/getPaymentMethods``
 ``totals``                1          ``cart/getTotals`` (+1 when the shipping method changed)
-``quote``                 3 + 2q + b cart, list quotes; per quote set method and totals;
-                                     ``getPaymentMethods`` once per band
-``quote`` (per_option)    3 + 3q     as above with one payment list per quote
+``quote``                 2 + 2q + b ``cart/getProducts``, list quotes; per quote set method
+                                     and ``cart/getTotals``; ``getPaymentMethods`` once per
+                                     band. +1 ``getTotals`` (the cart alone) when no quote is
+                                     free and untaxed (cost 0, tax class 0), +1 to drop the
+                                     previous scenario's method first unless the cart or
+                                     shipping address changed (which drops it)
+``quote`` (nothing ships) 3          products, list (refused: ``shipping_error``), cart totals
+``quote`` (per_option)    2 + 3q     as above with one payment list per quote
 ``confirm``               1          ``order&call=confirm``
 ``add_history``           1          ``order&call=history_add``
 ``probe``                 2          login, ``cart/getProducts``
@@ -180,12 +185,27 @@ class Spec(SessionDialect):
         self.learn_decimals(body.get("totals") or ())
         return totals_wire(body.get("totals"), shipping_title=shipping_title, decimals=self.decimals)
 
+    def parse_total_rows(self, rows: list[dict]) -> tuple[TotalLine, ...]:
+        return self._totals_of({"totals": rows})
+
+    def _products_of(self, body: dict, draft: OrderDraft) -> tuple:
+        return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+
+    def quote_cart(self, draft: OrderDraft) -> tuple[tuple, bool | None, tuple[TotalLine, ...] | None]:
+        """Products only: the cart's own totals are read from a free quote when one is offered,
+        and listing quotes needs no chosen method to be dropped first."""
+        def op(session):
+            items = self._products_of(self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
+            flags = [p.shipping for p in items if p.shipping is not None]
+            return items, (any(flags) if flags else None), None
+        return self.run(draft, op, skip=("shipping_method", "payment_method"))
+
     def cart(self, draft: OrderDraft) -> Cart:
         def op(session):
             products = self._get(session, "api/cart/getProducts", "cart/getProducts")
             totals = self._get(session, "api/cart/getTotals", "cart/getTotals")
             parsed_totals = self._totals_of(totals, _shipping_title(draft))
-            items = parse_products(products.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+            items = self._products_of(products, draft)
             flags = [p.shipping for p in items if p.shipping is not None]
             return Cart(products=items, totals=parsed_totals, shipping_required=any(flags) if flags else None,
                         pricing=self.pricing, dialect=self.name, raw=scrub({**products, **totals}))
