@@ -60,7 +60,8 @@ Choices where the file leaves room (documented deviations from OpenCart 4.0)
       on the same session: ``confirm`` places the order and records one
       subscription per subscription line (kept by this front — the engine has no
       subscription model), answering ``subscription_id`` and ``order_id`` too;
-      ``history_add`` needs a known ``subscription_id``.
+      ``history_add`` needs a known ``subscription_id`` (a posted customer or
+      address id plays no part in it).
     * An unknown route answers 404 with ``ErrorResponse``; an unknown ``call``
       ``{"error":"API call not found"}`` (200, 4.1's answer).
 """
