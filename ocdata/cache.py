@@ -37,16 +37,18 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ocdata import frames
 from ocdata.cache_schema import LATEST, SchemaError, current_version, migrate
@@ -161,7 +163,12 @@ def _identity_text(identity: Mapping[str, Any]) -> str:
 
 def store_key(identity: Mapping[str, Any]) -> str:
     """Hash of a store identity (see :func:`store_identity`)."""
-    return _digest(_identity_text(identity))
+    return _store_key(tuple(identity.get(k) for k in IDENTITY_FIELDS))
+
+
+@functools.lru_cache(maxsize=64)
+def _store_key(values: tuple) -> str:
+    return _digest(_identity_json(values))
 
 
 def scenario_key(identity: Mapping[str, Any], draft: OrderDraft | str) -> str:
@@ -252,22 +259,38 @@ class _CallRecord:
     at: datetime = field(default_factory=_now)
 
 
+@dataclass
+class _QuotesRecord:
+    """Many finished scenarios at once (:meth:`Cache.record_quotes`); keys are distinct."""
+
+    keys: list[str]
+    store_key: str
+    drafts: list[str]
+    quotes: list[Quote]
+    frame: pd.DataFrame | None = None  # rows of frames.quotes_frame(...) for these quotes
+    frame_offset: int = 0  # the frame's ``quote`` of the first of these quotes
+    elapsed_ms: list[float | None] | None = None
+    fetched_at: datetime = field(default_factory=_now)
+
+
 _SCENARIO_TABLES = ("scenarios", "quotes", "totals", "payment_methods", "cart_products")
+_CHUNK = 20_000  # scenarios per bulk record: about 100,000 quote rows and 600,000 total lines
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
-    """Append a frame through DuckDB's pandas scan; columns matched by name."""
-    if df.empty:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Table) -> None:
+    """Append a frame (or Arrow table) through DuckDB's native scan; columns matched by name."""
+    if not len(data):
         return
     name = f"_ocdata_batch_{table}"
-    con.register(name, df)
+    con.register(name, data)
     try:
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
     finally:
         con.unregister(name)
 
 
-def _delete_keys(con: duckdb.DuckDBPyConnection, tables: Iterable[str], column: str, keys: pd.DataFrame) -> None:
+def _delete_keys(con: duckdb.DuckDBPyConnection, tables: Iterable[str], column: str,
+                 keys: pd.DataFrame | pa.Table) -> None:
     con.register("_ocdata_keys", keys)
     try:
         for table in tables:
@@ -280,61 +303,231 @@ def _owned(values: list, n_per_owner: list[int]) -> np.ndarray:
     return np.repeat(np.asarray(values, dtype=object), np.asarray(n_per_owner, dtype=np.int64))
 
 
-def _write_scenarios(con: duckdb.DuckDBPyConnection, records: list[ScenarioRecord]) -> None:
-    latest = {r.key: r for r in records}  # a key fetched twice in one batch: the last answer wins
-    records = list(latest.values())
-    keys = [r.key for r in records]
-    key_frame = pd.DataFrame({"scenario_key": keys})
-    con.register("_ocdata_new", key_frame)
+def _keyed(frame: pd.DataFrame, keys: pa.Array, owner: np.ndarray, drop: tuple[str, ...] = ()) -> pa.Table:
+    """``frame`` as Arrow with ``scenario_key`` first: ``keys[owner]``, dictionary-encoded
+    (a key repeats on every row of its scenario; DuckDB reads the dictionary as is)."""
+    table = pa.Table.from_pandas(frame, columns=[c for c in frame.columns if c not in drop], preserve_index=False)
+    index = pa.array(np.asarray(owner, dtype=np.int32))
+    return table.add_column(0, "scenario_key", pa.DictionaryArray.from_arrays(index, keys))
+
+
+def _quote_rows(frame: pd.DataFrame, keep: np.ndarray, offset: int = 0) -> pd.DataFrame:
+    """The rows of a quotes frame whose ``quote`` - ``offset`` is in ``keep`` (sorted), renumbered 0.."""
+    quote = frame["quote"].to_numpy() - offset
+    rows = np.isin(quote, keep)
+    out = frame[rows].reset_index(drop=True)
+    out["quote"] = np.searchsorted(keep, quote[rows])
+    return out
+
+
+def _check_quotes_frame(frame: pd.DataFrame, quotes: list[Quote]) -> None:
+    """A frame given to :meth:`Cache.record_quotes` must be the quotes frame of its quotes."""
+    missing = [c for c in frames.QUOTE_COLUMNS if c not in frame.columns]
+    rows = sum(len(q.options) or 1 for q in quotes)
+    quote = frame["quote"].to_numpy() if not missing else np.empty(0)
+    if missing or len(frame) != rows or (rows and (quote[-1] != len(quotes) - 1 or (np.diff(quote) < 0).any())):
+        raise ValueError(f"record_quotes(frame=...) takes to_frame(quotes) of the same quotes ({rows} rows); "
+                         f"got {len(frame)} rows" + (f" without {missing}" if missing else ""))
+
+
+@dataclass
+class _Segment:
+    """Scenarios written together: one row each in ``scenarios``, and their quotes' rows."""
+
+    keys: list[str]
+    store_keys: list[str] | str
+    drafts: list[str]
+    quotes: list[Quote | None]
+    fetched_at: list[datetime] | datetime
+    elapsed_ms: list[float | None] | None = None
+    errors: list[str | None] | None = None
+    error_types: list[str | None] | None = None
+    retryable: list[bool] | None = None
+    frame: pd.DataFrame | None = None
+    frame_offset: int = 0
+
+    @classmethod
+    def of_records(cls, records: list[ScenarioRecord]) -> "_Segment":
+        records = list({r.key: r for r in records}.values())  # a key fetched twice: the last answer wins
+        return cls([r.key for r in records], [r.store_key for r in records], [r.draft for r in records],
+                   [r.quote for r in records], [r.fetched_at for r in records], [r.elapsed_ms for r in records],
+                   [r.error for r in records], [r.error_type for r in records], [bool(r.retryable) for r in records])
+
+    @classmethod
+    def of_bulk(cls, r: _QuotesRecord) -> "_Segment":
+        return cls(r.keys, r.store_key, r.drafts, r.quotes, r.fetched_at, r.elapsed_ms, frame=r.frame,
+                   frame_offset=r.frame_offset)
+
+    def without(self, keys: set[str]) -> "_Segment":
+        """This segment minus the scenarios of ``keys`` (answered again later in the same batch)."""
+        keep = [i for i, k in enumerate(self.keys) if k not in keys]
+        if len(keep) == len(self.keys):
+            return self
+
+        def pick(values: Any) -> Any:
+            return [values[i] for i in keep] if isinstance(values, list) else values
+
+        frame = _quote_rows(self.frame, np.asarray(keep), self.frame_offset) if self.frame is not None else None
+        return _Segment(pick(self.keys), pick(self.store_keys), pick(self.drafts), pick(self.quotes),
+                        pick(self.fetched_at), pick(self.elapsed_ms), pick(self.errors), pick(self.error_types),
+                        pick(self.retryable), frame)
+
+    def _column(self, values: list | Any, arrow_type: pa.DataType) -> pa.Array:
+        if isinstance(values, list):
+            return pa.array(values, type=arrow_type)
+        return pa.array([values], type=arrow_type).take(pa.array(np.zeros(len(self.keys), dtype=np.int32)))
+
+    def scenarios(self) -> pa.Table:
+        n, quotes = len(self.keys), self.quotes
+        nothing = [None] * n
+        answered = all(q is not None for q in quotes)
+
+        def of_quote(attr: str) -> list:
+            if answered:
+                return list(map(attrgetter(attr), quotes))
+            return [getattr(q, attr) if q is not None else None for q in quotes]
+
+        return pa.table({
+            "scenario_key": pa.array(self.keys, pa.string()),
+            "store_key": self._column(self.store_keys, pa.string()),
+            "draft": pa.array(self.drafts, pa.string()),
+            "fetched_at": self._column(self.fetched_at, pa.timestamp("us")),
+            "status": self._column("ok", pa.string()) if answered else
+            pa.array(["ok" if q is not None else "error" for q in quotes], pa.string()),
+            "error": pa.array(self.errors or nothing, pa.string()),
+            "error_type": pa.array(self.error_types or nothing, pa.string()),
+            "retryable": pa.array(self.retryable or [False] * n, pa.bool_()),
+            "dialect": pa.array(of_quote("dialect"), pa.string()),
+            "pricing": pa.array(of_quote("pricing"), pa.string()),
+            "requests": pa.array(of_quote("requests"), pa.int64()),
+            "elapsed_ms": pa.array(self.elapsed_ms or nothing, pa.float64()),
+            "warnings": pa.array([json.dumps(list(w)) if w else None for w in of_quote("warnings")], pa.string()),
+        })
+
+    def rows(self) -> Iterator[tuple[str, pa.Table]]:
+        """``(table, rows)`` to append, table by table."""
+        yield "scenarios", self.scenarios()
+        ok = [i for i, q in enumerate(self.quotes) if q is not None]
+        if ok:
+            quotes = [self.quotes[i] for i in ok] if len(ok) < len(self.quotes) else self.quotes
+            keys = pa.array([self.keys[i] for i in ok] if len(ok) < len(self.keys) else self.keys, pa.string())
+            batch = frames._QuoteBatch(quotes)
+            if self.frame is not None:  # only scenario records have failures, and never a frame
+                qf, owner = self.frame, self.frame["quote"].to_numpy() - self.frame_offset
+            else:
+                qf = batch.quotes_frame()
+                owner = qf["quote"].to_numpy()
+            yield "quotes", _keyed(qf, keys, owner, drop=("quote", "dialect", "pricing"))
+            tf = batch.totals_frame()
+            yield "totals", _keyed(tf, keys, tf["quote"].to_numpy(), drop=("quote",))
+            del tf
+            pf = batch.payments_frame()
+            yield "payment_methods", _keyed(pf, keys, pf["quote"].to_numpy(), drop=("quote",))
+            del pf, batch
+            n_products = np.fromiter(map(len, map(_PRODUCTS, quotes)), np.int64, count=len(quotes))
+            if n_products.any():
+                products = frames.products_frame([p for q in quotes for p in q.products])
+                first = np.repeat(np.cumsum(n_products) - n_products, n_products)
+                products["line"] = np.arange(len(products), dtype=np.int64) - first  # the position in its cart
+                yield "cart_products", _keyed(products, keys, np.repeat(np.arange(len(quotes)), n_products))
+        failed = [i for i, q in enumerate(self.quotes) if q is None]
+        if failed:
+            # the other columns stay NULL (INSERT ... BY NAME)
+            yield "quotes", pa.table({
+                "scenario_key": pa.array([self.keys[i] for i in failed], pa.string()),
+                "option_index": pa.array(np.full(len(failed), -1, dtype=np.int64)),
+                "n_payment_methods": pa.array(np.zeros(len(failed), dtype=np.int64)),
+                "status": pa.array([frames.STATUS_ERROR] * len(failed), pa.string()),
+                "error": pa.array([self.errors[i] for i in failed], pa.string()),
+            })
+
+
+def _segments(items: list[ScenarioRecord | _QuotesRecord]) -> list[_Segment]:
+    """Consecutive scenario records together, bulk records each as they come; a scenario
+    answered in several keeps its last answer only."""
+    segments: list[_Segment] = []
+    records: list[ScenarioRecord] = []
+    for item in items:
+        if isinstance(item, ScenarioRecord):
+            records.append(item)
+            continue
+        if records:
+            segments.append(_Segment.of_records(records))
+            records = []
+        segments.append(_Segment.of_bulk(item))
+    if records:
+        segments.append(_Segment.of_records(records))
+    later: set[str] = set()
+    for i in range(len(segments) - 1, -1, -1):
+        keys = segments[i].keys
+        segments[i] = segments[i].without(later)
+        later.update(keys)
+    return segments
+
+
+def _write_scenarios(con: duckdb.DuckDBPyConnection, items: list[ScenarioRecord | _QuotesRecord]) -> None:
+    segments = _segments(items)
+    keys = pa.table({"scenario_key": pa.array([k for s in segments for k in s.keys], pa.string())})
+    con.register("_ocdata_new", keys)
     try:
         known = con.execute("SELECT scenario_key FROM scenarios WHERE scenario_key IN "
                             "(SELECT scenario_key FROM _ocdata_new)").fetchall()
     finally:
         con.unregister("_ocdata_new")
     if known:  # a refresh: replace the earlier answer (deleting scans the tables, so only when needed)
-        _delete_keys(con, _SCENARIO_TABLES, "scenario_key", pd.DataFrame({"scenario_key": [k for (k,) in known]}))
+        _delete_keys(con, _SCENARIO_TABLES, "scenario_key", pa.table({"scenario_key": [k for (k,) in known]}))
+    rows = (table_rows for segment in segments for table_rows in segment.rows())
+    _pipelined(rows, lambda table_rows: _insert(con, *table_rows))
 
-    _insert(con, "scenarios", pd.DataFrame({
-        "scenario_key": keys,
-        "store_key": [r.store_key for r in records],
-        "draft": [r.draft for r in records],
-        "fetched_at": pd.to_datetime([r.fetched_at for r in records]),
-        "status": ["ok" if r.quote is not None else "error" for r in records],
-        "error": [r.error for r in records],
-        "error_type": [r.error_type for r in records],
-        "retryable": [bool(r.retryable) for r in records],
-        "dialect": [r.quote.dialect if r.quote is not None else None for r in records],
-        "pricing": [r.quote.pricing if r.quote is not None else None for r in records],
-        "requests": pd.array([r.quote.requests if r.quote is not None else None for r in records], dtype="Int64"),
-        "elapsed_ms": [r.elapsed_ms for r in records],
-        "warnings": [json.dumps(list(r.quote.warnings)) if r.quote is not None and r.quote.warnings else None
-                     for r in records],
-    }))
 
-    ok = [r for r in records if r.quote is not None]
-    quotes = [r.quote for r in ok]
-    ok_keys = np.asarray([r.key for r in ok], dtype=object)
-    if quotes:
-        qf = frames.quotes_frame(quotes)
-        qf.insert(0, "scenario_key", ok_keys[qf["quote"].to_numpy()])
-        _insert(con, "quotes", qf.drop(columns=["quote", "dialect", "pricing"]))
-        for table, builder in (("totals", frames.quote_totals_frame),
-                               ("payment_methods", frames.quote_payment_methods_frame)):
-            f = builder(quotes)
-            f.insert(0, "scenario_key", ok_keys[f["quote"].to_numpy()])
-            _insert(con, table, f.drop(columns=["quote"]))
-        products = [p for q in quotes for p in q.products]
-        if products:
-            pf = frames.products_frame(products)
-            pf.insert(0, "scenario_key", _owned([r.key for r in ok], [len(q.products) for q in quotes]))
-            _insert(con, "cart_products", pf)
+_Item = TypeVar("_Item")
 
-    failed = [r for r in records if r.quote is None]
-    if failed:
-        # the other columns stay NULL (INSERT ... BY NAME)
-        ef = pd.DataFrame({"scenario_key": [r.key for r in failed], "option_index": -1, "n_payment_methods": 0,
-                           "status": frames.STATUS_ERROR, "error": [r.error for r in failed]})
-        _insert(con, "quotes", ef)
+
+def _pipelined(produce: Iterator[_Item], consume: Callable[[_Item], None], ahead: int = 2) -> None:
+    """``consume`` each item of ``produce`` while another thread produces the next ones.
+
+    Building the frames is Python (it holds the GIL); DuckDB's insert releases it, so on
+    two cores the next table is built while this one is appended. At most ``ahead``
+    items wait (memory). An exception on either side stops both and is raised here.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+    done = object()
+
+    def hand(item: Any) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def run() -> None:
+        try:
+            for item in produce:
+                if stop.is_set():
+                    return
+                hand((item,))
+            hand(done)
+        except BaseException as exc:  # noqa: BLE001 - raised in the consuming thread
+            hand(exc)
+
+    producer = threading.Thread(target=run, name="ocdata-cache-frames", daemon=True)
+    producer.start()
+    try:
+        while True:
+            got = handoff.get()
+            if got is done:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            consume(got[0])
+    finally:
+        stop.set()
+        producer.join()
+
+
+_PRODUCTS = attrgetter("products")
 
 
 def _write_stores(con: duckdb.DuckDBPyConnection, records: list[_StoreRecord]) -> None:
@@ -427,6 +620,7 @@ _WRITERS: dict[type, Callable[[duckdb.DuckDBPyConnection, list], None]] = {
     _StoreRecord: _write_stores,
     _StudyRecord: _write_studies,
     ScenarioRecord: _write_scenarios,
+    _QuotesRecord: _write_scenarios,  # with single records, in the order they came
     _OrderRecord: _write_orders,
     _HistoryRecord: _write_history,
     _CallRecord: _write_calls,
@@ -438,7 +632,7 @@ class _Writer:
 
     _FLUSH = object()
     _STOP = object()
-    _MAX_BATCH = 20_000
+    _MAX_BATCH = 50_000  # scenarios in one transaction at most (memory)
 
     def __init__(self, con: duckdb.DuckDBPyConnection, batch_size: int, interval: float,
                  on_commit: Callable[[int], None] | None) -> None:
@@ -476,6 +670,7 @@ class _Writer:
 
     def _run(self) -> None:
         pending: list[Any] = []
+        size = 0  # scenarios (a bulk record counts its scenarios) and other results pending
         first = 0.0
         while True:
             timeout = None if not pending else max(0.0, first + self._interval - time.monotonic())
@@ -485,8 +680,8 @@ class _Writer:
                 item = None
             waiters: list[threading.Event] = []
             stop = False
-            # take whatever else is already queued: when results arrive faster than one batch
-            # commits, batches grow instead of the queue
+            # take everything already queued: when results arrive faster than a batch commits,
+            # the next batch holds all of them instead of the queue growing
             while item is not None:
                 if isinstance(item, tuple) and len(item) == 2 and item[0] in (self._FLUSH, self._STOP):
                     waiters.append(item[1])
@@ -495,31 +690,34 @@ class _Writer:
                     if not pending:
                         first = time.monotonic()
                     pending.append(item)
-                if waiters or len(pending) >= self._MAX_BATCH:
+                    size += len(item.keys) if isinstance(item, _QuotesRecord) else 1
+                if waiters or size >= self._MAX_BATCH:
                     break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     item = None
-            due = (waiters or len(pending) >= self._batch_size or time.monotonic() - first >= self._interval)
+            due = waiters or size >= self._batch_size or time.monotonic() - first >= self._interval
             if pending and due:
                 self._write(pending)
-                pending = []
+                pending, size = [], 0
             for waiter in waiters:
                 waiter.set()
             if stop:
                 return
 
     def _write(self, items: list[Any]) -> None:
-        grouped: dict[type, list] = {kind: [] for kind in _WRITERS}
+        grouped: dict[Callable, list] = {writer: [] for writer in _WRITERS.values()}
+        scenarios = 0
         for item in items:
-            grouped[type(item)].append(item)
+            grouped[_WRITERS[type(item)]].append(item)
+            scenarios += len(item.keys) if isinstance(item, _QuotesRecord) else isinstance(item, ScenarioRecord)
         con = self._con
         try:
             con.execute("BEGIN TRANSACTION")
-            for kind, records in grouped.items():
+            for writer, records in grouped.items():
                 if records:
-                    _WRITERS[kind](con, records)
+                    writer(con, records)
             con.execute("COMMIT")
         except BaseException as exc:  # noqa: BLE001 - reported to the next caller, never lost silently
             try:
@@ -530,7 +728,7 @@ class _Writer:
             return
         if self._on_commit is not None:
             try:
-                self._on_commit(len(grouped[ScenarioRecord]))
+                self._on_commit(scenarios)
             except Exception:  # noqa: BLE001 - a progress callback must not stop the writer
                 pass
 
@@ -646,8 +844,8 @@ class Cache:
     def sql(self, query: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run a query and return the result as a DataFrame (``params`` fill ``?``/``$name``)."""
         cur = self._cursor()
-        result = cur.execute(query, params) if params is not None else cur.execute(query)
-        return result.df() if result.description else pd.DataFrame()
+        result = cur.sql(query, params=params) if params is not None else cur.sql(query)
+        return _frame_of(cur, result.to_arrow_table()) if result is not None else pd.DataFrame()
 
     def tables(self) -> list[str]:
         """The cache's tables."""
@@ -738,16 +936,67 @@ class Cache:
         return key
 
     def record_quote(self, store: Any, draft: OrderDraft, quote: Quote | None = None, *,
-                     error: BaseException | None = None, elapsed_ms: float | None = None) -> str:
+                     error: BaseException | None = None, elapsed_ms: float | None = None,
+                     key: str | None = None, draft_json: str | None = None) -> str:
         """Hand one quote request's outcome (a ``Quote`` or the exception it raised) to the writer.
 
-        Returns the scenario key. Asynchronous: :meth:`flush` waits for the commit.
+        Returns the scenario key. Asynchronous: :meth:`flush` waits for the commit. A
+        caller that already has the draft's :func:`canonical_json` and its
+        :func:`scenario_key` (a study computes them to look the cache up) passes them as
+        ``draft_json`` and ``key``: they cost more than the rest of this call.
         """
         identity = store_identity(store)
-        draft_json = canonical_json(draft)
-        key = scenario_key(identity, draft_json)
+        if draft_json is None:
+            draft_json = canonical_json(draft)
+        if key is None:
+            key = scenario_key(identity, draft_json)
         self._put(self._scenario_record(key, store_key(identity), draft_json, quote, error, elapsed_ms))
         return key
+
+    def record_quotes(self, store: Any, quotes: Sequence[Quote], *, drafts: Sequence[OrderDraft] | None = None,
+                      keys: Sequence[str] | None = None, draft_json: Sequence[str] | None = None,
+                      frame: pd.DataFrame | None = None, elapsed_ms: Sequence[float | None] | None = None
+                      ) -> list[str]:
+        """Hand many answered quote requests to the writer at once; returns their scenario keys.
+
+        What :meth:`record_quote` does for each quote, in one item: the writer builds
+        each table's rows for all of them together and appends them in one insert per
+        table. ``drafts`` default to each quote's own ``Quote.draft``; ``draft_json`` and
+        ``keys`` as for :meth:`record_quote`. ``frame`` is ``to_frame(quotes)`` when the
+        caller has it already: written as it is rather than built again. A key given
+        twice keeps its last quote. Asynchronous: :meth:`flush` waits for the commit.
+        """
+        quotes = list(quotes)
+        n = len(quotes)
+        identity = store_identity(store)
+        if draft_json is None:
+            draft_json = [canonical_json(d) for d in (drafts if drafts is not None else [q.draft for q in quotes])]
+        if keys is None:
+            keys = [scenario_key(identity, j) for j in draft_json]
+        draft_json, keys = list(draft_json), list(keys)
+        elapsed = list(elapsed_ms) if elapsed_ms is not None else None
+        if len(keys) != n or len(draft_json) != n or (elapsed is not None and len(elapsed) != n):
+            raise ValueError(f"record_quotes: {n} quotes, {len(keys)} keys, {len(draft_json)} drafts"
+                             + (f", {len(elapsed)} elapsed_ms" if elapsed is not None else ""))
+        if frame is not None:
+            _check_quotes_frame(frame, quotes)
+        given, last = keys, dict(zip(keys, range(n)))
+        if len(last) < n:  # the same scenario twice: its last answer wins, as in one batch of record_quote
+            keep = sorted(last.values())
+            if frame is not None:
+                frame = _quote_rows(frame, np.asarray(keep))
+            keys, draft_json, quotes = [keys[i] for i in keep], [draft_json[i] for i in keep], [quotes[i] for i in keep]
+            elapsed = [elapsed[i] for i in keep] if elapsed is not None else None
+        skey = store_key(identity)
+        first_rows = np.searchsorted(frame["quote"].to_numpy(), np.arange(0, len(quotes) + _CHUNK, _CHUNK)) \
+            if frame is not None else None
+        # in chunks: the writer's frames stay small, and it starts on the first while the caller hands the rest
+        for c, start in enumerate(range(0, len(quotes), _CHUNK)):
+            stop = start + _CHUNK
+            part = frame.iloc[first_rows[c]:first_rows[c + 1]] if frame is not None else None
+            self._put(_QuotesRecord(keys[start:stop], skey, draft_json[start:stop], quotes[start:stop], part, start,
+                                    elapsed[start:stop] if elapsed is not None else None))
+        return given
 
     @staticmethod
     def _scenario_record(key: str, skey: str, draft_json: str, quote: Quote | None, error: BaseException | None,
@@ -828,6 +1077,27 @@ _STUDY_QUERY = """
     WHERE ss.study_id = ?
     ORDER BY ss.scenario_id, option_index
 """
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+_TEXT = {pa.string(): _STR, pa.large_string(): _STR, pa.string_view(): _STR}
+
+
+def _frame_of(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pd.DataFrame:
+    """A result as DuckDB's ``.df()`` gives it, except that text is pandas' ``str`` even when
+    every value is NULL (``.df()`` gives ``object`` then). Text and dictionary columns go
+    through Arrow (several times faster than ``.df()`` for text); the others through
+    DuckDB's own conversion, so their dtypes are ``.df()``'s."""
+    by_arrow = [pa.types.is_dictionary(f.type) or f.type in _TEXT for f in table.schema]
+    if not any(by_arrow):
+        return con.from_arrow(table).df()
+    others = [i for i, arrow in enumerate(by_arrow) if not arrow]
+    rest = con.from_arrow(table.select(others)).df() if others else None
+    columns = {i: table.column(i).to_pandas(types_mapper=_TEXT.get) if arrow else rest.iloc[:, others.index(i)]
+               for i, arrow in enumerate(by_arrow)}
+    df = pd.DataFrame(columns, copy=False)
+    df.columns = table.column_names
+    return df
 
 
 class CallLog:

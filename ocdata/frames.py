@@ -413,6 +413,16 @@ class _Read:
     def ints(self, attr: str) -> np.ndarray:
         return np.fromiter(self.values(attr), np.int64, count=len(self.rows))[self.ids]
 
+    def column(self, attr: str, dtype: str) -> Any:
+        """``attr`` per object, ready for a column of ``dtype``."""
+        if dtype == "float64":
+            return self.amounts(attr)[0]
+        if dtype == "int64":
+            return self.ints(attr)
+        if dtype in ("str", "category"):
+            return self.coded(attr)
+        return pa.array(self.values(attr), type=_ARROW[dtype]).take(pa.array(self.ids))
+
 
 class _Items:
     """The items (total lines, payment methods) of many groups, flattened once."""
@@ -653,17 +663,22 @@ def _option_texts(options: tuple) -> tuple[str, str]:
             ",".join([str(o.product_option_value_id) for o in options]))
 
 
+_PRODUCT_ATTRS = tuple(c for c in PRODUCT_COLUMNS if c not in ("line", "options", "option_value_ids"))
+
+
 def products_frame(products: Cart | Iterable[CartProduct]) -> pd.DataFrame:
     """One row per cart line, options flattened into text; see :data:`PRODUCT_COLUMNS`."""
     if isinstance(products, Cart):
         products = products.products
     ps = list(products)
-    texts = [_option_texts(p.options) for p in ps]
-    cols = {"line": np.arange(len(ps), dtype=np.int64), "options": [t[0] for t in texts],
-            "option_value_ids": [t[1] for t in texts]}
-    for name in PRODUCT_COLUMNS:
-        if name not in cols:
-            cols[name] = [getattr(p, name) for p in ps]
+    read = _Read(ps, _PRODUCT_ATTRS)
+    options = list(map(attrgetter("options"), ps))
+    texts = [_option_texts(o) for o in options] if any(options) else None
+    cols = {"line": np.arange(len(ps), dtype=np.int64),
+            "options": _coded([t[0] for t in texts] if texts else [""] * len(ps), len(ps)),
+            "option_value_ids": _coded([t[1] for t in texts] if texts else [""] * len(ps), len(ps))}
+    for name in _PRODUCT_ATTRS:
+        cols[name] = read.column(name, PRODUCT_COLUMNS[name][0])
     return _frame(cols, PRODUCT_COLUMNS)
 
 
