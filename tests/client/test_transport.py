@@ -133,11 +133,15 @@ def test_pool_is_at_least_workers_and_sessions_are_per_thread():
 
 def test_answers_show_their_cookies_but_the_session_keeps_none_and_encoded_bodies_go_verbatim():
     seen: list[tuple[str | None, bytes]] = []
+    paths: list[str] = []
+    types: list[str | None] = []
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self):
+            paths.append(self.path)
+            types.append(self.headers.get("Content-Type"))
             seen.append((self.headers.get("Cookie"), self.rfile.read(int(self.headers.get("Content-Length") or 0))))
             body = b"{}"
             self.send_response(200)
@@ -159,6 +163,8 @@ def test_answers_show_their_cookies_but_the_session_keeps_none_and_encoded_bodie
         first = t.request("POST", url, body="a=1&b%5B0%5D=x+y", data=[("ignored", "1")])
         second = t.request("POST", url, data=[("b[0]", "x y")], cookies={"OCSESSID": "mine"})
         third = t.request("POST", url, data=[])
+        # the store URL is normalised as requests would (quoting), the query appended as given
+        t.request("POST", url.replace("/index.php", "/my shop/index.php?x=1"), query_string="route=api%2Fa", data=[])
     finally:
         t.close()
         server.shutdown()
@@ -167,3 +173,5 @@ def test_answers_show_their_cookies_but_the_session_keeps_none_and_encoded_bodie
     assert seen[0] == (None, b"a=1&b%5B0%5D=x+y")  # the encoded body wins over data
     assert seen[1] == ("OCSESSID=mine", b"b%5B0%5D=x+y")  # only the cookie the caller passed
     assert seen[2][0] is None and third.status == 200  # nothing was kept from earlier answers
+    assert paths == ["/index.php"] * 3 + ["/my%20shop/index.php?x=1&route=api%2Fa"]
+    assert types == ["application/x-www-form-urlencoded"] * 4
