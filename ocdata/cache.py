@@ -12,11 +12,13 @@
   store_id, language, currency, pricing mode) and the canonical JSON of its draft
   (sorted keys, ``Decimal`` as a string). ``max_age`` and ``refresh`` decide reuse.
 * **Writes**: one writer thread per cache owns every write. Other threads hand it
-  results (a queue); it writes them in batches (``batch_size`` items or every
-  ``flush_interval`` seconds, and on :meth:`Cache.flush`/:meth:`Cache.close`/exit),
-  each batch in one transaction, through DuckDB's native pandas scan
-  (``INSERT INTO ... BY NAME SELECT * FROM <registered frame>``), so an interrupted study
-  keeps every finished scenario.
+  results (a queue; :meth:`Cache.record_quotes` hands many at once); it commits what is
+  pending once ``batch_size`` scenarios are or ``flush_interval`` seconds after the
+  first (and on :meth:`Cache.flush`/:meth:`Cache.close`/exit), taking everything queued
+  by then into that one transaction, so an interrupted study keeps every finished
+  scenario. A batch builds each table's rows for all its scenarios at once and appends
+  them with one Arrow insert per table (``INSERT INTO ... BY NAME SELECT * FROM <table>``),
+  the next table's rows being built while DuckDB appends the last.
 * **Processes**: DuckDB lets one process open a file for writing. A second process gets
   :class:`CacheLockedError` saying who holds it; ``Cache(path, read_only=True)`` reads a
   file no process is writing (several readers at once are fine).
@@ -776,12 +778,13 @@ class Cache:
     """A DuckDB file (or ``":memory:"``) holding stores, studies, scenarios, quotes, orders and calls.
 
     ``batch_size``/``flush_interval`` bound how much a crash can lose: finished results
-    are committed at least every ``flush_interval`` seconds. ``on_commit(n)`` (optional)
+    are committed once ``batch_size`` scenarios are pending, and at least every
+    ``flush_interval`` seconds. ``on_commit(n)`` (optional)
     is called by the writer thread after each committed batch with the number of
     scenarios it held.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False, batch_size: int = 64,
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False, batch_size: int = 1000,
                  flush_interval: float = 0.5, on_commit: Callable[[int], None] | None = None) -> None:
         path = str(default_path() if path is None else path)
         self.path = path

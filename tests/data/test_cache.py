@@ -281,3 +281,122 @@ def test_module_sql_uses_the_default_cache(tmp_path, monkeypatch):
     assert df["n"][0] == 0 and (tmp_path / "dflt" / "x.duckdb").exists()
     assert cache_mod.default_cache() is cache_mod.default_cache()
     cache_mod.default_cache().close()
+
+
+def _table(c, table, order):
+    df = c.sql(f"SELECT * EXCLUDE (scenario_key) FROM {table} ORDER BY {order}")
+    return df.drop(columns=[x for x in ("fetched_at", "elapsed_ms") if x in df.columns])
+
+
+_ORDER = {"scenarios": "draft", "quotes": "cost, option_index, status", "totals": "value, option_index, sort_order",
+          "payment_methods": "option_index, code", "cart_products": "line, product_id"}
+
+
+def _quotes(n):
+    out = []
+    for i in range(n):
+        d = draft(qty=i + 1)
+        out.append(Quote(draft=d, products=(product(), product(30, "Canon", 1, "80.00")),
+                         totals=totals("100.00", taxes=[("VAT (20%)", "20.00")]),
+                         options=(option("flat.flat", "Flat", str(5 + i), "100.00", [("VAT (20%)", "20.00")],
+                                         [("VAT (20%)", "1.00")]),
+                                  option("item.item", "Item", "2.50", "100.00", [], [], error="down")),
+                         dialect="spec", pricing="session", requests=4))
+    return out
+
+
+@pytest.mark.parametrize("with_frame", [False, True])
+def test_record_quotes_stores_what_record_quote_stores(tmp_path, monkeypatch, with_frame):
+    from ocdata.frames import to_frame
+
+    monkeypatch.setattr(cache_mod, "_CHUNK", 2)  # 5 quotes: three bulk records
+    qs, store = _quotes(5), FakeStore()
+    with Cache(tmp_path / "one.duckdb") as one, Cache(tmp_path / "bulk.duckdb", on_commit=(commits := []).append) as bulk:
+        keys = [one.record_quote(store, q.draft, q, elapsed_ms=1.0) for q in qs]
+        assert bulk.record_quotes(store, qs, frame=to_frame(qs) if with_frame else None) == keys
+        one.flush(), bulk.flush()
+        assert sum(commits) == 5
+        for table, order in _ORDER.items():
+            pd.testing.assert_frame_equal(_table(one, table, order), _table(bulk, table, order), check_dtype=False)
+        assert bulk.sql("SELECT count(*) n FROM quotes")["n"][0] == 10
+        assert bulk.sql("SELECT line FROM cart_products ORDER BY scenario_key, line")["line"].tolist() == [0, 1] * 5
+
+
+def test_record_quotes_keeps_the_last_answer_of_a_repeated_scenario(cache, monkeypatch):
+    from ocdata.frames import to_frame
+
+    monkeypatch.setattr(cache_mod, "_CHUNK", 2)
+    a, b, c = _quotes(3)
+    again = b.model_copy(update={"options": b.options[:1]})
+    qs = [a, b, c, again]
+    keys = cache.record_quotes(FakeStore(), qs, frame=to_frame(qs))
+    assert keys[1] == keys[3] and len(set(keys)) == 3
+    cache.flush()
+    rows = cache.sql("SELECT scenario_key, count(*) n FROM quotes GROUP BY 1")
+    assert dict(zip(rows["scenario_key"], rows["n"])) == {keys[0]: 2, keys[1]: 1, keys[2]: 2}
+    assert cache.sql("SELECT count(*) n FROM scenarios")["n"][0] == 3
+    # and a later batch answering it again replaces it
+    cache.record_quotes(FakeStore(), [b])
+    cache.flush()
+    assert cache.sql("SELECT count(*) n FROM quotes WHERE scenario_key = ?", [keys[1]])["n"][0] == 2
+
+
+def test_record_quotes_refuses_a_frame_of_other_quotes(cache):
+    from ocdata.frames import to_frame
+
+    qs = _quotes(3)
+    with pytest.raises(ValueError, match="to_frame"):
+        cache.record_quotes(FakeStore(), qs, frame=to_frame(qs[:2]))
+    with pytest.raises(ValueError, match="3 quotes, 2 keys"):
+        cache.record_quotes(FakeStore(), qs, keys=["k1", "k2"])
+
+
+def test_record_quote_takes_the_key_and_draft_json_a_caller_has(cache, monkeypatch):
+    d = draft()
+    text = cache_mod.canonical_json(d)
+    monkeypatch.setattr(cache_mod, "canonical_json", lambda value: pytest.fail("canonical JSON computed again"))
+    assert cache.record_quote(FakeStore(), d, quote(d), key="given-key", draft_json=text) == "given-key"
+    cache.flush()
+    assert cache.sql("SELECT scenario_key, draft FROM scenarios").values.tolist() == [["given-key", text]]
+
+
+def test_a_batch_whose_frames_fail_is_rolled_back_whole(cache, monkeypatch):
+    from ocdata import frames
+
+    def broken(self):
+        raise RuntimeError("no totals today")
+
+    monkeypatch.setattr(frames._QuoteBatch, "totals_frame", broken)
+    cache.record_quotes(FakeStore(), _quotes(2))
+    with pytest.raises(CacheError, match="no totals today"):
+        cache.flush()
+    monkeypatch.undo()
+    assert cache.sql("SELECT (SELECT count(*) FROM scenarios) + (SELECT count(*) FROM quotes) AS n")["n"][0] == 0
+    cache.record_quotes(FakeStore(), _quotes(2))  # the writer is still there
+    cache.flush()
+    assert cache.sql("SELECT count(*) n FROM quotes")["n"][0] == 4
+
+
+def test_migration_3_drops_the_key_indexes_and_keeps_data(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(path))
+    assert migrate(con, target=2) == [1, 2]
+    con.execute("INSERT INTO quotes (scenario_key, option_index, cost) VALUES ('k1', 0, 5.0)")
+    assert {r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()} == {
+        "quotes_key", "scenarios_key"}
+    con.close()
+    with Cache(path) as c:
+        assert c.schema_version == LATEST
+        assert c.sql("SELECT index_name FROM duckdb_indexes()").empty
+        assert c.sql("SELECT scenario_key, cost FROM quotes").values.tolist() == [["k1", 5.0]]
+
+
+def test_sql_gives_text_as_str_even_when_every_value_is_null(cache):
+    cache.record_quote(FakeStore(), draft(), quote(draft()))
+    cache.flush()
+    df = cache.sql("SELECT * FROM quotes")
+    assert str(df["error"].dtype) == "str" and df["error"].isna().all()
+    assert str(df["quote_code"].dtype) == "str" and str(df["cost"].dtype) == "float64"
+    mixed = cache.sql("SELECT 1::BIGINT AS i, NULL::BIGINT AS n, true AS b, TIMESTAMP '2024-01-02' AS t, "
+                      "'a'::ENUM('a', 'b') AS e, NULL::VARCHAR AS s")
+    assert [str(t) for t in mixed.dtypes] == ["int64", "Int64", "bool", "datetime64[us]", "category", "str"]

@@ -8,7 +8,7 @@ import pytest
 
 from factories import BANK, COD, fast_quotes, option, product, shipping, totals
 from ocdata import frames
-from ocdata.client.models import Cart, OrderResult, Quote, QuoteOption
+from ocdata.client.models import Cart, OrderResult, Quote, QuoteOption, TotalLine
 
 D = Decimal
 
@@ -147,3 +147,53 @@ def test_100k_quote_rows_frame_write_and_group_quickly():
     assert len(df) == 100_000
     assert out["n"].tolist() == [20_000] * 5 and out["c"].tolist() == [5.0, 6.0, 7.0, 8.0, 9.0]
     assert elapsed < 5, elapsed
+
+
+def test_error_column_is_text_even_when_no_row_has_an_error():
+    ok = frames.quotes_frame([_quote(options=(option("flat.flat", "Flat", "5.00", "100.00", [], []),))])
+    assert str(ok["error"].dtype) == "str" and ok["error"].isna().all()
+    blank = frames.quotes_frame([_quote(options=(option("ups.ups", "UPS", "0", "100", [], [], error=""),))])
+    assert str(blank["error"].dtype) == "str" and blank["error"].isna().all()  # an empty message is no message
+    assert blank["status"].tolist() == ["ok"]
+
+
+def test_tax_sums_equal_the_decimal_sums_converted_once():
+    def taxed(*values):
+        return _quote(options=(QuoteOption(quote=shipping("flat.flat", "Flat", "0"), totals=tuple(
+            TotalLine(code="tax", title=f"T{i}", value=D(v), sort_order=5) for i, v in enumerate(values))),))
+
+    cents = frames.quotes_frame([taxed("0.1", "0.2"), taxed("11.52", "2.00", "1.60")])
+    assert cents["tax"].tolist() == [0.3, 15.12]  # adding the floats gives 0.30000000000000004
+    # more than six decimals (summed as Decimal): adding the floats gives 0.8000004000000001
+    fine = frames.quotes_frame([taxed("0.1000001", "0.7000003"), taxed("0.1", "0.2")])
+    assert fine["tax"].tolist() == [0.8000004, 0.3]
+
+
+def test_codes_and_statuses_keep_the_order_they_appear_in():
+    qs = [_quote(options=()), _quote(options=(option("item.item", "Item", "2.50", "100", [], []),
+                                               option("flat.flat", "Flat", "5.00", "100", [], [], error="down")))]
+    df = frames.quotes_frame(qs)
+    assert list(df["status"].cat.categories) == ["unavailable", "ok", "error"]
+    assert list(df["quote_code"].cat.categories) == ["item.item", "flat.flat"]
+    assert df["quote_code"].tolist()[1:] == ["item.item", "flat.flat"] and pd.isna(df["quote_code"].iloc[0])
+    assert df["tax_class_id"].tolist()[1:] == [9, 9] and pd.isna(df["tax_class_id"].iloc[0])
+
+
+def test_many_quotes_give_the_same_rows_as_each_alone():
+    qs = [_quote(options=(option("flat.flat", "Flat", str(5 + i % 3), "100.00", [("VAT (20%)", "20.00")],
+                                 [("VAT (20%)", str(1 + i % 3))], payment=(BANK, COD) if i % 2 else (COD,)),
+                          option("item.item", "Item", "2.50", "100.00", [], [], error="down" if i % 4 else None)))
+          for i in range(12)] + [_quote(options=(), shipping_required=False)]
+    for build in (frames.quotes_frame, frames.quote_totals_frame, frames.quote_payment_methods_frame):
+        together = build(qs).astype({"quote": "int64"})
+        alone = pd.concat([build([q]).assign(quote=i) for i, q in enumerate(qs)], ignore_index=True)
+        pd.testing.assert_frame_equal(together.astype(str), alone.astype(str))
+
+
+def test_products_repeat_and_options_flatten_per_line():
+    plain, optioned = product(40, "iPhone", 2, "101.00"), product(30, "Canon", 1, "80.00",
+                                                                    options=[(226, 15, "Select", "Red")])
+    df = frames.products_frame([plain, optioned, plain])
+    _check(df, "products")
+    assert df["options"].tolist() == ["", "Select: Red", ""] and df["price"].tolist() == [101.0, 80.0, 101.0]
+    assert df["in_stock"].tolist() == [True, True, True] and df["reward"].tolist() == [0, 0, 0]
