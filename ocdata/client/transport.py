@@ -5,7 +5,9 @@
   and jitter, for calls that are safe to repeat; the other retries only connect errors
   (the request never left this machine), for calls that write orders.
 * No cookie is ever kept by the sessions: a dialect that needs one (oc41 storefront pricing)
-  passes its own per-scenario jar and reads ``HttpAnswer.cookies``.
+  passes its own per-scenario jar and reads ``HttpAnswer.cookies``, parsed from the answer's
+  ``Set-Cookie`` lines only when asked (stores set cookies on every answer; requests would
+  parse them into two jars per answer).
 * The hook (``connect(hook=...)``) and the ``ocdata.client`` DEBUG log receive a
   :class:`RequestRecord` per request, with secrets already removed.
 * Requests are prepared here, not by ``Session.request``: the store URL is normalised by
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import http.cookies
 import logging
 import threading
 import time
@@ -30,6 +33,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3.util.retry import Retry
 
 from .credentials import redact
@@ -92,7 +96,18 @@ class HttpAnswer:
     text: str
     elapsed_ms: float
     url: str  # redacted
-    cookies: dict[str, str] = field(default_factory=dict)
+    set_cookie: tuple[str, ...] = field(default=(), repr=False)  # the raw Set-Cookie lines
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies this answer sets, by name."""
+        jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+        for line in self.set_cookie:
+            try:
+                jar.load(line)
+            except http.cookies.CookieError:
+                continue  # a malformed cookie is the store's problem, not a reason to lose the answer
+        return {name: morsel.value for name, morsel in jar.items()}
 
     @property
     def content_type(self) -> str:
@@ -127,6 +142,31 @@ class _KeepNothingJar(RequestsCookieJar):
 
     def extract_cookies(self, response, request):  # noqa: D401 - CookieJar hook
         return None
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter minus the cookie jar of each response (``HttpAnswer.cookies`` reads
+    ``Set-Cookie`` itself); ``build_response`` is requests' documented hook for that."""
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = getattr(resp, "status", None)
+        response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url.decode("utf-8") if isinstance(req.url, bytes) else req.url
+        response.request = req
+        response.connection = self
+        return response
+
+
+def _set_cookie_lines(resp: requests.Response) -> tuple[str, ...]:
+    headers = getattr(resp.raw, "headers", None)
+    if hasattr(headers, "getlist"):
+        return tuple(headers.getlist("Set-Cookie"))
+    line = resp.headers.get("Set-Cookie")
+    return (line,) if line else ()
 
 
 class Transport:
@@ -168,7 +208,7 @@ class Transport:
         s.cookies = _KeepNothingJar(policy=_NoCookies())
         s.trust_env = False  # a proxy from the environment would change the client IP the store checks
         s.headers["User-Agent"] = self.user_agent
-        adapter = HTTPAdapter(pool_connections=self.pool, pool_maxsize=self.pool, max_retries=retry)
+        adapter = _Adapter(pool_connections=self.pool, pool_maxsize=self.pool, max_retries=retry)
         s.mount("http://", adapter)
         s.mount("https://", adapter)
         with self._all_lock:
@@ -242,7 +282,7 @@ class Transport:
         content = resp.content
         answer = HttpAnswer(
             status=resp.status_code, headers=resp.headers, text=content.decode("utf-8", "replace"),
-            elapsed_ms=elapsed, url=shown, cookies={c.name: c.value for c in resp.cookies},
+            elapsed_ms=elapsed, url=shown, set_cookie=_set_cookie_lines(resp),
         )
         self._emit(RequestRecord(dialect, route, call, method, shown, resp.status_code, elapsed,
                                  len(body or ""), len(content), None))
