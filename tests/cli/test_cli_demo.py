@@ -120,3 +120,4 @@ def test_study_command_reports_a_bad_file_without_traceback(tmp_path):
     bad.write_text("carts: [unclosed")
     done = ocdata("study", str(bad), "--url", "http://127.0.0.1:9/")
     assert done.returncode == 1 and "cannot read" in done.stderr and "Traceback" not in done.stderr
+
