@@ -414,13 +414,14 @@ class _Segment:
             quotes = [self.quotes[i] for i in ok] if len(ok) < len(self.quotes) else self.quotes
             keys = pa.array([self.keys[i] for i in ok] if len(ok) < len(self.keys) else self.keys, pa.string())
             batch = frames._QuoteBatch(quotes)
+            tf = batch.totals_frame()  # first: its read of the total lines serves the quotes frame's sums
             if self.frame is not None:  # only scenario records have failures, and never a frame
                 qf, owner = self.frame, self.frame["quote"].to_numpy() - self.frame_offset
             else:
                 qf = batch.quotes_frame()
                 owner = qf["quote"].to_numpy()
             yield "quotes", _keyed(qf, keys, owner, drop=("quote", "dialect", "pricing"))
-            tf = batch.totals_frame()
+            del qf
             yield "totals", _keyed(tf, keys, tf["quote"].to_numpy(), drop=("quote",))
             del tf
             pf = batch.payments_frame()

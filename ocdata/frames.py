@@ -435,11 +435,16 @@ class _Items:
 
     def read(self, *attrs: str) -> _Read:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
+        done = self.read_already(*attrs)
+        if done is None:
+            done = self._reads[attrs] = _Read(self.items, attrs)
+        return done
+
+    def read_already(self, *attrs: str) -> _Read | None:
         for read_attrs, done in self._reads.items():
             if set(attrs) <= set(read_attrs):
                 return done
-        done = self._reads[attrs] = _Read(self.items, attrs)
-        return done
+        return None
 
 
 class _NoOption:
@@ -461,6 +466,16 @@ _LINE_KIND = {"sub_total": _SUB_TOTAL, "tax": _TAX, "total": _TOTAL}
 _STATUSES = [STATUS_OK, STATUS_ERROR, STATUS_NO_SHIPPING, STATUS_UNAVAILABLE]
 _OPTIONS, _QUOTE, _ERROR = attrgetter("options"), attrgetter("quote"), attrgetter("error")
 _SHIPPING_QUOTE_ATTRS = ("method_code", "code", "method_name", "name", "cost", "tax_class_id", "text", "sort_order")
+
+
+_NONE = (SimpleNamespace(payment_methods=()),)  # a quote offered no option: its own payment methods
+
+
+def _joined(codes: list[str], lengths: np.ndarray) -> pa.Array:
+    """Consecutive runs of ``lengths`` codes, each run comma-separated."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(codes, pa.string())), ",")
 
 
 class _QuoteBatch:
@@ -506,9 +521,14 @@ class _QuoteBatch:
             return self._sums
         t = self.totals
         n_groups, owner = len(t.lengths), t.owner
-        lines = t.read("code", "value")
-        kind = np.array([_LINE_KIND.get(c, 0) for c in lines.values("code")], dtype=np.int8)[lines.ids]
-        value, amounts = lines.amounts("value")
+        wide = t.read_already("code", "value")
+        if wide is not None:
+            code = wide.coded("code")
+            value, amounts = wide.amounts("value")
+        else:  # two list comprehensions: CPython's specialised attribute loads beat attrgetter here
+            code = _coded([line.code for line in t.items], len(t.items))
+            value, amounts = _amounts([line.value for line in t.items], len(t.items))
+        kind = np.array([_LINE_KIND.get(c, 0) for c in code.values] + [0], dtype=np.int8)[code.codes]
         sub, total = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
         for target, k in ((sub, _SUB_TOTAL), (total, _TOTAL)):
             lines = np.flatnonzero(kind == k)
@@ -562,8 +582,9 @@ class _QuoteBatch:
         shipping_tax = np.round(row_tax - cart_tax, 6)
         shipping_tax[shipless] = np.nan
 
-        pay = self.payments
-        offered = np.where(pay.lengths[group] > 0, group, own)  # an option without its own: the quote's
+        # the payment methods offered with each row: its option's, else its quote's own
+        offered = [o.payment_methods or q.payment_methods for q in quotes for o in (q.options or _NONE)]
+        n_offered = np.fromiter(map(len, offered), np.int64, count=n)
         nullable = pd.arrays.IntegerArray
         return {
             "quote": quote,
@@ -584,19 +605,11 @@ class _QuoteBatch:
             "shipping_tax": shipping_tax,
             "cost_with_tax": np.round(cost + shipping_tax, 6),
             "total": row_total,
-            "payment_methods": self._joined_payment_codes().take(pa.array(offered)),
-            "n_payment_methods": pay.lengths[offered],
+            "payment_methods": _joined([p.code for methods in offered for p in methods], n_offered),
+            "n_payment_methods": n_offered,
             "status": _Coded(status.astype(np.int32), _STATUSES).compact(),
             "error": error,
         }
-
-    def _joined_payment_codes(self) -> pa.Array:
-        """Per group: its payment method codes, comma-separated, in the store's order."""
-        pay = self.payments
-        offsets = np.zeros(len(pay.lengths) + 1, dtype=np.int64)
-        np.cumsum(pay.lengths, out=offsets[1:])
-        lists = pa.LargeListArray.from_arrays(pa.array(offsets), pay.read("code").coded("code").strings())
-        return pc.binary_join(lists, ",")
 
     def totals_columns(self) -> dict[str, Any]:
         t = self.totals
