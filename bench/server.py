@@ -6,8 +6,9 @@ would measure the two fighting over it rather than the round trips.
 
 ``python -m bench.server [--store rich] [--latency-ms 20]`` prints one JSON line
 (``url``, ``username``, ``key``) and then answers one command per stdin line with
-one JSON line: ``stats`` (requests answered, per route/call, and the process's CPU
-seconds), ``reset`` (zero the counters), ``latency <ms>``, ``quit``.
+one JSON line: ``stats`` (requests answered, per route/call, the seconds the store's
+application spent on them — injected latency included — and the process's CPU seconds),
+``reset`` (zero the counters), ``latency <ms>``, ``quit``.
 :class:`bench.common.SandboxProcess` drives it.
 """
 
@@ -24,30 +25,38 @@ from urllib.parse import parse_qsl
 
 
 class CountingApp:
-    """WSGI wrapper that counts every request by ``route`` (and ``call``) before it is answered."""
+    """WSGI wrapper that counts every request by ``route`` (and ``call``) before it is answered,
+    and sums the time the application took (the injected latency, then parsing, the dialect's
+    work and waiting for the interpreter lock behind the other requests in flight)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self._lock = threading.Lock()
         self.by_route: Counter[str] = Counter()
+        self.app_s = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.perf_counter()
         query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
         key = query.get("route", "")
         if "call" in query:
             key += "&call=" + query["call"]
+        answer = self.inner(environ, start_response)  # the sandbox answers a list: all work is done here
+        spent = time.perf_counter() - started
         with self._lock:
             self.by_route[key] += 1
-        return self.inner(environ, start_response)
+            self.app_s += spent
+        return answer
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            routes = dict(self.by_route)
-        return {"requests": sum(routes.values()), "by_route": routes, "cpu_s": time.process_time()}
+            routes, app_s = dict(self.by_route), self.app_s
+        return {"requests": sum(routes.values()), "by_route": routes, "app_s": app_s, "cpu_s": time.process_time()}
 
     def reset(self) -> None:
         with self._lock:
             self.by_route.clear()
+            self.app_s = 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,16 +17,20 @@ whole study; the output says so.
 Figures: requests per scenario (counted by the store; the client's hook count is
 shown as a cross-check), wall time, scenarios/s, speed-up over the baseline, and
 efficiency = ideal / wall, where ideal = requests x latency / concurrency (the time the
-round trips alone need when ``concurrency`` of them are always in flight).
+round trips alone need when ``concurrency`` of them are always in flight). Where the rest
+goes: ``rtt ms`` is the mean round trip the client measured (its hook), ``store ms`` the
+mean time the store's application spent on a request beyond the injected latency (its
+work, and its wait for its interpreter lock behind the other requests in flight); what
+remains of a round trip is the client's and the loopback's.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
 import sys
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +58,12 @@ class Run:
     failed: int = 0
     server_cpu_s: float = 0.0
     by_route: dict[str, int] | None = None
+    store_app_s: float = 0.0  # the store application's time, injected latency included
+    round_trip_ms: float | None = None  # mean, as the client measured it
+
+    def store_ms(self, latency_ms: float) -> float:
+        """Mean time the store spent on a request beyond the injected latency."""
+        return self.store_app_s * 1000 / self.requests - latency_ms
 
     @property
     def per_scenario(self) -> float:
@@ -90,32 +100,52 @@ def connect(sandbox: SandboxProcess, dialect: str, workers: int, hook: Any = Non
     return ocdata_connect(sandbox.url, sandbox.username, sandbox.key, dialect=dialect, workers=workers, hook=hook)
 
 
+class RoundTrips:
+    """A ``connect(hook=...)`` counting requests and summing their round trips (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+        self.total_ms = 0.0
+
+    def __call__(self, record: Any) -> None:
+        with self._lock:
+            self.count += 1
+            self.total_ms += record.elapsed_ms
+
+    @property
+    def mean_ms(self) -> float:
+        return self.total_ms / self.count if self.count else 0.0
+
+
 def run_ocdata(sandbox: SandboxProcess, dialect: str, chosen: list[Scenario], concurrency: int) -> Run:
     """The study at one concurrency, into a fresh cache, counted on both sides."""
     from ocdata.cache import Cache
 
-    sent = itertools.count()
-    store = connect(sandbox, dialect, concurrency, hook=lambda record: next(sent))
+    sent = RoundTrips()
+    store = connect(sandbox, dialect, concurrency, hook=sent)
     with tempfile.TemporaryDirectory() as tmp, Cache(Path(tmp) / "study.duckdb") as cache, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # oc41's api-pricing notice: known, and the same for every run
         study = make_study(store, chosen, cache, f"bench-{dialect}-{concurrency}")
         with Counted(sandbox) as counted:
             df = study.run(concurrency=concurrency, progress=False)
+        app_s = sandbox.stats()["app_s"]  # nothing was sent since the block ended
         failed = study.last_run.failed
     store.close()
     if len(df) < len(chosen):
         raise RuntimeError(f"the study returned {len(df)} rows for {len(chosen)} scenarios")
-    return Run(f"ocdata {dialect}", len(chosen), counted.requests, counted.wall_s, concurrency, next(sent), failed,
-               counted.server_cpu_s, counted.by_route)
+    return Run(f"ocdata {dialect}", len(chosen), counted.requests, counted.wall_s, concurrency, sent.count, failed,
+               counted.server_cpu_s, counted.by_route, app_s, sent.mean_ms)
 
 
 def run_baseline(sandbox: SandboxProcess, dialect: str, chosen: list[Scenario]) -> Run:
     with Counted(sandbox) as counted:
         rows = baseline_requests.run(sandbox.url, sandbox.username, sandbox.key, chosen, dialect)
+    app_s = sandbox.stats()["app_s"]
     if not rows:
         raise RuntimeError("the baseline priced nothing")
     return Run(f"baseline {dialect}", len(chosen), counted.requests, counted.wall_s, 1, None, 0,
-               counted.server_cpu_s, counted.by_route)
+               counted.server_cpu_s, counted.by_route, app_s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     header(f"Benchmark 1: study throughput, {len(chosen)} scenarios, {latency:g} ms latency per request", args.quick)
     print(f"baseline: bench/baseline_requests.py on {len(subset)} of the {len(chosen)} scenarios (every "
           f"{len(chosen) // len(subset)}th), extrapolated per scenario to the whole study")
-    print(f"efficiency = (requests x {latency:g} ms / concurrency) / wall time")
+    print(f"efficiency = (requests x {latency:g} ms / concurrency) / wall time; rtt ms = mean round trip (client); "
+          f"store ms = mean time in the store beyond the {latency:g} ms")
     summary = []
     with SandboxProcess(latency_ms=latency) as sandbox:
         for dialect in args.dialects.split(","):
@@ -143,17 +174,20 @@ def main(argv: list[str] | None = None) -> int:
             base_full_s = base.wall_s / base.scenarios * len(chosen)
             print(f"\n[{dialect}]")
             print(f"{'run':16} {'conc':>4} {'req/scen':>8} {'(client)':>8} {'wall s':>8} {'scen/s':>7} "
-                  f"{'speed-up':>8} {'ideal s':>8} {'efficiency':>10} {'srv CPU':>7} {'failed':>6}")
+                  f"{'speed-up':>8} {'ideal s':>8} {'efficiency':>10} {'srv CPU':>7} {'rtt ms':>6} {'store ms':>8} "
+                  f"{'failed':>6}")
             print(f"{base.label:16} {1:4d} {base.per_scenario:8.2f} {'':>8} {base_full_s:8.2f} {base.rate:7.2f} "
                   f"{1.0:7.1f}x {base.ideal_s(latency) / base.scenarios * len(chosen):8.2f} "
-                  f"{base.efficiency(latency):10.0%} {base.server_cpu_s / base.wall_s:7.0%} {0:6d}"
+                  f"{base.efficiency(latency):10.0%} {base.server_cpu_s / base.wall_s:7.0%} {'':>6} "
+                  f"{base.store_ms(latency):8.2f} {0:6d}"
                   f"   (measured on {base.scenarios} scenarios in {base.wall_s:.2f} s)")
             for c in levels:
                 r = run_ocdata(sandbox, dialect, chosen, c)
                 speedup = r.rate / base.rate
                 print(f"{r.label:16} {c:4d} {r.per_scenario:8.2f} {r.client_requests / r.scenarios:8.2f} "
                       f"{r.wall_s:8.2f} {r.rate:7.2f} {speedup:7.1f}x {r.ideal_s(latency):8.2f} "
-                      f"{r.efficiency(latency):10.0%} {r.server_cpu_s / r.wall_s:7.0%} {r.failed:6d}")
+                      f"{r.efficiency(latency):10.0%} {r.server_cpu_s / r.wall_s:7.0%} {r.round_trip_ms:6.2f} "
+                      f"{r.store_ms(latency):8.2f} {r.failed:6d}")
                 if c == 8:
                     summary.append((dialect, speedup, r.efficiency(latency)))
             top = sorted(r.by_route.items(), key=lambda kv: -kv[1])

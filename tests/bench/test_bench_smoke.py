@@ -60,6 +60,8 @@ def test_study_throughput_reports_every_concurrency_and_matching_counts():
             server, client = float(r[3]), float(r[4])
             assert server > 0 and server == client, r  # the store counted what the client's hook saw
             assert r[7].endswith("x") and r[9].endswith("%"), r  # speed-up, efficiency
+            # the mean round trip includes the 5 ms injected and the store's own time beyond it
+            assert float(r[11]) > 5.0 + float(r[12]) and float(r[12]) > 0, r
             assert int(r[-1]) == 0, r  # no scenario failed
     assert len(re.findall(r"targets at concurrency 8 \((spec|oc41)\): speed-up", out)) == 2
     assert "extrapolated per scenario to the whole study" in out
