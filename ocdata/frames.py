@@ -14,8 +14,9 @@ One row per natural unit: a quote row is one shipping quote of one
 one row, with ``option_index`` -1 and a ``status`` saying why). Column names and
 dtypes live in the ``*_COLUMNS`` mappings below; ``describe(kind)`` prints them.
 
-Builders read model attributes directly and never re-validate, so a million quote
-rows take a few seconds (they build one list per column, not a frame per row).
+Builders read model attributes directly and never re-validate: each attribute once, into
+one array per column (no dict or tuple per row), text and amounts converted once per
+distinct value, so a million quote rows take a few seconds.
 """
 
 from __future__ import annotations
