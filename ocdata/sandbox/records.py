@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocdata._php import php_int
 from ocdata.sandbox.model import Address, Customer, Product, TaxRate
+
+
+def posted_text(value: Any) -> str:
+    """A posted scalar as a string; an array posted where text belongs reads as empty."""
+    return value if isinstance(value, str) else ""
+
+
+def posted_array(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
 
 # --------------------------------------------------------------------------- inputs
 
@@ -35,6 +46,13 @@ class CustomerIn:
     custom_field: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
+    def posted(cls, form: dict[str, Any]) -> CustomerIn:
+        """The customer fields of a cleaned POST (``customer_id``, ``firstname``, …)."""
+        return cls(php_int(form.get("customer_id", 0)), php_int(form.get("customer_group_id", 0)),
+                   posted_text(form.get("firstname")), posted_text(form.get("lastname")), posted_text(form.get("email")),
+                   posted_text(form.get("telephone")), posted_array(form.get("custom_field")))
+
+    @classmethod
     def of(cls, c: Customer) -> CustomerIn:
         """A registered customer as a session holds them once logged in."""
         return cls(c.customer_id, c.customer_group_id, c.firstname, c.lastname, c.email, c.telephone,
@@ -56,6 +74,19 @@ class AddressIn:
     zone_id: int = 0
     address_id: int = 0
     custom_field: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def posted(cls, form: dict[str, Any], prefix: str, *, with_id: bool = False) -> AddressIn:
+        """The ``<prefix>*`` address fields of a cleaned POST (``shipping_city``, …);
+        ``with_id`` also reads ``<prefix>address_id``."""
+        def text(name: str) -> str:
+            return posted_text(form.get(prefix + name))
+
+        return cls(text("firstname"), text("lastname"), text("company"), text("address_1"), text("address_2"),
+                   text("city"), text("postcode"), php_int(form.get(prefix + "country_id", 0)),
+                   php_int(form.get(prefix + "zone_id", 0)),
+                   php_int(form.get(prefix + "address_id", 0)) if with_id else 0,
+                   posted_array(form.get(prefix + "custom_field")))
 
     @classmethod
     def of(cls, a: Address) -> AddressIn:

@@ -40,3 +40,17 @@ def test_php_json_encode_escapes_like_php():
 def test_session_repr_hides_its_id():
     session = SessionStore().create()
     assert session.id not in repr(session)
+
+
+def test_posted_customer_and_address_read_like_php():
+    from ocdata.sandbox.records import AddressIn, CustomerIn
+
+    form = {"customer_id": "7x", "firstname": {"0": "array"}, "lastname": "Lee", "custom_field": {"1": "a"},
+            "shipping_city": "Leeds", "shipping_country_id": "222", "shipping_zone_id": "3608",
+            "shipping_address_id": "5"}
+    customer = CustomerIn.posted(form)
+    assert (customer.customer_id, customer.firstname, customer.lastname, customer.custom_field) == \
+        (7, "", "Lee", {"1": "a"})
+    address = AddressIn.posted(form, "shipping_")
+    assert (address.city, address.country_id, address.zone_id, address.address_id) == ("Leeds", 222, 3608, 0)
+    assert AddressIn.posted(form, "shipping_", with_id=True).address_id == 5

@@ -44,10 +44,10 @@ from ocdata.sandbox.engine import (
 from ocdata.sandbox.fronts import oc41_wire as w
 from ocdata.sandbox.fronts.base import Request, Session
 from ocdata.sandbox.model import CHOICE_OPTION_TYPES, Product
+from ocdata.sandbox.records import posted_text
 
 #: What 4.1.0.4 answers for each :meth:`Engine.shipping_gap`.
 _SHIPPING_GAPS = {"no_shipping": w.NO_SHIPPING_PRODUCTS, "address": w.SHIPPING_ADDRESS_REQUIRED}
-_ADDRESS_FIELDS = ("firstname", "lastname", "company", "address_1", "address_2", "city", "postcode")
 
 
 @dataclass
@@ -262,15 +262,7 @@ class Call:
     # ------------------------------------------------------------------ api/customer
     def customer_step(self) -> dict[str, Any]:
         """``api/customer``: validate the posted customer; on success store it."""
-        customer = CustomerIn(
-            customer_id=w.php_int(self.post.get("customer_id", 0)),
-            customer_group_id=w.php_int(self.post.get("customer_group_id", 0)),
-            firstname=_text(self.post.get("firstname")),
-            lastname=_text(self.post.get("lastname")),
-            email=_text(self.post.get("email")),
-            telephone=_text(self.post.get("telephone")),
-            custom_field=_array(self.post.get("custom_field")),
-        )
+        customer = CustomerIn.posted(self.post)
         errors = self.engine.validate_customer(customer)
         if errors:
             return {"error": errors}
@@ -399,12 +391,7 @@ class Call:
         """Validate the posted ``<kind>_*`` address; store it on success. Error keys
         carry the ``<kind>_`` prefix."""
         prefix = f"{kind}_"
-        address = AddressIn(
-            **{name: _text(self.post.get(prefix + name)) for name in _ADDRESS_FIELDS},
-            country_id=w.php_int(self.post.get(prefix + "country_id", 0)),
-            zone_id=w.php_int(self.post.get(prefix + "zone_id", 0)),
-            custom_field=_array(self.post.get(prefix + "custom_field")),
-        )
+        address = AddressIn.posted(self.post, prefix)
         errors = self.engine.validate_address(address)
         if errors:
             return {"error": {prefix + k: v for k, v in errors.items()}}
@@ -441,8 +428,8 @@ class Call:
         if error:
             return {"error": error}
         self.data["shipping_method"] = ShippingChoice(
-            code=_text(method.get("code")),
-            name=_text(method.get("name")),
+            code=posted_text(method.get("code")),
+            name=posted_text(method.get("name")),
             cost=w.php_num(method.get("cost")),
             tax_class_id=w.php_int(method.get("tax_class_id")),
         )
@@ -477,7 +464,7 @@ class Call:
             error = w.PAYMENT_METHOD_REQUIRED
         if error:
             return {"error": error}
-        self.data["payment_method"] = PaymentChoice(code=_text(method.get("code")), name=_text(method.get("name")))
+        self.data["payment_method"] = PaymentChoice(code=posted_text(method.get("code")), name=posted_text(method.get("name")))
         return {"success": w.PAYMENT_METHOD_SUCCESS}
 
     def payment_methods_list(self) -> dict[str, Any]:
@@ -536,7 +523,7 @@ class Call:
     def _coupon_hook(self) -> dict[str, Any]:
         if "coupon" not in self.post:
             return {}
-        code = _text(self.post.get("coupon"))
+        code = posted_text(self.post.get("coupon"))
         if not code:
             self.data.pop("coupon", None)
             return {}
@@ -575,12 +562,6 @@ def _option_json(option: dict) -> str:
     return json.dumps(option, sort_keys=False, default=str)
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _array(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def _lookup(option: dict, product_option_id: int) -> Any:

@@ -91,6 +91,7 @@ from ocdata.sandbox.engine import (
     TotalLine,
 )
 from ocdata.sandbox.fronts.base import Request, Response, Session, SessionStore
+from ocdata.sandbox.records import posted_array, posted_text
 
 SHARED_ROUTES = frozenset({"api/order", "api/subscription"})
 
@@ -152,16 +153,10 @@ def _error(message: str, status: int = 200) -> Response:
     return _json({"error": message}, status)
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
 
 def _flag(value: Any) -> bool:
-    return _text(value).lower() in ("1", "true", "on", "yes")
+    return posted_text(value).lower() in ("1", "true", "on", "yes")
 
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def _sentence(errors: dict[str, str]) -> str:
@@ -289,8 +284,8 @@ class SpecFront:
                 return refusal.response
 
     def login(self, request: Request) -> Response:
-        username = _text(request.form.get("username"))
-        key = _text(request.form.get("key"))
+        username = posted_text(request.form.get("username"))
+        key = posted_text(request.form.get("key"))
         user = self.users.find(username) if username else None
         if user is None or not key or not user.key_matches(key):
             return _error(INCORRECT_KEY, 400)
@@ -396,7 +391,7 @@ class SpecFront:
     @staticmethod
     def _line(data: dict[str, Any]) -> LineIn:
         options: dict[int, str | list[str]] = {}
-        for key, value in _dict(data.get("option")).items():
+        for key, value in posted_array(data.get("option")).items():
             option_id = php_int(key)
             if isinstance(value, dict):
                 options[option_id] = [v for v in value.values() if isinstance(v, str)]
@@ -408,34 +403,6 @@ class SpecFront:
             quantity=php_int(quantity) if isinstance(quantity, str) and quantity != "" else 1,
             option=options,
             subscription_plan_id=php_int(data.get("subscription_plan_id", 0)),
-        )
-
-    @staticmethod
-    def _customer_in(form: dict[str, Any]) -> CustomerIn:
-        return CustomerIn(
-            customer_id=php_int(form.get("customer_id", 0)),
-            customer_group_id=php_int(form.get("customer_group_id", 0)),
-            firstname=_text(form.get("firstname")),
-            lastname=_text(form.get("lastname")),
-            email=_text(form.get("email")),
-            telephone=_text(form.get("telephone")),
-            custom_field=_dict(form.get("custom_field")),
-        )
-
-    @staticmethod
-    def _address_in(form: dict[str, Any], prefix: str) -> AddressIn:
-        return AddressIn(
-            firstname=_text(form.get(prefix + "firstname")),
-            lastname=_text(form.get(prefix + "lastname")),
-            company=_text(form.get(prefix + "company")),
-            address_1=_text(form.get(prefix + "address_1")),
-            address_2=_text(form.get(prefix + "address_2")),
-            city=_text(form.get(prefix + "city")),
-            postcode=_text(form.get(prefix + "postcode")),
-            country_id=php_int(form.get(prefix + "country_id", 0)),
-            zone_id=php_int(form.get(prefix + "zone_id", 0)),
-            address_id=php_int(form.get(prefix + "address_id", 0)),
-            custom_field=_dict(form.get(prefix + "custom_field")),
         )
 
     # ------------------------------------------------------------------ cart
@@ -471,7 +438,7 @@ class SpecFront:
         return {}
 
     def _posted_lines(self, form: dict[str, Any]) -> list[LineIn]:
-        return [self._line(item) for item in _dict(form.get("product")).values() if isinstance(item, dict)]
+        return [self._line(item) for item in posted_array(form.get("product")).values() if isinstance(item, dict)]
 
     def _cart_answer(self, call: _Call, lines: list[LineIn], *, listed: bool) -> Response:
         """Add ``lines``; ``listed`` (``/order``, ``/subscription``) also answers the cart and totals."""
@@ -497,7 +464,7 @@ class SpecFront:
 
     # ------------------------------------------------------------------ customer and addresses
     def customer(self, call: _Call) -> Response:
-        customer = self._customer_in(call.form)
+        customer = CustomerIn.posted(call.form)
         errors = self.engine.validate_customer(customer)
         if errors:
             return _json({"error": errors})
@@ -508,7 +475,7 @@ class SpecFront:
 
     def _valid_address(self, call: _Call, prefix: str) -> AddressIn:
         """The posted ``<prefix>*`` address, or a refusal with its field errors."""
-        address = self._address_in(call.form, prefix)
+        address = AddressIn.posted(call.form, prefix, with_id=True)  # see the module docstring on address ids
         errors = self.engine.validate_address(address)
         if errors:
             raise _Refusal(_json({"error": errors}))
@@ -576,7 +543,7 @@ class SpecFront:
 
     def shipping_method(self, call: _Call) -> Response:
         posted = call.form.get("shipping_method")
-        code = _text(posted.get("code")) if isinstance(posted, dict) else _text(posted)
+        code = posted_text(posted.get("code")) if isinstance(posted, dict) else posted_text(posted)
         methods = self._quotes(call, self._products(call))
         for method in methods:
             for quote in method.quotes:
@@ -614,7 +581,7 @@ class SpecFront:
 
     def payment_method(self, call: _Call) -> Response:
         posted = call.form.get("payment_method")
-        code = _text(posted.get("code")) if isinstance(posted, dict) else _text(call.form.get("code"))
+        code = posted_text(posted.get("code")) if isinstance(posted, dict) else posted_text(call.form.get("code"))
         options = self._payment_options(call, self._products(call))
         chosen = [o for o in options if o[0] == code]
         if not chosen and code:
@@ -679,7 +646,7 @@ class SpecFront:
             shipping_address=state.shipping_address,  # the engine drops both when nothing ships
             shipping_method=state.shipping_method,
             payment_method=state.payment_method,
-            comment=_text(call.form.get("comment")),
+            comment=posted_text(call.form.get("comment")),
             affiliate_id=state.affiliate_id,
             commission=commission,
             order_status_id=order_status_id,
@@ -723,7 +690,7 @@ class SpecFront:
         self.engine.add_history(
             order_id,
             status,
-            _text(call.form.get("comment")),
+            posted_text(call.form.get("comment")),
             _flag(call.form.get("notify")),
             _flag(call.form.get("override")),
         )
@@ -746,7 +713,7 @@ class SpecFront:
 
     def _answer_call(self, call: _Call, calls: dict[str, _Handler]) -> Response:
         """Run the handler of the posted ``call``; ``error`` always a string."""
-        handler = calls.get(_text(call.request.query.get("call")))
+        handler = calls.get(posted_text(call.request.query.get("call")))
         if handler is None:
             return _error(CALL_NOT_FOUND)
         try:
@@ -798,7 +765,7 @@ class SpecFront:
                     product.product_id,
                     product.subscription_plan_id,
                     status_id,
-                    [(status_id, _text(call.form.get("comment")), False, self.clock())],
+                    [(status_id, posted_text(call.form.get("comment")), False, self.clock())],
                 )
                 ids.append(subscription_id)
         return _json({"success": SUBSCRIPTION_OK, "subscription_id": ids[0], "order_id": order_id})
@@ -814,7 +781,7 @@ class SpecFront:
                 return _error(E_SUBSCRIPTION_STATUS)
             subscription.subscription_status_id = status_id
             subscription.history.append(
-                (status_id, _text(call.form.get("comment")), _flag(call.form.get("notify")), self.clock())
+                (status_id, posted_text(call.form.get("comment")), _flag(call.form.get("notify")), self.clock())
             )
         return _json({"success": SUBSCRIPTION_OK})
 
