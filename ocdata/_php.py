@@ -2,7 +2,7 @@
 
 OpenCart 4.1 signs (and the sandbox verifies) the MD5 of ``http_build_query``
 applied to the *parsed and cleaned* ``$_POST`` array, not the raw body
-(``../shared/opencart/oc41/PROTOCOL.md`` §2.3). Every OpenCart version also
+(``tests/recordings/oc41/PROTOCOL.md`` §2.3). Every OpenCart version also
 HTML-escapes and trims all input before controllers see it. Both the client's
 signer and the sandbox's server use this module so they agree byte for byte.
 """

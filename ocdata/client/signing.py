@@ -1,4 +1,4 @@
-"""OpenCart 4.1 request signing (``../shared/opencart/oc41/PROTOCOL.md`` §2).
+"""OpenCart 4.1 request signing (``tests/recordings/oc41/PROTOCOL.md`` §2).
 
 ``signature = base64(HMAC-SHA1(key, string_to_sign))`` over ten newline-terminated fields:
 route, call, the API user name, the ``Host`` header (with port unless 80/443), the

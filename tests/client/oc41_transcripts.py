@@ -25,7 +25,7 @@ import responses
 from ocdata._php import body_md5, parse_body, parse_pairs
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft, PaymentMethod, ShippingQuote
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "opencart" / "oc41"
+SHARED = Path(__file__).resolve().parents[1] / "recordings" / "oc41"
 BASE = "http://127.0.0.1:8041/"
 
 

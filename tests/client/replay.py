@@ -1,6 +1,6 @@
 """Replay recorded OpenCart exchanges to the client over real HTTP.
 
-The transcripts in ``../shared/opencart/<dialect>/transcripts`` were recorded
+The transcripts in ``tests/recordings/<dialect>/transcripts`` were recorded
 against real stores. :class:`ReplayServer` is a loopback HTTP server that
 expects the client to send those requests **in order** and answers each with
 the recorded response. A request matches the next expected exchange when its
@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ocdata._php import parse_pairs
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "opencart"
+SHARED = Path(__file__).resolve().parents[1] / "recordings"
 REDACTED_KEY = "<API_KEY:redacted>"
 TEST_API_KEY = "replay-test-key-0123456789abcdef"
 

@@ -1,6 +1,6 @@
 """OpenCart 4.1.0.x: stateless, HMAC-signed ``route=api/order|api/subscription&call=…``.
 
-Every call carries the whole draft (no login, no session; ``../shared/opencart/oc41/PROTOCOL.md``).
+Every call carries the whole draft (no login, no session; ``tests/recordings/oc41/PROTOCOL.md``).
 Two pricing modes (``connect(pricing=...)``):
 
 * ``"api"`` (default): one-off calls, never a cookie. Cheapest, but 4.1 prices them for the

@@ -2,7 +2,7 @@
 
 The server authenticates the request (``fronts/oc41_auth.py``) and hands it here. This
 front reproduces what a real 4.1.0.4 store answers, quirks included
-(``../shared/opencart/oc41/PROTOCOL.md`` §4–§8, ``SESSION-MODE.md``):
+(``tests/recordings/oc41/PROTOCOL.md`` §4–§8, ``SESSION-MODE.md``):
 
 * every call opens a storefront session and answers ``Set-Cookie: OCSESSID=…`` (plus
   ``currency=…`` unless the client already sent that currency cookie);

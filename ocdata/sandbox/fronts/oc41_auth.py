@@ -1,6 +1,6 @@
 """OpenCart 4.1.0.4's API authentication, wrapped around the oc41 controller.
 
-Reproduces ``../shared/opencart/oc41/PROTOCOL.md`` §1–§3 and §8 (not needed at
+Reproduces ``tests/recordings/oc41/PROTOCOL.md`` §1–§3 and §8 (not needed at
 run time): every call to ``route=api/order`` or ``route=api/subscription`` is
 authenticated on its own, in this order —
 

@@ -3,7 +3,7 @@
 Everything here is presentation: how a 4.1.0.4 store spells its messages and which
 PHP types leak into its JSON (ids and quantities as strings, computed amounts as
 numbers, DB decimals as ``"1.0000"``). The references are
-``../shared/opencart/oc41/PROTOCOL.md`` §5/§8 and the recorded transcripts.
+``tests/recordings/oc41/PROTOCOL.md`` §5/§8 and the recorded transcripts.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from ocdata._php import clean, parse_pairs
 from ocdata.sandbox.engine import AddressIn, CustomerIn, Engine, LineIn, PaymentChoice, ShippingChoice
 from ocdata.sandbox.storefile import load_store
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "opencart"
+SHARED = Path(__file__).resolve().parents[2] / "recordings"
 
 
 def shared_path(*parts: str) -> Path:

@@ -1,6 +1,6 @@
 """Replaying recorded OpenCart 4.1.0.4 exchanges against the sandbox's ``oc41`` front.
 
-The transcripts (``../shared/opencart/oc41/transcripts*/``) are the truth. This module
+The transcripts (``tests/recordings/oc41/transcripts*/``) are the truth. This module
 loads the business ones (``route=api/order|api/subscription`` answered 200; the 403
 authentication refusals and the 500 seed-style requests are the server's and the auth
 wrapper's business), turns each into a :class:`Request` the way the server would, and
@@ -36,7 +36,7 @@ from ocdata.sandbox.engine import Engine
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
 from ocdata.sandbox.fronts.oc41 import Oc41Front
 
-SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "opencart" / "oc41"
+SHARED = Path(__file__).resolve().parents[2] / "recordings" / "oc41"
 ROUTES = ("api/order", "api/subscription")
 VOLATILE_KEYS = frozenset({"cart_id", "stock"})
 

@@ -26,7 +26,7 @@ from ocdata import _php
 from ocdata.sandbox import Sandbox, serve
 
 REPO = Path(__file__).resolve().parents[3]
-SHARED = REPO / ".." / "shared" / "opencart"
+SHARED = REPO / "tests" / "recordings"
 OC41_TRANSCRIPTS = SHARED / "oc41" / "transcripts"
 SEED_OPENAPI = SHARED / "seed-openapi.yml"
 
