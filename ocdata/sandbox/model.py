@@ -370,3 +370,7 @@ class StoreConfig:
     coupons: tuple[Coupon, ...] = ()
     order_statuses: tuple[OrderStatus, ...] = ()
     description: str = ""
+    #: packaged OpenCart release whose countries and zones the store has (``installdata``)
+    geography: str = ""
+    #: packaged release whose demo products the store starts from ("" = none)
+    demo_data: str = ""

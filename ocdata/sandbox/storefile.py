@@ -9,6 +9,13 @@ Top-level keys (all optional except ``settings``)::
 
     key:            store name used in logs (default: file stem)
     description:    free text
+    demo_data:      an OpenCart release ("4.1.0.4", "4.0.2.3", "3.0.4.1") whose install
+                    data the store starts from: its full country/zone table and its 19
+                    demo products (``ocdata/sandbox/data/<release>/``, see
+                    :mod:`ocdata.sandbox.installdata`); ``products`` then merge over the
+                    demo products item by item (as with ``extends``) and ``zones`` over
+                    the zones. Without it the store has only its listed products and the
+                    countries/zones of the packaged release matching ``settings.version``
     extends:        another store (built-in name or path, relative to this file);
                     ``settings`` merge key by key, list sections merge item by item on
                     their id (an item with an existing id is merged over it — nested
@@ -17,7 +24,8 @@ Top-level keys (all optional except ``settings``)::
     settings:       config_* values (see ``model.Settings``; ids as ints, lists as lists)
     currencies:     [{currency_id, code, title, symbol_left, symbol_right, decimal_place, value, status}]
     weight_classes: [{weight_class_id, title, unit, value}]
-    zones:          [{zone_id, country_id, code, name, status}]   add or replace zones
+    zones:          [{zone_id, country_id, code, name, status}]   add or replace zones of
+                    OpenCart's table
     geo_zones:      [{geo_zone_id, name, description, members}]  members: list of
                     [country_id, zone_id] pairs (zone 0 = whole country) or
                     {country_id: 222, zones: each} = every zone of the country listed one by one
@@ -50,6 +58,7 @@ from typing import Any
 import yaml
 
 from ocdata.sandbox import geo as _geo
+from ocdata.sandbox import installdata as _install
 from ocdata.sandbox import model as m
 from ocdata.sandbox.payment import PAYMENT_CODES
 from ocdata.sandbox.payment import SETTING_KEYS as PAYMENT_KEYS
@@ -80,7 +89,7 @@ SECTIONS: dict[str, tuple[type, str]] = {
     "coupons": (m.Coupon, "coupon_id"),
     "order_statuses": (m.OrderStatus, "order_status_id"),
 }
-TOP_KEYS = {"key", "description", "extends", "settings", *SECTIONS}
+TOP_KEYS = {"key", "description", "extends", "demo_data", "settings", *SECTIONS}
 
 
 class StoreFileError(ValueError):
@@ -156,25 +165,30 @@ def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
                 raise StoreFileError("settings: must be a mapping")
             out["settings"] = {**(parent.get("settings") or {}), **value}
         elif section in SECTIONS and isinstance(value, list) and isinstance(parent.get(section), list):
-            id_key = SECTIONS[section][1]
-            items = [dict(item) for item in parent[section]]
-            index = {item.get(id_key): n for n, item in enumerate(items)}
-            for n, item in enumerate(value):
-                if not isinstance(item, dict) or id_key not in item:
-                    raise StoreFileError(f"{section}[{n}]: needs '{id_key}' to merge with the parent store")
-                if item.get("delete"):
-                    if item[id_key] in index:
-                        items[index[item[id_key]]] = None
-                    continue
-                if item[id_key] in index:
-                    items[index[item[id_key]]] = _merge_item(items[index[item[id_key]]], item)
-                else:
-                    index[item[id_key]] = len(items)
-                    items.append(dict(item))
-            out[section] = [i for i in items if i is not None]
+            out[section] = _merge_items(section, parent[section], value)
         else:
             out[section] = value
     return out
+
+
+def _merge_items(section: str, parent: list[Any], child: list[Any]) -> list[Any]:
+    """Child items merged over the parent's with the same id, new ids appended,
+    ``delete: true`` items removed (a ``delete`` of an absent id is kept, so that it
+    still applies to a base added later, such as ``demo_data`` products)."""
+    id_key = SECTIONS[section][1]
+    items: list[Any] = [dict(item) if isinstance(item, dict) else item for item in parent]
+    index = {item.get(id_key): n for n, item in enumerate(items) if isinstance(item, dict)}
+    for n, item in enumerate(child):
+        if not isinstance(item, dict) or id_key not in item:
+            raise StoreFileError(f"{section}[{n}]: needs '{id_key}' to merge with the parent store")
+        if item[id_key] in index:
+            position = index[item[id_key]]
+            replace = item.get("delete") or items[position].get("delete")
+            items[position] = dict(item) if replace else _merge_item(items[position], item)
+        else:
+            index[item[id_key]] = len(items)
+            items.append(dict(item))
+    return items
 
 
 def _merge_item(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -199,11 +213,20 @@ def build_store(raw: dict[str, Any], default_key: str = "custom") -> m.StoreConf
     if "settings" not in raw:
         raise StoreFileError("settings: missing")
     settings = _convert(m.Settings, raw["settings"], "settings")
+    demo_data = raw.get("demo_data") or ""
+    if demo_data and (not isinstance(demo_data, str) or demo_data not in _install.VERSIONS):
+        raise StoreFileError(f"demo_data: {demo_data!r} is not a packaged OpenCart release "
+                             f"(one of {', '.join(_install.VERSIONS)})")
+    geography = demo_data or _install.resolve(settings.version)
     sections: dict[str, tuple] = {}
     for name, (cls, id_key) in SECTIONS.items():
         items = raw.get(name) or []
         if not isinstance(items, list):
             raise StoreFileError(f"{name}: must be a list")
+        if name == "products" and demo_data:
+            items = _merge_items(name, _install.products(demo_data), items)
+        # deleted items (see _merge_items) are left out here
+        items = [i for i in items if not (isinstance(i, dict) and i.get("delete"))]
         built = []
         seen: set = set()
         for n, item in enumerate(items):
@@ -218,7 +241,7 @@ def build_store(raw: dict[str, Any], default_key: str = "custom") -> m.StoreConf
             built.append(obj)
         sections[name] = tuple(built)
     try:
-        countries = _geo.apply_zone_overrides(_geo.base_countries(), list(sections.pop("zones")))
+        countries = _geo.apply_zone_overrides(_install.countries(geography), list(sections.pop("zones")))
     except ValueError as exc:
         raise StoreFileError(str(exc)) from None
     # "each" members need the zone list, so expand them now
@@ -232,6 +255,8 @@ def build_store(raw: dict[str, Any], default_key: str = "custom") -> m.StoreConf
         countries=countries,
         geo_zones=geo_zones,
         description=str(raw.get("description") or ""),
+        geography=geography,
+        demo_data=demo_data,
         **sections,
     )
     _check_references(store)
@@ -518,8 +543,9 @@ def _check_references(store: m.StoreConfig) -> None:
 
 
 def to_dict(store: m.StoreConfig) -> dict[str, Any]:
-    """The store as plain data in store-file layout (zones and countries left out:
-    they come from the built-in geo data)."""
+    """The store as plain data in store-file layout (countries left out and only zones
+    that differ from OpenCart's: they come from the packaged install data; products in
+    full, with ``delete`` items for demo products the store removed)."""
 
     def plain(obj: Any) -> Any:
         if dataclasses.is_dataclass(obj):
@@ -530,12 +556,20 @@ def to_dict(store: m.StoreConfig) -> dict[str, Any]:
             return {k: plain(v) for k, v in obj.items()}
         return obj
 
-    out: dict[str, Any] = {"key": store.key, "description": store.description, "settings": plain(store.settings)}
-    base = {z.zone_id: z for c in _geo.base_countries() for z in c.zones}
+    out: dict[str, Any] = {"key": store.key, "description": store.description}
+    if store.demo_data:
+        out["demo_data"] = store.demo_data
+    out["settings"] = plain(store.settings)
+    base = {z.zone_id: z for c in _install.countries(store.geography or _install.resolve(store.settings.version))
+            for z in c.zones}
     out["zones"] = [plain(z) for c in store.countries for z in c.zones if base.get(z.zone_id) != z]
     for name in SECTIONS:
         if name != "zones":
             out[name] = plain(getattr(store, name))
+    if store.demo_data:
+        kept = {p.product_id for p in store.products}
+        out["products"] += [{"product_id": p["product_id"], "delete": True}
+                            for p in _install.products(store.demo_data) if p["product_id"] not in kept]
     return out
 
 

@@ -65,9 +65,15 @@ def test_geo_ids(stores):
     uk = engine.country(222)
     assert (uk.iso_code_2, uk.postcode_required, len(uk.zones)) == ("GB", True, 107)
     assert engine.zone(3563).code == "LANCS" and engine.zone(3624).name == "California"
+    # OpenCart's own table everywhere, not only for the reference countries: France is
+    # country 74 (OpenCart names it "France, Metropolitan") with its departments as zones
     fr = engine.country(74)
-    assert fr.iso_code_2 == "FR" and all(z.zone_id // 1000 == 100 + 74 for z in fr.zones)
+    assert (fr.iso_code_2, fr.name, fr.postcode_required) == ("FR", "France, Metropolitan", True)
+    paris = engine.zone(1189)
+    assert (paris.country_id, paris.code, paris.name) == (74, "75", "Paris")
+    assert len(fr.zones) == 96 and not any(z.code == "ARA" for z in fr.zones)
     assert engine.country(9999) is None
+    assert not any(c.iso_code_2 == "SX" for c in stores["stock"].countries)  # OpenCart has no Sint Maarten
 
 
 def test_dump_roundtrip(stores):
@@ -88,7 +94,7 @@ def test_dump_roundtrip(stores):
         ("shipping: [{code: teleport}]", "shipping[1].code"),
         ("shipping: [{code: flat, settings: {speed: '1'}}]", "shipping[0].settings.speed"),
         ("products: [{product_id: 42, options: [{product_option_id: 1, option_id: 1, name: X, type: slider}]}]",
-         "products[7].options[0].type"),
+         "products[11].options[0].type"),
         ("products: [{product_id: 28, price: cheap}]", "products[0].price"),
         ("tax_classes: [{tax_class_id: 9, rules: [{tax_rule_id: 1, tax_rate_id: 999, based: shipping}]}]",
          "tax_classes[0].rules[0].tax_rate_id"),
