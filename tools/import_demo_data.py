@@ -229,7 +229,8 @@ def generate() -> dict[Path, str]:
 
 def stale() -> list[Path]:
     """Packaged files that differ from what the recordings give."""
-    return [p for p, text in generate().items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    # bytes, not text: 3.0's address formats hold CR LF that newline translation would hide
+    return [p for p, text in generate().items() if not p.exists() or p.read_bytes() != text.encode("utf-8")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if bad else 0
     for path, text in generate().items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(text.encode("utf-8"))
         print(f"wrote {path.relative_to(ROOT)} ({len(text.encode()):,} bytes)")
     return 0
 
