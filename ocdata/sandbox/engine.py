@@ -411,6 +411,33 @@ class Engine:
         )
         return _totals.compute(self._totals, state)
 
+    def payment_gaps(
+        self,
+        products: list[CartProduct],
+        *,
+        customer: bool,
+        payment_address: AddressIn | AddressRef | None,
+        shipping_address: AddressIn | AddressRef | None,
+        shipping_method: ShippingChoice | None,
+    ) -> tuple[str, ...]:
+        """What a checkout still lacks before its payment methods can be listed, in
+        OpenCart's order of checks: ``"customer"``, ``"payment_address"`` (only when
+        ``config_checkout_payment_address`` is on), then ``"shipping_address"`` and
+        ``"shipping_method"`` only if the cart needs shipping: a cart that ships nothing
+        is offered the methods that need no shipping (bank transfer, cheque, …). Empty =
+        ask :meth:`payment_methods`. Fronts word the gaps (4.1 reports the last one)."""
+        gaps = []
+        if not customer:
+            gaps.append("customer")
+        if self.settings.checkout_payment_address and payment_address is None:
+            gaps.append("payment_address")
+        if self.needs_shipping(products):
+            if shipping_address is None:
+                gaps.append("shipping_address")
+            if shipping_method is None:
+                gaps.append("shipping_method")
+        return tuple(gaps)
+
     def payment_methods(
         self,
         products: list[CartProduct],
@@ -420,7 +447,9 @@ class Engine:
         shipping: ShippingChoice | None,
         ctx: PricingContext,
     ) -> list[PaymentMethod]:
-        """Payment extensions offered for this cart, sorted by sort order."""
+        """Payment extensions offered for this cart, sorted by sort order (once
+        :meth:`payment_gaps` is empty). The same rules for every front: cod only when the
+        cart ships, free checkout at a total <= 0, geo zones tested on the payment address."""
         total = next((t.value for t in totals if t.code == "total"), self.sub_total(products))
         p = _payment.PaymentContext(
             total=total,

@@ -44,7 +44,11 @@ Choices where the file leaves room (documented deviations from OpenCart 4.0)
       (``cod.cod``); ``/payment_method`` also accepts a method code that has a
       single option (``cod``).
     * ``CartProduct.price``/``total`` are ex-tax numbers; ``subscription`` is the
-      plan described in words; ``cart_id`` is the session line id.
+      plan described in words; ``cart_id`` is the session line id. Each product
+      also says whether it needs ``shipping`` (a boolean; 3.0's cart rows carry the
+      flag too), so a client can tell a cart that ships nothing: its checkout needs
+      no shipping address or method, and ``/payment_method/getPaymentMethods`` lists
+      the methods that need no shipping (the engine's :meth:`Engine.payment_gaps`).
     * ``/payment_address/setAddress`` (and ``payment_address_id`` /
       ``shipping_address_id`` on ``/subscription``) need a registered customer
       in the session and one of that customer's saved addresses.
@@ -134,6 +138,13 @@ E_SUBSCRIPTION_STATUS = "Warning: Subscription status required!"
 
 #: The answer for each :meth:`Engine.shipping_gap`.
 _SHIPPING_GAPS = {"no_shipping": E_NO_SHIPPING, "address": E_SHIPPING_ADDRESS}
+#: The words for each :meth:`Engine.payment_gaps` code.
+_PAYMENT_GAPS = {
+    "customer": E_CUSTOMER,
+    "payment_address": E_PAYMENT_ADDRESS,
+    "shipping_address": E_SHIPPING_ADDRESS,
+    "shipping_method": E_SHIPPING_METHOD,
+}
 
 _FREQUENCIES = {"day": "day", "week": "week", "semi_month": "half-month", "month": "month", "year": "year"}
 
@@ -253,7 +264,6 @@ class SpecFront:
         self.sessions = sessions
         self.clock = clock
         settings = engine.store.settings
-        self._payment_address_required = bool(settings.checkout_payment_address)
         self._default_status = settings.order_status_id
         self._cart_ids = itertools.count(1)
         self._subscriptions: dict[int, Subscription] = {}
@@ -359,6 +369,7 @@ class SpecFront:
             "quantity": product.quantity,
             "price": float(product.price),
             "total": float(product.total),
+            "shipping": product.shipping,
         }
 
     def _total(self, line: TotalLine) -> dict[str, Any]:
@@ -615,13 +626,16 @@ class SpecFront:
             for line_errors in self.engine.cart_errors(products, check_minimum=True).values():
                 for key, message in line_errors.items():
                     errors.setdefault(f"cart_{key}", message)
-        if self._payment_address_required and state.payment_address is None:
-            errors["payment_address"] = E_PAYMENT_ADDRESS
-        if self.engine.needs_shipping(products):
-            if state.shipping_address is None:
-                errors["shipping_address"] = E_SHIPPING_ADDRESS
-            if state.shipping_method is None:
-                errors["shipping_method"] = E_SHIPPING_METHOD
+        gaps = self.engine.payment_gaps(
+            products,
+            customer=state.customer is not None,
+            payment_address=state.payment_address,
+            shipping_address=state.shipping_address,
+            shipping_method=state.shipping_method,
+        )
+        for gap in gaps:
+            if gap != "customer":  # worded first, above
+                errors[gap] = _PAYMENT_GAPS[gap]
         if confirm and state.payment_method is None:
             errors["payment_method"] = E_PAYMENT_METHOD
         return errors
