@@ -58,9 +58,13 @@ def _rows(version: str, name: str) -> list[dict[str, str]]:
 def countries(version: str) -> tuple[Country, ...]:
     """Every country of that packaged version with its zones (by name), by country_id."""
     by_country: dict[int, list[Zone]] = {}
-    for r in _rows(version, "zones.csv"):
-        zone = Zone(int(r["zone_id"]), int(r["country_id"]), r["code"], r["name"], r["status"] == "1")
-        by_country.setdefault(zone.country_id, []).append(zone)
+    with (DATA_DIR / version / "zones.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        if next(reader) != ["zone_id", "country_id", "code", "name", "status"]:
+            raise ValueError(f"{version}/zones.csv: unexpected columns")
+        for zone_id, country_id, code, name, status in reader:  # ~4,100 rows: no DictReader
+            zone = Zone(int(zone_id), int(country_id), code, name, status == "1")
+            by_country.setdefault(zone.country_id, []).append(zone)
     out = []
     for r in _rows(version, "countries.csv"):
         country_id = int(r["country_id"])
