@@ -99,6 +99,7 @@ def test_dump_roundtrip(stores):
         ("tax_classes: [{tax_class_id: 9, rules: [{tax_rule_id: 1, tax_rate_id: 999, based: shipping}]}]",
          "tax_classes[0].rules[0].tax_rate_id"),
         ("geo_zones: [{geo_zone_id: 9, name: X, members: [[99999, 0]]}]", "members"),
+        ("demo_data: '4.1'", "demo_data: '4.1' is not a packaged OpenCart release"),
     ],
 )
 def test_bad_files_name_the_key(tmp_path, patch, message):
@@ -107,6 +108,34 @@ def test_bad_files_name_the_key(tmp_path, patch, message):
     with pytest.raises(StoreFileError) as err:
         load_store(path)
     assert message in str(err.value)
+
+
+def test_products_change_the_demo_catalogue_item_by_item_and_dump_back(stores):
+    store = loads_store(
+        "extends: stock\nkey: mine\nproducts:\n"
+        "  - {product_id: 49, delete: true}\n"
+        "  - {product_id: 40, price: 120.0, quantity: 5}\n"
+        "  - {product_id: 100, name: Gift box, model: GB-1, price: 10.0, tax_class_id: 9, quantity: 3}\n",
+        key="mine")
+    p = _products(store)
+    assert 49 not in p and len(p) == 19
+    stock40 = _products(stores["stock"])[40]
+    assert (p[40].price, p[40].quantity, p[40].weight, p[40].record) == (120.0, 5, stock40.weight, stock40.record)
+    assert (p[100].name, p[100].price, p[100].options) == ("Gift box", 10.0, ())
+    assert loads_store(dump_store(store), key="mine") == store  # the deleted demo product stays deleted
+
+
+def test_without_demo_data_a_store_has_its_own_products_and_its_versions_geography():
+    text = """
+settings: {version: "3.0.4.1", currency: USD, country_id: 81, zone_id: 1256, customer_group_id: 1}
+currencies: [{currency_id: 2, code: USD, title: US Dollar, symbol_left: "$", symbol_right: "", decimal_place: 2, value: 1.0}]
+weight_classes: [{weight_class_id: 1, title: Kilogram, unit: kg, value: 1.0}]
+customer_groups: [{customer_group_id: 1, name: Default}]
+products: [{product_id: 1, name: Thing, model: T, price: 1.0}]
+"""
+    store = loads_store(text, key="bare")
+    assert [p.product_id for p in store.products] == [1] and store.demo_data == ""
+    assert store.geography == "3.0.4.1" and Engine(store).zone(1256).code == "BER"
 
 
 def test_unreadable_and_malformed_files(tmp_path):
