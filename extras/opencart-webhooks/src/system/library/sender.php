@@ -35,6 +35,22 @@ class Sender {
 		$this->transport = $transport;
 	}
 
+	/**
+	 * The sender the module's settings describe, or null while the module is disabled.
+	 * `$config` is OpenCart's config object (anything with get()).
+	 */
+	public static function fromConfig(object $config, string $storage_dir): ?self {
+		if (!$config->get('module_ocdata_webhooks_status')) {
+			return null;
+		}
+
+		return new self([
+			'url'    => $config->get('module_ocdata_webhooks_url'),
+			'secret' => $config->get('module_ocdata_webhooks_secret'),
+			'events' => (array)$config->get('module_ocdata_webhooks_events'),
+		], rtrim($storage_dir, '/') . '/ocdata_webhooks/queue/');
+	}
+
 	public function enabled(string $type): bool {
 		return $this->url !== '' && strlen($this->secret) >= 16 && in_array($type, $this->events, true);
 	}

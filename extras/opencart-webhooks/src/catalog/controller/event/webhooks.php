@@ -151,14 +151,6 @@ class Webhooks extends \Opencart\System\Engine\Controller {
 	}
 
 	private function sender(): ?\Ocdata\Webhooks\Sender {
-		if (!$this->config->get('module_ocdata_webhooks_status')) {
-			return null;
-		}
-
-		return new \Ocdata\Webhooks\Sender([
-			'url'    => $this->config->get('module_ocdata_webhooks_url'),
-			'secret' => $this->config->get('module_ocdata_webhooks_secret'),
-			'events' => (array)$this->config->get('module_ocdata_webhooks_events'),
-		], DIR_STORAGE . 'ocdata_webhooks/queue/');
+		return \Ocdata\Webhooks\Sender::fromConfig($this->config, DIR_STORAGE);
 	}
 }
