@@ -39,11 +39,13 @@ from .client import (
 
 from .frames import to_frame
 from .study import Study
+from .webhooks import events
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots",
+    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots", "events",
+    "webhooks",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",

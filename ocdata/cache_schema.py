@@ -91,6 +91,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "DROP INDEX IF EXISTS quotes_key",
         "DROP INDEX IF EXISTS scenarios_key",
     )),
+    # One row per webhook event, stored once: the primary key is what refuses a replayed id.
+    Migration(4, "webhook events received from stores", (
+        """CREATE TABLE webhook_events (
+            event_id VARCHAR PRIMARY KEY, type VARCHAR NOT NULL, created_at TIMESTAMP, received_at TIMESTAMP,
+            store_url VARCHAR, store_id BIGINT, order_id BIGINT, order_status_id BIGINT, customer_id BIGINT,
+            product_id BIGINT, total DOUBLE, currency VARCHAR, payload VARCHAR)""",
+    )),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -101,7 +108,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     tables = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     if "schema_version" in tables:
-        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
     if tables:
         raise SchemaError(f"this DuckDB file has tables ({', '.join(sorted(tables)[:5])}...) but no "
                           f"schema_version: it is not an ocdata cache; use another path")

@@ -95,12 +95,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     arg("--store", default="rich", metavar="NAME|FILE", help="built-in store name (stock, rich) or a store file"),
     arg("--latency-ms", type=float, default=0, metavar="MS", help="delay added to every request"),
     arg("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"),
+    arg("--webhook", action="append", default=[], metavar="URL",
+        help="send order, customer and product events to URL (repeatable; see `ocdata events serve`)"),
+    arg("--webhook-secret", default=None, metavar="S",
+        help="shared secret for --webhook (default: $OCDATA_WEBHOOK_SECRET)"),
 )
 def sandbox(args: argparse.Namespace) -> int:
     from ocdata.sandbox import serve
 
+    hooks = []
+    if args.webhook:
+        secret = args.webhook_secret or os.environ.get("OCDATA_WEBHOOK_SECRET")
+        if not secret:
+            print("ocdata sandbox: --webhook needs --webhook-secret or $OCDATA_WEBHOOK_SECRET "
+                  "(the receiver's secret)", file=sys.stderr)
+            return 2
+        hooks = [{"url": url, "secret": secret} for url in args.webhook]
     try:
-        server = serve(port=args.port, store=args.store, latency_ms=args.latency_ms, host=args.host)
+        server = serve(port=args.port, store=args.store, latency_ms=args.latency_ms, host=args.host,
+                       webhooks=hooks)
     except (OSError, ValueError, LookupError) as exc:
         print(f"ocdata sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -225,6 +238,45 @@ def sql(args: argparse.Namespace) -> int:
         print(f"ocdata sql: {exc}", file=sys.stderr)
         return 1
     print(frame.to_csv(index=False) if args.csv else frame.to_string(index=False))
+    return 0
+
+
+# --------------------------------------------------------------------------- events
+
+
+@command(
+    "events",
+    "Receive webhook events from a store into the cache (`ocdata events serve`).",
+    arg("action", choices=("serve",), help="serve: run the receiver until Ctrl-C"),
+    arg("--port", type=int, default=8765, help="TCP port (default 8765; 0 = any free port)"),
+    arg("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"),
+    arg("--secret", default=None, metavar="S",
+        help="shared secret, 16+ characters (default: $OCDATA_WEBHOOK_SECRET, else a random one printed once)"),
+    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--window", type=float, default=300, metavar="SECONDS", help="clock difference accepted (default 300)"),
+)
+def events(args: argparse.Namespace) -> int:
+    from ocdata.webhooks import serve as receive
+
+    secret = args.secret or os.environ.get("OCDATA_WEBHOOK_SECRET")
+    try:
+        receiver = receive(secret, db=_cache_path(args.db), port=args.port, host=args.host, window=args.window)
+    except (OSError, ValueError) as exc:
+        print(f"ocdata events: cannot start: {exc}", file=sys.stderr)
+        return 1
+    print(f"Receiving webhook events at {receiver.url}")
+    print(f"Cache:  {receiver.db}")
+    if not secret:  # printing a generated secret once is the point: the store needs it
+        print(f"Secret: {receiver.secret.reveal()}  (configure it on the store; or pass --secret next time)")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        receiver.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.stop()
+    print(f"Stopped; {sum(o.status == 200 for o in receiver.outcomes)} events stored. "
+          f"Read them with: ocdata sql \"SELECT type, count(*) FROM webhook_events GROUP BY 1\"")
     return 0
 
 

@@ -18,7 +18,11 @@ behind one lock, so an engine can serve many threads.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
+import threading
+from typing import Any, Callable
 
 from ocdata.sandbox import payment as _payment
 from ocdata.sandbox import shipping as _shipping
@@ -63,6 +67,11 @@ from ocdata.sandbox.records import (
 from ocdata.sandbox.orders import OrderBook
 from ocdata.sandbox.tax import TaxIndex
 from ocdata.sandbox.tax import calculate as _calculate
+
+log = logging.getLogger("ocdata.sandbox")
+
+#: what :meth:`Engine.subscribe` listeners are called with: the change's kind and its ids
+Listener = Callable[[str, dict[str, Any]], None]
 
 __all__ = [
     "AddressIn", "AddressRef", "CartOption", "CartProduct", "CartSubscription", "CustomerIn", "Engine",
@@ -145,6 +154,60 @@ class Engine:
         self._totals = installed(store.totals)
         #: codes of the enabled total extensions in the order they run
         self.total_codes = tuple(e.code for e in self._totals)
+        self._listeners: list[Listener] = []
+        self._changes = threading.Lock()
+
+    # ---- change notifications (what the sandbox's webhooks send)
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener(kind, info)`` after each change: ``order.created`` / ``order.updated``
+        (``order_id``, ``previous_status_id``, ``comment``, ``notify``), ``customer.registered``
+        (``customer_id``), ``product.updated`` (``product_id``, ``changed``). Listeners run on the
+        thread that made the change: they must be quick (the webhook emitter only queues)."""
+        self._listeners.append(listener)
+
+    def _notify(self, kind: str, **info: Any) -> None:
+        for listener in self._listeners:
+            try:
+                listener(kind, info)
+            except Exception:  # a listener's fault must never fail the store's answer
+                log.exception("engine listener failed on %s", kind)
+
+    def _status(self, order_id: int) -> int | None:
+        order = self._book.get(order_id) if self._listeners else None
+        return None if order is None else order.order_status_id
+
+    def add_customer(self, customer: Customer) -> int:
+        """Register a customer (a new id when ``customer_id`` is 0); returns the id."""
+        with self._changes:
+            if not customer.customer_id:
+                customer = dataclasses.replace(customer, customer_id=max(self._customers, default=0) + 1)
+            if customer.customer_id in self._customers:
+                raise ValueError(f"customer {customer.customer_id} exists already")
+            self._customers[customer.customer_id] = customer
+        self._notify("customer.registered", customer_id=customer.customer_id)
+        return customer.customer_id
+
+    #: product fields :meth:`update_product` may change (options are indexed: change them in a store file)
+    PRODUCT_FIELDS = frozenset({"name", "model", "price", "tax_class_id", "weight", "weight_class_id", "quantity",
+                                "minimum", "subtract", "shipping", "points", "status", "discounts", "specials"})
+
+    def update_product(self, product_id: int, **changes: Any) -> Product:
+        """Change a product as the admin's product form would (``price=``, ``quantity=`` …)."""
+        unknown = sorted(set(changes) - self.PRODUCT_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(unknown)} of a product here; "
+                             f"changeable: {', '.join(sorted(self.PRODUCT_FIELDS))}")
+        with self._changes:
+            current = self.catalog.products.get(product_id)
+            if current is None:
+                raise LookupError(f"no product {product_id} in this store")
+            updated = dataclasses.replace(current, **changes)
+            self.catalog.products[product_id] = updated
+            if "quantity" in changes:
+                self._book.product_stock[product_id] = int(changes["quantity"])
+        changed = sorted(k for k in changes if getattr(current, k) != getattr(updated, k))
+        self._notify("product.updated", product_id=product_id, changed=changed)
+        return updated
 
     # ---- lookups
     def country(self, country_id: int) -> Country | None:
@@ -477,13 +540,20 @@ class Engine:
         :meth:`add_history` semantics (stock subtracted on entering
         processing/complete). An order whose products need no shipping keeps no
         shipping address or method."""
-        return self._book.create(order)
+        order_id = self._book.create(order)
+        if order.order_status_id:  # a status-0 order is OpenCart's "missing order": created on its first status
+            self._notify("order.created", order_id=order_id)
+        return order_id
 
     def edit_order(self, order_id: int, order: OrderIn) -> bool:
         """Replace an order (4.1 ``confirm`` with ``order_id``): void history first if
         it had a status, then the new content, then the posted status. ``False`` if
         the order does not exist (nothing written)."""
-        return self._book.edit(order_id, order)
+        previous = self._status(order_id)
+        done = self._book.edit(order_id, order)
+        if done:
+            self._notify("order.updated", order_id=order_id, previous_status_id=previous, comment="", notify=False)
+        return done
 
     def add_history(
         self,
@@ -494,7 +564,12 @@ class Engine:
         override: bool = False,
     ) -> bool:
         """``model_checkout_order->addHistory``; ``False`` if no such order."""
-        return self._book.add_history(order_id, order_status_id, comment, notify, override)
+        previous = self._status(order_id)
+        done = self._book.add_history(order_id, order_status_id, comment, notify, override)
+        if done:
+            kind = "order.created" if not previous else "order.updated"  # OpenCart: an order exists from its first status
+            self._notify(kind, order_id=order_id, previous_status_id=previous, comment=comment, notify=bool(notify))
+        return done
 
     def order(self, order_id: int) -> Order | None:
         return self._book.get(order_id)

@@ -604,6 +604,7 @@ class Sandbox:
         session_ttl: float = float(SESSION_COOKIE_AGE),
         username: str = DEFAULT_USERNAME,
         key: str | None = None,
+        webhooks: Any = None,
     ) -> None:
         self.engine = _engine_for(store)
         self.users = ApiUsers()
@@ -621,6 +622,17 @@ class Sandbox:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
+        self.emitter = None
+        if webhooks:
+            from ocdata.sandbox.webhooks import Emitter, webhooks_of
+
+            self.emitter = Emitter(self.engine, webhooks_of(webhooks), lambda: self.url)
+
+    def webhook_log(self) -> Any:
+        """Every webhook delivery attempt so far as a DataFrame (empty without webhooks)."""
+        from ocdata.sandbox.webhooks import delivery_frame
+
+        return delivery_frame(self.emitter.deliveries() if self.emitter else [])
 
     # ---- credentials and addresses
     @property
@@ -684,6 +696,8 @@ class Sandbox:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.emitter is not None:
+            self.emitter.stop()
         self._stopped.set()
 
     def wait(self) -> None:
@@ -719,7 +733,9 @@ def serve(
     store file path, a loaded :class:`~ocdata.sandbox.model.StoreConfig` or an
     :class:`~ocdata.sandbox.engine.Engine`. ``latency_ms`` delays every request.
     ``options``: ``token_ttl`` (idle lifetime of a spec ``api_token``, s),
-    ``session_ttl`` (OCSESSID sessions, s), ``username``, ``key``.
+    ``session_ttl`` (OCSESSID sessions, s), ``username``, ``key``, ``webhooks`` (a
+    :class:`~ocdata.sandbox.webhooks.Webhook`, a dict of its fields, or a list: every order,
+    customer and product change is sent there, signed; see :mod:`ocdata.sandbox.webhooks`).
     Use it as a context manager to stop it: ``with serve() as sandbox: ...``.
     """
     return Sandbox(store, port=port, host=host, latency_ms=latency_ms, dialects=dialects, **options).start()
