@@ -9,7 +9,7 @@ import sys
 
 import ocdata
 
-from conftest import SECRET, order_created, post
+from webhook_helpers import SECRET, order_created, post
 
 
 def test_events_serve_stores_until_ctrl_c_and_says_how_to_read_them(tmp_path):

@@ -17,7 +17,7 @@ import ocdata
 from ocdata.webhooks import serve as receive
 from ocdata.webhooks.payload import SCHEMA_PATH
 
-from conftest import SECRET
+from webhook_helpers import SECRET
 
 EXTRA = Path(__file__).resolve().parents[2] / "extras" / "opencart-webhooks"
 SRC = EXTRA / "src"

@@ -16,7 +16,7 @@ from ocdata.cache import Cache
 from ocdata.webhooks import EVENT_COLUMNS, serve
 from ocdata.webhooks.signing import HEADER_SIGNATURE, signature
 
-from conftest import SECRET, order_created, post
+from webhook_helpers import SECRET, order_created, post
 
 
 def test_a_signed_delivery_is_stored_with_typed_columns_and_its_raw_json(receiver, db):

@@ -17,7 +17,7 @@ from ocdata.sandbox.webhooks import Webhook
 from ocdata.webhooks import serve as receive
 from ocdata.webhooks.payload import SCHEMA_PATH
 
-from conftest import SECRET
+from webhook_helpers import SECRET
 
 DRAFT = OrderDraft(
     customer=Customer(firstname="Ann", lastname="Lee", email="ann@example.com"),

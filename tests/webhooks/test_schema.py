@@ -10,7 +10,7 @@ import pytest
 
 from ocdata.webhooks.payload import SCHEMA_PATH, dump_schema, parse_event
 
-from conftest import order_created
+from webhook_helpers import order_created
 
 
 def test_the_committed_schema_is_the_models_schema():
