@@ -270,7 +270,8 @@ def _panel_title(key: tuple, facets: list[str], df: pd.DataFrame, group_names: M
         if column == "cart":
             bits.append(f"cart {v!r}")
         elif column == _GROUP:
-            bits.append(_group_label(v, group_names))
+            label = _group_label(v, group_names)
+            bits.append(label if label.startswith("customer group") else f"customer group {label}")
         else:
             bits.append(f"{column} {v}")
     if "cart" not in parts and "cart" in df.columns and df["cart"].nunique() > 1:

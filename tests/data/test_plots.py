@@ -87,7 +87,7 @@ def test_heatmap_names_currency_methods_cart_and_group():
     ax = fig.axes[0]
     assert fig.axes[-1].get_ylabel() == "shipping cost before tax (EUR)"  # the colour bar
     title = ax.get_title()
-    assert "(EUR)" in title and "cart 'a'" in title and "Wholesale" in title
+    assert "(EUR)" in title and "cart 'a', customer group Wholesale" in title
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks[0].startswith("Flat Rate") and ticks[0].endswith("flat.flat")
     assert any(t.startswith("Weight Based\nShipping: UK") and t.endswith("weight.weight_4") for t in ticks)
@@ -108,10 +108,11 @@ def test_heatmap_outlines_the_cheapest_and_writes_ties():
 def test_heatmap_facets_by_cart_and_group():
     fig = plots.cost_heatmap(study_frame(), group_names=GROUPS)
     panels = [ax for ax in fig.axes if ax.get_title()]
-    assert sorted(ax.get_title() for ax in panels) == ["cart 'a', Default", "cart 'a', Wholesale",
-                                                       "cart 'b', Default", "cart 'b', Wholesale"]
+    assert sorted(ax.get_title() for ax in panels) == [
+        "cart 'a', customer group Default", "cart 'a', customer group Wholesale",
+        "cart 'b', customer group Default", "cart 'b', customer group Wholesale"]
     assert "(EUR)" in fig.get_suptitle()
-    wholesale_a = next(ax for ax in panels if ax.get_title() == "cart 'a', Wholesale")
+    wholesale_a = next(ax for ax in panels if ax.get_title() == "cart 'a', customer group Wholesale")
     assert "6.00" in texts(wholesale_a) and "7.00" not in texts(wholesale_a)
 
 
