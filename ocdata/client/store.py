@@ -55,6 +55,8 @@ class Store:
         dialect._warn = self._warn
         self.geo = Geo(dialect.country, workers=self.workers)
         self._default_currency: str | None = None
+        self._currency_asked = False
+        self._currency_lock = threading.Lock()
 
     # ------------------------------------------------------------------ identity
     @property
@@ -79,18 +81,21 @@ class Store:
         """The store's default currency code (ISO 4217): a quote's ``cost`` is in it.
 
         Read once from the ``currency`` cookie OpenCart's storefront sets on a first visit
-        (one unauthenticated request, then cached); None when the store sets none or cannot be reached.
+        (one unauthenticated request); None when the store sets none or could not be reached
+        then (asked once per Store: frames show the currency as missing rather than wait on retries).
         """
-        if self._default_currency is None:
+        with self._currency_lock:
+            if self._currency_asked:
+                return self._default_currency
+            self._currency_asked = True
             route = self.dialect.country_route
             try:
                 answer = self.dialect.http("GET", route=route, params=[("route", route), ("country_id", "0")])
             except OcdataError as exc:
-                log.info("default currency unknown: %s", exc)
+                log.info("the store's default currency is unknown: %s", exc)
                 return None
-            code = answer.cookies.get("currency", "").strip().upper()
-            self._default_currency = code or None
-        return self._default_currency
+            self._default_currency = answer.cookies.get("currency", "").strip().upper() or None
+            return self._default_currency
 
     @property
     def session_currency(self) -> str | None:

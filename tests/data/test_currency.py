@@ -70,3 +70,10 @@ def test_column_docs_name_each_money_columns_currency():
     for name in ("sub_total", "cart_tax", "tax", "shipping_tax", "total", "text"):
         assert "session currency" in docs[name][1], name
     assert set(frames.CURRENCY_COLUMNS) == {"currency", "session_currency"}
+
+
+def test_an_unreachable_store_leaves_the_currency_unknown_and_is_asked_once():
+    calls = []
+    store = connect("http://127.0.0.1:9/", "u", "k", dialect="spec", hook=calls.append, timeout=1, retries=0)
+    assert store.default_currency is None and store.default_currency is None
+    assert len(calls) == 1
