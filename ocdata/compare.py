@@ -8,6 +8,9 @@ scenario the store refused gives each method a row with ``status="error"`` and i
 message. Nothing is dropped; numbers of such rows are NaN.
 
 Methods are identified by ``quote_code`` (``"flat.flat"``, ``"weight.weight_5"``).
+:func:`rank` says when methods tie (``tied``, ``n_cheapest``), so a tie for cheapest is never
+reported as one method winning. Amounts keep the frame's ``currency``/``session_currency``
+columns (see :mod:`ocdata.frames`).
 """
 
 from __future__ import annotations

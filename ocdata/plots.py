@@ -79,7 +79,8 @@ def method_labels(df: pd.DataFrame, codes: Sequence[Any] | None = None, *, with_
     names: dict[str, tuple[str, str]] = {}
     if "quote_code" in df.columns:
         cols = [c for c in ("quote_code", "method_name", "name") if c in df.columns]
-        known = df.loc[df["quote_code"].notna(), cols].astype(str).drop_duplicates("quote_code")
+        known = df.loc[df["quote_code"].notna(), cols].astype(object).fillna("").astype(str)
+        known = known.drop_duplicates("quote_code")
         for row in known.itertuples(index=False):
             d = row._asdict()
             names[d["quote_code"]] = (d.get("method_name") or "", _short_title(d.get("name") or ""))
@@ -109,13 +110,22 @@ def _as_int(value: Any) -> Any:
         return value
 
 
+def _group_names(df: pd.DataFrame, given: Mapping[Any, str] | None) -> Mapping[Any, str] | None:
+    """``given``, else the frame's own ``customer_group`` names when it has that column."""
+    if given or _GROUP not in df.columns or "customer_group" not in df.columns:
+        return given
+    pairs = df[[_GROUP, "customer_group"]].dropna().drop_duplicates(_GROUP)
+    return {_as_int(g): str(name) for g, name in pairs.itertuples(index=False)} or None
+
+
 def _labels(values: Sequence[Any], column: str | None, df: pd.DataFrame,
             group_names: Mapping[Any, str] | None, *, with_code: bool) -> list[str]:
     if column == "quote_code":
         named = method_labels(df, values, with_code=with_code)
         return [named[str(v)] for v in values]
     if column == _GROUP:
-        return [_group_label(v, group_names) for v in values]
+        names = _group_names(df, group_names)
+        return [_group_label(v, names) for v in values]
     return [str(v) for v in values]
 
 
@@ -261,16 +271,20 @@ def _row_minima(data: np.ndarray) -> dict[tuple[int, int], int]:
 
 
 def _panel_title(key: tuple, facets: list[str], df: pd.DataFrame, group_names: Mapping[Any, str] | None) -> str:
-    parts = dict(zip(facets, key))
-    for column in ("cart", _GROUP):  # a single cart or group is named too
-        if column not in parts and column in df.columns and df[column].nunique(dropna=True) == 1:
+    given = dict(zip(facets, key))
+    parts = {}
+    for column in ("cart", _GROUP):  # cart first, then group; a single cart or group is named too
+        if column in given:
+            parts[column] = given.pop(column)
+        elif column in df.columns and df[column].nunique(dropna=True) == 1:
             parts[column] = df[column].dropna().iloc[0]
+    parts.update(given)
     bits = []
     for column, v in parts.items():
         if column == "cart":
             bits.append(f"cart {v!r}")
         elif column == _GROUP:
-            label = _group_label(v, group_names)
+            label = _group_label(v, _group_names(df, group_names))
             bits.append(label if label.startswith("customer group") else f"customer group {label}")
         else:
             bits.append(f"{column} {v}")

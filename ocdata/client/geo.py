@@ -19,6 +19,7 @@ Unknown countries and zones are refused with the closest matches (:func:`suggest
 from __future__ import annotations
 
 import difflib
+import html
 import re
 import threading
 import unicodedata
@@ -72,7 +73,7 @@ _SUGGESTIONS = 5
 
 def _fold(text: str) -> str:
     """Lower case, accents and punctuation dropped, bracketed parts (local names) removed."""
-    text = unicodedata.normalize("NFKD", text.replace("&eacute;", "e"))
+    text = unicodedata.normalize("NFKD", html.unescape(text))  # some install data is HTML-escaped
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = re.sub(r"\[.*?\]|\(.*?\)", " ", text)
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())

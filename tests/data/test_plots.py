@@ -180,3 +180,13 @@ def test_charts_save_as_png(tmp_path):
         fig.savefig(tmp_path / f"{name}.png", dpi=60)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
     assert np.isfinite(compare.rank(df)["rank"].astype(float)).any()
+
+
+def test_group_names_come_from_the_frame_when_it_has_them_and_missing_names_stay_codes():
+    df = study_frame()
+    df["customer_group"] = df["customer_group_id"].map(GROUPS)
+    fig = plots.cost_heatmap(df[df["cart"] == "a"])
+    assert sorted(ax.get_title() for ax in fig.axes if ax.get_title()) == [
+        "cart 'a', customer group Default", "cart 'a', customer group Wholesale"]
+    unnamed = df.assign(method_name=np.nan, name=np.nan)
+    assert plots.method_labels(unnamed, ["flat.flat"]) == {"flat.flat": "flat.flat"}
