@@ -87,7 +87,7 @@ def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency
                 quotes = study.run(concurrency=concurrency, progress=progress)
             report = study.last_run
             order = confirm_test_order(cache.recording(store), study, quotes)
-        has_view = _has_study_quotes(cache)
+        view_columns = _study_quotes_columns(cache)
     echo(f"{report.scenarios} scenarios ({len(CARTS)} carts x {len(DESTINATIONS)} destinations x "
          f"{len(CUSTOMER_GROUPS)} customer groups): {report.from_cache} from cache, {report.fetched} fetched, "
          f"{report.failed} failed.")
@@ -104,7 +104,7 @@ def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency
     echo("")
     echo("Wrote " + ", ".join(str(f) for f in files))
     echo("")
-    echo(next_steps(db, has_view=has_view))
+    echo(next_steps(db, view_columns=view_columns))
     return DemoResult(quotes, report.from_cache, report.fetched, report.failed, files)
 
 
@@ -189,13 +189,15 @@ def write_outputs(quotes: pd.DataFrame, out: Path) -> list[Path]:
     return [csv, parquet, png]
 
 
-def next_steps(db: Path | str, *, has_view: bool = True) -> str:
-    """Where the cache is and what to run next."""
+def next_steps(db: Path | str, *, view_columns: set[str] | frozenset[str] = frozenset()) -> str:
+    """Where the cache is and what to run next; ``view_columns``: the cache's ``study_quotes``
+    columns (a query on that view when it has what the example needs, else on the tables)."""
     where = Path(db).expanduser().resolve() if str(db) != ":memory:" else db
     db_arg = "" if str(where) == str(default_path().expanduser().resolve()) else f" --db {where}"
-    if has_view:
-        query = ("SELECT destination, method_name, cost, total, currency FROM study_quotes "
-                 "WHERE study = 'ocdata-demo' AND cart = 'iPhone' LIMIT 10")
+    study = next((c for c in ("study", "study_id") if c in view_columns), None)
+    if study and {"destination", "method_name", "cost", "cart"} <= view_columns:
+        shown = ", ".join(c for c in ("destination", "method_name", "cost", "total", "currency") if c in view_columns)
+        query = f"SELECT {shown} FROM study_quotes WHERE {study} = 'ocdata-demo' AND cart = 'iPhone' LIMIT 10"
     else:
         query = ("SELECT ss.destination, q.method_name, q.cost, q.total FROM quotes q JOIN study_scenarios ss "
                  "USING (scenario_key) WHERE ss.study_id = 'ocdata-demo' AND ss.cart = 'iPhone' LIMIT 10")
@@ -210,13 +212,13 @@ def next_steps(db: Path | str, *, has_view: bool = True) -> str:
     ])
 
 
-def _has_study_quotes(cache: Cache) -> bool:
-    """Whether the cache has the ``study_quotes`` view (a scenario's labels with its quote rows)."""
+def _study_quotes_columns(cache: Cache) -> frozenset[str]:
+    """The columns of the cache's ``study_quotes`` view (none when it has no such view)."""
     try:
-        found = cache.sql("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'study_quotes'")
+        found = cache.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'study_quotes'")
     except Exception:  # noqa: BLE001 - a closed or foreign cache: suggest the plain tables
-        return False
-    return bool(found["n"].iloc[0])
+        return frozenset()
+    return frozenset(found["column_name"].astype(str))
 
 
 def _currency(quotes: pd.DataFrame, column: str) -> str | None:
