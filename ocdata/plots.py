@@ -288,8 +288,9 @@ def _panel_title(key: tuple, facets: list[str], df: pd.DataFrame, group_names: M
             bits.append(label if label.startswith("customer group") else f"customer group {label}")
         else:
             bits.append(f"{column} {v}")
-    if "cart" not in parts and "cart" in df.columns and df["cart"].nunique() > 1:
-        bits.append("all carts")
+    for column, what in (("cart", "carts"), (_GROUP, "customer groups")):  # facet=() averages over them
+        if column not in parts and column in df.columns and df[column].nunique() > 1:
+            bits.append(f"mean over {df[column].nunique()} {what}")
     return ", ".join(bits)
 
 

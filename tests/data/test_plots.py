@@ -190,3 +190,9 @@ def test_group_names_come_from_the_frame_when_it_has_them_and_missing_names_stay
         "cart 'a', customer group Default", "cart 'a', customer group Wholesale"]
     unnamed = df.assign(method_name=np.nan, name=np.nan)
     assert plots.method_labels(unnamed, ["flat.flat"]) == {"flat.flat": "flat.flat"}
+
+
+def test_heatmap_without_facets_says_what_it_averages():
+    fig = plots.cost_heatmap(study_frame(), facet=())
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 1
+    assert fig.axes[0].get_title().endswith("mean over 2 carts, mean over 2 customer groups")
