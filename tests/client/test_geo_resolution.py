@@ -133,6 +133,7 @@ def test_unknown_country_suggests_the_closest_countries_without_asking_the_store
 
 def test_country_aliases_and_codes():
     assert iso2("UK") == "GB" and iso2("el") == "GR" and iso2("deu") == "DE" and iso2("Germany") == "DE"
+    assert suggest_countries("UK")[0] == "GB (United Kingdom)"  # what a suggestion list offers for it
     assert iso2("XK") == "XK"  # OpenCart's Kosovo, not in ISO 3166-1
     with pytest.raises(ValidationError):
         iso2("ZZ")
