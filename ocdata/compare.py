@@ -8,6 +8,9 @@ scenario the store refused gives each method a row with ``status="error"`` and i
 message. Nothing is dropped; numbers of such rows are NaN.
 
 Methods are identified by ``quote_code`` (``"flat.flat"``, ``"weight.weight_5"``).
+:func:`rank` says when methods tie (``tied``, ``n_cheapest``), so a tie for cheapest is never
+reported as one method winning. Amounts keep the frame's ``currency``/``session_currency``
+columns (see :mod:`ocdata.frames`).
 """
 
 from __future__ import annotations
@@ -110,14 +113,20 @@ def _anti_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
 
 
 def rank(df: pd.DataFrame, on: str = "cost") -> pd.DataFrame:
-    """Each method's rank within its scenario by ``on`` (1 = cheapest; ties share the rank)
-    and a ``cheapest`` flag. Unavailable/failed rows: rank NA, cheapest False."""
+    """Each method's rank within its scenario by ``on`` (1 = cheapest; ties share the rank),
+    a ``cheapest`` flag, ``tied`` (another method of the scenario has the same ``on``) and
+    ``n_cheapest`` (how many methods share the cheapest ``on``: more than 1 is a tie for
+    cheapest). Unavailable/failed rows: rank NA, cheapest and tied False."""
     out = complete(df)
     scen_keys = _scenario_keys(out)
     ok = (out["status"] == STATUS_OK) & out[on].notna()
-    ranks = out[on].where(ok).groupby([out[k] for k in scen_keys], dropna=False).rank(method="min")
+    groups = [out[k] for k in scen_keys]
+    ranks = out[on].where(ok).groupby(groups, dropna=False).rank(method="min")
     out["rank"] = pd.array(ranks.round().astype("Float64"), dtype="Int64")
     out["cheapest"] = (out["rank"] == 1).fillna(False).astype(bool)
+    same = ranks.groupby(groups + [ranks], dropna=False).transform("size")
+    out["tied"] = (ok & (same > 1)).to_numpy(dtype=bool)
+    out["n_cheapest"] = out["cheapest"].groupby(groups, dropna=False).transform("sum").astype("int64")
     return out
 
 

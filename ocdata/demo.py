@@ -5,8 +5,9 @@ Wholesale group), connects with the ``spec`` dialect — whose server session ho
 addresses and customer, so tax follows the destination and prices follow the customer
 group, as on OpenCart's storefront — runs 4 carts x 12 destinations in 3 countries x 2
 customer groups, prints the cheapest method per destination and the effective tax rates,
-and writes the quotes (CSV, Parquet) and a chart (PNG). Run it again and every scenario
-comes from the DuckDB cache.
+and writes the quotes (CSV, Parquet) and a chart (PNG). Amounts are printed with their
+currency and ties for cheapest are written out. It ends by saying where the cache is and
+what to run next. Run it again and every scenario comes from the DuckDB cache.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ocdata import compare, plots
-from ocdata.cache import Cache
+from ocdata.cache import Cache, default_path
 from ocdata.client import connect
 from ocdata.client.errors import OcdataWarning
 from ocdata.sandbox import serve
@@ -86,6 +87,7 @@ def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency
                 quotes = study.run(concurrency=concurrency, progress=progress)
             report = study.last_run
             order = confirm_test_order(cache.recording(store), study, quotes)
+        view_columns = _study_quotes_columns(cache)
     echo(f"{report.scenarios} scenarios ({len(CARTS)} carts x {len(DESTINATIONS)} destinations x "
          f"{len(CUSTOMER_GROUPS)} customer groups): {report.from_cache} from cache, {report.fetched} fetched, "
          f"{report.failed} failed.")
@@ -94,11 +96,15 @@ def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency
     echo("")
     echo(summary_text(quotes))
     echo("")
+    currency = _currency(quotes, "session_currency")
     echo(f"Test order {order.order_id} confirmed (London, 'iPhone + iPod', cheapest delivery): total "
-         f"{order.total:,.2f}; recorded in the cache's orders tables.")
+         f"{_amount(order.total, currency)}, {len(order.products)} product lines; recorded in the cache's "
+         f"orders, order_totals and order_products tables.")
     files = write_outputs(quotes, out)
     echo("")
     echo("Wrote " + ", ".join(str(f) for f in files))
+    echo("")
+    echo(next_steps(db, view_columns=view_columns))
     return DemoResult(quotes, report.from_cache, report.fetched, report.failed, files)
 
 
@@ -121,15 +127,19 @@ def cheapest_table(quotes: pd.DataFrame, *, exclude: tuple[str, ...] = ("pickup"
     """Per cart, destination and group: the cheapest offered method and its cost before tax.
 
     ``exclude`` drops method codes first (by default in-store pickup, which costs nothing
-    but is not a delivery).
+    but is not a delivery). Where several methods tie for cheapest, the row is the first in
+    the store's order, ``tied`` is True and ``methods`` names them all (``"Flat Rate = Per Item"``).
     """
     delivered = quotes[~quotes["method_code"].isin(exclude)]
     ranked = compare.rank(delivered, on="cost")
     best = ranked[ranked["cheapest"]].sort_values("sort_order", kind="stable")
-    best = best.drop_duplicates(["cart", "destination", "customer_group_id"])
-    table = best[["cart", "destination", "customer_group_id", "method_name", "name", "cost", "cost_with_tax",
-                  "total"]]
-    return table.sort_values(["cart", "destination", "customer_group_id"]).reset_index(drop=True)
+    keys = ["cart", "destination", "customer_group_id"]
+    methods = best.groupby(keys, sort=False)["method_name"].agg(lambda names: " = ".join(dict.fromkeys(names)))
+    best = best.drop_duplicates(keys)
+    best = best.assign(methods=methods.reindex(pd.MultiIndex.from_frame(best[keys])).to_numpy(),
+                       tied=best["n_cheapest"].to_numpy() > 1)
+    table = best[keys + ["method_name", "name", "methods", "tied", "cost", "cost_with_tax", "total"]]
+    return table.sort_values(keys).reset_index(drop=True)
 
 
 def summary_text(quotes: pd.DataFrame) -> str:
@@ -137,11 +147,14 @@ def summary_text(quotes: pd.DataFrame) -> str:
     group = CUSTOMER_GROUPS[0]
     best = cheapest_table(quotes)
     best = best[best["customer_group_id"] == group]
-    cells = best.assign(cell=best["method_name"].astype(str) + " " + best["cost"].map("{:,.2f}".format))
+    cells = best.assign(cell=best["methods"].astype(str) + " " + best["cost"].map("{:,.2f}".format))
     table = cells.pivot(index="destination", columns="cart", values="cell")
     table = table.reindex(index=list(DESTINATIONS), columns=list(CARTS)).fillna("-")
-    lines = [f"Cheapest delivery (pickup excluded), cost before tax, customer group {GROUP_NAMES[group]}:",
-             table.to_string()]
+    currency = _currency(quotes, "currency")
+    lines = [f"Cheapest delivery (pickup excluded), cost before tax in {currency or 'the store currency'}, "
+             f"customer group {GROUP_NAMES[group]}:", table.to_string()]
+    if best["tied"].any():
+        lines.append("('A = B': both methods cost the same, the cheapest)")
     tax = compare.effective_tax(quotes, by=("destination", "customer_group_id"))
     rates = tax.pivot(index="destination", columns="customer_group_id", values="effective_tax_rate")
     rates = rates.rename(columns=GROUP_NAMES).reindex(list(DESTINATIONS))
@@ -159,13 +172,59 @@ def summary_text(quotes: pd.DataFrame) -> str:
 
 
 def write_outputs(quotes: pd.DataFrame, out: Path) -> list[Path]:
-    """Quotes as CSV and Parquet, and the destination x method cost heatmap as PNG."""
+    """Quotes as CSV and Parquet, and the destination x method cost heatmap of one cart and
+    customer group (named on the chart; pickup left out, as in the summary) as PNG."""
     csv, parquet, png = out / "quotes.csv", out / "quotes.parquet", out / "shipping-cost-heatmap.png"
     quotes.to_csv(csv, index=False)
     quotes.to_parquet(parquet, index=False)
-    cart = "iPhone + iPod"
-    subset = quotes[(quotes["cart"] == cart) & (quotes["customer_group_id"] == CUSTOMER_GROUPS[0])]
-    figure = plots.cost_heatmap(subset, value="cost", index="destination", columns="method_name",
-                                title=f"Shipping cost before tax, {cart!r} cart")
+    cart, group = "iPhone + iPod", CUSTOMER_GROUPS[0]
+    subset = quotes[(quotes["cart"] == cart) & (quotes["customer_group_id"] == group)
+                    & (quotes["method_code"] != "pickup")]
+    currency = _currency(quotes, "currency")
+    figure = plots.cost_heatmap(subset, value="cost", index="destination", columns="quote_code",
+                                group_names=GROUP_NAMES,
+                                title=f"Shipping cost before tax ({currency}), pickup excluded" if currency
+                                else "Shipping cost before tax, pickup excluded")
     figure.savefig(png, dpi=110)
     return [csv, parquet, png]
+
+
+def next_steps(db: Path | str, *, view_columns: set[str] | frozenset[str] = frozenset()) -> str:
+    """Where the cache is and what to run next; ``view_columns``: the cache's ``study_quotes``
+    columns (a query on that view when it has what the example needs, else on the tables)."""
+    where = Path(db).expanduser().resolve() if str(db) != ":memory:" else db
+    db_arg = "" if str(where) == str(default_path().expanduser().resolve()) else f" --db {where}"
+    study = next((c for c in ("study", "study_id") if c in view_columns), None)
+    if study and {"destination", "method_name", "cost", "cart"} <= view_columns:
+        shown = ", ".join(c for c in ("destination", "method_name", "cost", "total", "currency") if c in view_columns)
+        query = f"SELECT {shown} FROM study_quotes WHERE {study} = 'ocdata-demo' AND cart = 'iPhone' LIMIT 10"
+    else:
+        query = ("SELECT ss.destination, q.method_name, q.cost, q.total FROM quotes q JOIN study_scenarios ss "
+                 "USING (scenario_key) WHERE ss.study_id = 'ocdata-demo' AND ss.cart = 'iPhone' LIMIT 10")
+    return "\n".join([
+        f"The cache is {where}: every quote, total line and payment method, and the test order "
+        f"(orders, order_products).",
+        "Next:",
+        f"  ocdata sql \"{query}\"{db_arg}",
+        f"  ocdata sql \"SELECT order_id, name, quantity, price FROM order_products\"{db_arg}",
+        "  ocdata sandbox        # serve the store yourself: prints its URL, API username and key",
+        "  jupyter lab notebooks/  # 01-quickstart, 02-shipping-study, 03-widgets (in the ocdata repository)",
+    ])
+
+
+def _study_quotes_columns(cache: Cache) -> frozenset[str]:
+    """The columns of the cache's ``study_quotes`` view (none when it has no such view)."""
+    try:
+        found = cache.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'study_quotes'")
+    except Exception:  # noqa: BLE001 - a closed or foreign cache: suggest the plain tables
+        return frozenset()
+    return frozenset(found["column_name"].astype(str))
+
+
+def _currency(quotes: pd.DataFrame, column: str) -> str | None:
+    codes = sorted(set(quotes[column].dropna().astype(str))) if column in quotes.columns else []
+    return ", ".join(codes) or None
+
+
+def _amount(value, currency: str | None) -> str:
+    return f"{value:,.2f} {currency}" if currency else f"{value:,.2f}"

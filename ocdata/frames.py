@@ -7,7 +7,13 @@ without surprises. Conventions:
 * money is ``float64`` (the client keeps ``Decimal``; a frame is for analysis),
 * ids are ``int64`` (``Int64``, pandas' nullable int64, where a row may have none),
 * codes (method/quote/total codes, status, dialect) are ``category``,
-* free text is pandas' ``str`` dtype, flags are ``boolean`` (nullable).
+* free text is pandas' ``str`` dtype, flags are ``boolean`` (nullable),
+* amounts come in two currencies (OpenCart's own split): a shipping quote's ``cost`` is ex-tax
+  in the store's **default currency**; formatted ``text``, total lines (sub-total, tax, total)
+  and 4.0/3.0 product prices are in the **session currency** (the default one unless
+  ``connect(currency=...)`` on 4.0/3.0). :func:`with_currency` (or ``to_frame(..., store=)``, or a
+  study's frame) adds both codes as ``currency`` and ``session_currency`` columns
+  (:data:`CURRENCY_COLUMNS`); each money column's meaning below names its currency.
 
 One row per natural unit: a quote row is one shipping quote of one
 :class:`~ocdata.client.models.Quote` (a quote the store offered nothing for is still
@@ -55,6 +61,8 @@ __all__ = [
     "orders_frame",
     "empty_frame",
     "conform",
+    "with_currency",
+    "CURRENCY_COLUMNS",
     "describe",
     "COLUMNS",
     "QUOTE_COLUMNS",
@@ -91,16 +99,17 @@ QUOTE_COLUMNS: dict[str, tuple[str, str]] = {
     "quote_code": ("category", "the code sent back to the store, e.g. 'weight.weight_4'"),
     "method_name": ("str", "shipping extension title, e.g. 'Weight Based Shipping'"),
     "name": ("str", "quote title, e.g. 'United Kingdom Shipping'"),
-    "cost": ("float64", "shipping cost before tax (OpenCart's 'cost')"),
+    "cost": ("float64", "shipping cost before tax (OpenCart's 'cost'), in the store's default currency"),
     "tax_class_id": ("Int64", "tax class of the shipping cost (0: untaxed)"),
-    "text": ("str", "the store's formatted cost (with tax when the store displays prices so)"),
+    "text": ("str", "the store's formatted cost (with tax when the store displays prices so), session currency"),
     "sort_order": ("Int64", "the store's sort order of the shipping method"),
-    "sub_total": ("float64", "products before tax (the 'sub_total' line)"),
-    "cart_tax": ("float64", "tax of the cart alone, before shipping (from Quote.totals)"),
-    "tax": ("float64", "sum of every 'tax' line with this shipping quote chosen"),
-    "shipping_tax": ("float64", "tax - cart_tax: the tax this shipping quote adds"),
-    "cost_with_tax": ("float64", "cost + shipping_tax: what the shipping costs the customer"),
-    "total": ("float64", "order total with this shipping quote (the 'total' line)"),
+    "sub_total": ("float64", "products before tax (the 'sub_total' line), session currency"),
+    "cart_tax": ("float64", "tax of the cart alone, before shipping (from Quote.totals), session currency"),
+    "tax": ("float64", "sum of every 'tax' line with this shipping quote chosen, session currency"),
+    "shipping_tax": ("float64", "tax - cart_tax: the tax this shipping quote adds, session currency"),
+    "cost_with_tax": ("float64", "cost + shipping_tax: what the shipping costs the customer (NaN after "
+                                 "with_currency when the two currencies differ: it would add both)"),
+    "total": ("float64", "order total with this shipping quote (the 'total' line), session currency"),
     "payment_methods": ("str", "payment method codes offered with it, comma-separated, store order"),
     "n_payment_methods": ("int64", "how many payment methods were offered"),
     "status": ("category", "ok, unavailable, no_shipping or error (see STATUS_*)"),
@@ -112,7 +121,7 @@ QUOTE_TOTAL_COLUMNS: dict[str, tuple[str, str]] = {
     "option_index": ("int64", "shipping quote the totals belong to; -1: the cart's own totals"),
     "code": ("category", "total extension code: sub_total, shipping, tax, coupon, total..."),
     "title": ("str", "line title as the store shows it, e.g. 'VAT (20%)'"),
-    "value": ("float64", "amount"),
+    "value": ("float64", "amount, session currency"),
     "sort_order": ("int64", "the store's order of the lines"),
 }
 
@@ -134,10 +143,10 @@ PRODUCT_COLUMNS: dict[str, tuple[str, str]] = {
     "quantity": ("int64", "quantity"),
     "options": ("str", "selected options flattened: 'Size: Large; Colour: Red' (store order)"),
     "option_value_ids": ("str", "product_option_value_id per option, comma-separated (0: text option)"),
-    "price": ("float64", "unit price before tax (with option prices)"),
-    "total": ("float64", "line total before tax"),
-    "price_text": ("str", "the store's formatted unit price"),
-    "total_text": ("str", "the store's formatted line total"),
+    "price": ("float64", "unit price before tax (with option prices), session currency"),
+    "total": ("float64", "line total before tax, session currency"),
+    "price_text": ("str", "the store's formatted unit price, session currency"),
+    "total_text": ("str", "the store's formatted line total, session currency"),
     "in_stock": ("boolean", "enough stock for the quantity"),
     "minimum_ok": ("boolean", "quantity meets the product minimum"),
     "reward": ("Int64", "reward points earned"),
@@ -151,9 +160,9 @@ PRODUCT_COLUMNS: dict[str, tuple[str, str]] = {
 TOTAL_COLUMNS: dict[str, tuple[str, str]] = {
     "code": ("category", "total extension code: sub_total, shipping, tax, coupon, total..."),
     "title": ("str", "line title as the store shows it"),
-    "value": ("float64", "amount"),
+    "value": ("float64", "amount, session currency"),
     "sort_order": ("int64", "the store's order of the lines"),
-    "text": ("str", "the store's formatted amount"),
+    "text": ("str", "the store's formatted amount, session currency"),
 }
 
 SHIPPING_QUOTE_COLUMNS: dict[str, tuple[str, str]] = {
@@ -161,9 +170,9 @@ SHIPPING_QUOTE_COLUMNS: dict[str, tuple[str, str]] = {
     "quote_code": ("category", "the code sent back to the store"),
     "method_name": ("str", "shipping extension title"),
     "name": ("str", "quote title"),
-    "cost": ("float64", "cost before tax"),
+    "cost": ("float64", "cost before tax, in the store's default currency"),
     "tax_class_id": ("Int64", "tax class of the cost"),
-    "text": ("str", "the store's formatted cost"),
+    "text": ("str", "the store's formatted cost, session currency"),
     "sort_order": ("Int64", "the store's sort order"),
 }
 
@@ -179,10 +188,10 @@ ORDER_COLUMNS: dict[str, tuple[str, str]] = {
     "order_id": ("int64", "the store's order id"),
     "status_id": ("int64", "order status id after confirm"),
     "dialect": ("category", "wire dialect"),
-    "sub_total": ("float64", "products before tax"),
-    "shipping": ("float64", "the shipping line"),
-    "tax": ("float64", "sum of the tax lines"),
-    "total": ("float64", "order total"),
+    "sub_total": ("float64", "products before tax, session currency"),
+    "shipping": ("float64", "the shipping line, session currency"),
+    "tax": ("float64", "sum of the tax lines, session currency"),
+    "total": ("float64", "order total, session currency"),
     "points": ("Int64", "reward points"),
     "n_products": ("int64", "number of product lines"),
 }
@@ -198,6 +207,13 @@ COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
     "orders": ORDER_COLUMNS,
 }
 """Every frame kind's columns: ``{kind: {column: (dtype, meaning)}}``."""
+
+CURRENCY_COLUMNS: dict[str, tuple[str, str]] = {
+    "currency": ("category", "the store's default currency (ISO 4217 code): cost is in it"),
+    "session_currency": ("category", "the session's currency: text, total lines (sub_total, cart_tax, tax, "
+                                     "shipping_tax, total, value) and 4.0/3.0 prices are in it"),
+}
+"""The columns :func:`with_currency` appends: which currency each money column is in."""
 
 
 def describe(kind: str) -> pd.DataFrame:
@@ -371,6 +387,28 @@ def conform(df: pd.DataFrame, spec: Mapping[str, tuple[str, str]] | str) -> pd.D
                 col = col.astype(dtype)
         out[name] = col
     return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def with_currency(df: pd.DataFrame, store: Any = None, *, currency: str | None = None,
+                  session_currency: str | None = None) -> pd.DataFrame:
+    """``df`` with :data:`CURRENCY_COLUMNS` appended: the store's default currency and its session currency.
+
+    Give a connected :class:`~ocdata.client.store.Store` (its ``default_currency`` and
+    ``session_currency``) or the codes; the session currency defaults to the default one.
+    An unknown code is a missing value. Where the two differ, ``cost_with_tax`` (cost in
+    one, tax in the other) becomes NaN rather than a sum of two currencies.
+    """
+    if store is not None:
+        currency = currency or getattr(store, "default_currency", None)
+        session_currency = session_currency or getattr(store, "session_currency", None)
+    currency = currency.upper() if currency else None
+    session_currency = session_currency.upper() if session_currency else currency
+    out = df.copy()
+    for name, code in (("currency", currency), ("session_currency", session_currency)):
+        out[name] = pd.Categorical([code] * len(out), categories=pd.Index([code] if code else [], dtype="str"))
+    if currency and session_currency and currency != session_currency and "cost_with_tax" in out.columns:
+        out["cost_with_tax"] = np.nan
+    return out
 
 
 def _f(value: Decimal | None) -> float | None:
@@ -752,8 +790,11 @@ _KIND_BUILDERS = {
 }
 
 
-def to_frame(result: Any, kind: str | None = None) -> pd.DataFrame:
+def to_frame(result: Any, kind: str | None = None, *, store: Any = None) -> pd.DataFrame:
     """Any client result (or a list of them) as its tidy frame.
+
+    ``store``: the :class:`~ocdata.client.store.Store` that answered; its currencies are
+    appended as ``currency``/``session_currency`` (:func:`with_currency`).
 
     ``Quote``/quotes -> :func:`quotes_frame`; ``Cart`` -> :func:`products_frame` (its
     totals: ``to_frame(cart.totals)``); lists of ``CartProduct``, ``TotalLine``,
@@ -762,6 +803,11 @@ def to_frame(result: Any, kind: str | None = None) -> pd.DataFrame:
     ``kind`` (a key of :data:`COLUMNS`) picks the builder explicitly; it is needed for an
     empty list, whose type cannot be guessed.
     """
+    df = _to_frame(result, kind)
+    return with_currency(df, store) if store is not None else df
+
+
+def _to_frame(result: Any, kind: str | None) -> pd.DataFrame:
     if kind is not None:
         if kind not in _KIND_BUILDERS:
             raise ValueError(f"unknown frame kind {kind!r}; one of {sorted(_KIND_BUILDERS)}")

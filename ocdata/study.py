@@ -81,6 +81,7 @@ STUDY_COLUMNS: dict[str, tuple[str, str]] = {
     "pricing": ("category", "api, storefront or session"),
     "fetched_at": ("datetime64[us]", "when the store answered (UTC)"),
     "scenario_key": ("str", "cache key: hash of store identity and draft"),
+    **frames.CURRENCY_COLUMNS,  # which currency cost and the totals are in (see ocdata.frames)
 }
 """Columns of :meth:`Study.run`'s frame: ``{column: (dtype, meaning)}``."""
 
@@ -435,8 +436,9 @@ class Study:
 
     # ------------------------------------------------------------------ results
     def results(self) -> pd.DataFrame:
-        """The study's frame from the cache, without calling the store (unfetched: ``pending``)."""
-        return self.cache.study_frame(self.name)
+        """The study's frame from the cache, without calling the store (unfetched: ``pending``)
+        beyond learning its default currency once."""
+        return frames.with_currency(self.cache.study_frame(self.name), self.store)
 
     def totals(self) -> pd.DataFrame:
         """Every total line of every scenario's quotes, long form (``option_index`` -1: the cart alone)."""

@@ -17,7 +17,8 @@ from typing import Any, Iterable
 from .credentials import redact, resolve_credentials
 from .dialects import detect, dialect_class
 from .dialects.base import Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
-from .errors import ConfigurationError, OcdataWarning, ValidationError
+from .dialects.checkout import CheckoutSessionDialect
+from .errors import ConfigurationError, OcdataError, OcdataWarning, ValidationError
 from .geo import Geo
 from .models import (
     Address,
@@ -53,6 +54,9 @@ class Store:
         self._lock = threading.Lock()
         dialect._warn = self._warn
         self.geo = Geo(dialect.country, workers=self.workers)
+        self._default_currency: str | None = None
+        self._currency_asked = False
+        self._currency_lock = threading.Lock()
 
     # ------------------------------------------------------------------ identity
     @property
@@ -70,6 +74,38 @@ class Store:
     @property
     def username(self) -> str:
         return self.dialect.config.credentials.username
+
+    # not named `currency`: that is the session currency chosen at connect(), part of the cache's store identity
+    @property
+    def default_currency(self) -> str | None:
+        """The store's default currency code (ISO 4217): a quote's ``cost`` is in it.
+
+        Read once from the ``currency`` cookie OpenCart's storefront sets on a first visit
+        (one unauthenticated request); None when the store sets none or could not be reached
+        then (asked once per Store: frames show the currency as missing rather than wait on retries).
+        """
+        with self._currency_lock:
+            if self._currency_asked:
+                return self._default_currency
+            self._currency_asked = True
+            route = self.dialect.country_route
+            try:
+                answer = self.dialect.http("GET", route=route, params=[("route", route), ("country_id", "0")])
+            except OcdataError as exc:
+                log.info("the store's default currency is unknown: %s", exc)
+                return None
+            self._default_currency = answer.cookies.get("currency", "").strip().upper() or None
+            return self._default_currency
+
+    @property
+    def session_currency(self) -> str | None:
+        """The currency of formatted text, total lines and 4.0/3.0 prices: ``connect(currency=...)``
+        where the dialect sends it (4.0/3.0 sessions), else the default currency (4.1 ignores
+        it; the OpenAPI file has no call for it)."""
+        chosen = self.dialect.config.currency
+        if chosen and isinstance(self.dialect, CheckoutSessionDialect):
+            return chosen.strip().upper()
+        return self.default_currency
 
     def __repr__(self) -> str:
         return (f"<Store {self.url} dialect={self.dialect.name} pricing={self.pricing} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import socket
 import subprocess
 import sys
@@ -121,3 +122,34 @@ def test_study_command_reports_a_bad_file_without_traceback(tmp_path):
     done = ocdata("study", str(bad), "--url", "http://127.0.0.1:9/")
     assert done.returncode == 1 and "cannot read" in done.stderr and "Traceback" not in done.stderr
 
+
+
+def test_demo_names_currency_ties_and_what_to_run_next(demo_run):
+    base, first, _ = demo_run
+    out = first.stdout
+    assert "cost before tax in USD" in out
+    assert "total 245.20 USD, 2 product lines" in out
+    # Flat Rate and Per Item both cost 5.00 for two items to Los Angeles: the tie is written out
+    la = next(line for line in out.splitlines() if line.startswith("Los Angeles"))
+    assert "Flat Rate = Per Item 5.00" in la
+    db = str((base / "cache.duckdb").resolve())
+    assert f"The cache is {db}" in out
+    steps = out[out.index("Next:"):].splitlines()
+    assert any(s.strip().startswith("ocdata sandbox") for s in steps)
+    assert any("notebooks/" in s for s in steps)
+    queries = [s.strip() for s in steps if s.strip().startswith("ocdata sql")]
+    assert len(queries) == 2 and all(q.endswith(f"--db {db}") for q in queries)
+    for command in queries:  # every suggested query runs as printed
+        done = ocdata(*shlex.split(command)[1:])
+        assert done.returncode == 0, (command, done.stderr)
+        assert len(done.stdout.splitlines()) > 2
+    quotes = pd.read_parquet(base / "out" / "quotes.parquet")
+    assert set(quotes["currency"].astype(str)) == {"USD"} == set(quotes["session_currency"].astype(str))
+
+
+def test_demo_order_products_are_recorded(demo_run):
+    base, *_ = demo_run
+    lines = ocdata("sql", "SELECT product_id, name, quantity FROM order_products ORDER BY line", "--db",
+                   str(base / "cache.duckdb"), "--csv")
+    assert lines.returncode == 0, lines.stderr
+    assert [line for line in lines.stdout.splitlines() if line][1:] == ["40,iPhone,1", "48,iPod Classic,1"]

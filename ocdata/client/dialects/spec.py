@@ -34,7 +34,8 @@ operation                 requests   calls
                                      shipping address changed (which drops it)
 ``quote`` (nothing ships) 3          products, list (refused: ``shipping_error``), cart totals
 ``quote`` (per_option)    2 + 3q     as above with one payment list per quote
-``confirm``               1          ``order&call=confirm``
+``confirm``               3          ``order&call=confirm``, then the order's totals and
+                                     products from ``cart/getTotals``, ``cart/getProducts``
 ``add_history``           1          ``order&call=history_add``
 ``probe``                 2          login, ``cart/getProducts``
 ========================  =========  ==================================================
@@ -243,8 +244,12 @@ class Spec(SessionDialect):
                                     body=answer.text, dialect=self.name, call="order confirm")
             totals = self._totals_of(body if "totals" in body else
                                      self._get(session, "api/cart/getTotals", "cart/getTotals"), _shipping_title(draft))
+            # the file's confirm answers only success and order_id: the order's lines are the session
+            # cart it was placed from, read back like its totals
+            products = self._products_of(body if "products" in body else
+                                         self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
             return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=totals,
-                               dialect=self.name, raw=scrub(body))
+                               products=products, dialect=self.name, raw=scrub(body))
         return self.run(draft, op)
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
