@@ -61,8 +61,9 @@ class StoreDB(abc.ABC):
 
     # ---- what a concrete reader provides
     @abc.abstractmethod
-    def _raw(self, kind: str, language_id: int) -> pd.DataFrame:
-        """Raw rows of one frame (column names as in :data:`COLUMNS`, plus helper columns)."""
+    def _raw(self, kind: str, language_id: int, pii: bool) -> pd.DataFrame:
+        """Raw rows of one frame (column names as in :data:`COLUMNS`, plus helper columns); a
+        reader that can should not even fetch PII columns when ``pii`` is false."""
 
     @abc.abstractmethod
     def _language_id(self, language: int | str | None) -> int:
@@ -82,7 +83,7 @@ class StoreDB(abc.ABC):
         """Any frame by name (see :data:`FRAMES`)."""
         if kind not in COLUMNS:
             raise ValueError(f"unknown frame {kind!r}; frames: {', '.join(FRAMES)}")
-        raw = self._raw(kind, self._language_id(language))
+        raw = self._raw(kind, self._language_id(language), pii)
         raw = _DERIVE.get(kind, _same)(raw)
         frame = typed(raw, kind, pii=pii, id_zero_is_na=_ZERO_IS_NA.get(kind, ()))
         keys = _ORDER.get(kind, (next(iter(COLUMNS[kind])),))
@@ -207,7 +208,8 @@ def _categories(raw: pd.DataFrame) -> pd.DataFrame:
 def _with_prefix(raw: pd.DataFrame, pairs: tuple[tuple[str, str], ...]) -> pd.DataFrame:
     raw = raw.copy()
     for source, target in pairs:
-        raw[target] = postcode_prefix(raw[source]) if source in raw.columns else ""
+        if target not in raw.columns:  # a reader may compute the prefix itself (and not fetch the postcode)
+            raw[target] = postcode_prefix(raw[source]) if source in raw.columns else ""
     return raw
 
 

@@ -103,7 +103,7 @@ class SandboxStoreDB(StoreDB):
             f"{_LANGUAGE_CODE!r}); pass language=None")
 
     # ---- raw rows
-    def _raw(self, kind: str, language_id: int) -> pd.DataFrame:
+    def _raw(self, kind: str, language_id: int, pii: bool) -> pd.DataFrame:
         rows = getattr(self, f"_rows_{kind}")()
         return pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
 
