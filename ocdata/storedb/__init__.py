@@ -23,9 +23,12 @@ from ocdata.storedb.errors import (
 from ocdata.storedb.mysql import MySQLStoreDB, connect
 from ocdata.storedb.reader import FRAMES, StoreDB
 from ocdata.storedb.sandbox import SandboxStoreDB, from_sandbox
+from ocdata.storedb.snapshot import read_snapshot, snapshot, snapshots
+from ocdata.storedb.studies import carts_from, in_category, with_products
 
 __all__ = [
-    "connect", "from_sandbox", "StoreDB", "MySQLStoreDB", "SandboxStoreDB", "FRAMES", "COLUMNS",
+    "connect", "from_sandbox", "snapshot", "snapshots", "read_snapshot", "carts_from", "in_category",
+    "with_products", "StoreDB", "MySQLStoreDB", "SandboxStoreDB", "FRAMES", "COLUMNS",
     "StoreDBError", "StoreDBConfigError", "StoreDBConnectionError", "SchemaNotFoundError", "MissingTableError",
     "UnsupportedVersionError", "ReadOnlyError",
 ]

@@ -305,7 +305,7 @@ def postcode_prefix(postcode: pd.Series) -> pd.Series:
     return text.str.replace(r"\s+", "", regex=True).str.upper().str.slice(0, 3)
 
 
-def _cast(col: pd.Series, dtype: str, name: str) -> pd.Series:
+def _cast(col: pd.Series, dtype: str, name: str, unescape: bool = True) -> pd.Series:
     if dtype == "Int64":
         out = pd.to_numeric(col, errors="coerce").astype("Float64").round().astype("Int64")
         return out
@@ -319,17 +319,19 @@ def _cast(col: pd.Series, dtype: str, name: str) -> pd.Series:
         out = pd.to_datetime(text.astype("str").where(text.notna(), None), errors="coerce", format="mixed")
         return out.astype("datetime64[ns]")
     text = col.astype("object").where(col.notna(), "").astype("str")
-    if name in _ESCAPED or name.endswith("_country") or name.endswith("_zone") or name == "zone" or name == "country":
+    if unescape and (name in _ESCAPED or name.endswith(("_country", "_zone")) or name in ("zone", "country")):
         if text.str.contains("&", regex=False).any():
             text = text.map(html.unescape).astype("str")
     return text
 
 
-def typed(raw: pd.DataFrame, kind: str, *, pii: bool = True, id_zero_is_na: tuple[str, ...] = ()) -> pd.DataFrame:
+def typed(raw: pd.DataFrame, kind: str, *, pii: bool = True, id_zero_is_na: tuple[str, ...] = (),
+          unescape: bool = True) -> pd.DataFrame:
     """``raw`` cast to the documented columns of ``kind``, in order (PII columns only with ``pii``).
 
     Columns ``raw`` lacks come out empty (``<NA>``/``NaN``/``""``); ``id_zero_is_na`` names
-    id columns where OpenCart's 0 means none.
+    id columns where OpenCart's 0 means none; ``unescape`` undoes OpenCart's HTML escaping of
+    names (off for frames read back from the cache, already undone).
     """
     spec = COLUMNS[kind]
     n = len(raw)
@@ -338,7 +340,7 @@ def typed(raw: pd.DataFrame, kind: str, *, pii: bool = True, id_zero_is_na: tupl
         if not pii and name in PII[kind]:
             continue
         col = raw[name] if name in raw.columns else pd.Series([None] * n, index=raw.index, dtype="object")
-        col = _cast(col, dtype, name)
+        col = _cast(col, dtype, name, unescape)
         if name in id_zero_is_na:
             col = col.mask(col == 0)
         out[name] = col

@@ -169,6 +169,13 @@ class StoreDB(abc.ABC):
 
         return snapshot(self, cache, kinds, pii=pii, language=language)
 
+    def with_products(self, quotes: pd.DataFrame, carts: Any) -> pd.DataFrame:
+        """A study's quotes joined to its carts' products and categories
+        (:func:`ocdata.storedb.studies.with_products`)."""
+        from ocdata.storedb.studies import with_products
+
+        return with_products(quotes, carts, self)
+
 
 # --------------------------------------------------------------------------- shared derivations
 

@@ -81,7 +81,7 @@ class SandboxStoreDB(StoreDB):
         self.version = schema_version_of(engine.version)
 
     def __repr__(self) -> str:
-        return f"<SandboxStoreDB store={self.store.key!r} schema={self.version}>"
+        return f"<SandboxStoreDB sandbox:{self.store.key} schema={self.version}>"
 
     # ---- extras the store description may lack
     @cached_property
