@@ -6,7 +6,7 @@
 ...     quote = store.quote(draft)
 """
 
-from . import compare, sandbox
+from . import compare, sandbox, storedb
 from .cache import Cache, sql
 from .client import (
     Address,
@@ -43,7 +43,7 @@ from .study import Study
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots",
+    "connect", "Store", "sandbox", "storedb", "Study", "Cache", "sql", "to_frame", "compare", "plots",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",

@@ -388,7 +388,10 @@ class MySQLStoreDB(StoreDB):
 
     # ---- connection
     def _open(self) -> None:
-        import pymysql
+        try:
+            import pymysql
+        except ImportError:
+            raise StoreDBConfigError("reading a store database needs PyMySQL: pip install 'ocdata[storedb]'") from None
         from pymysql.constants import FIELD_TYPE
         from pymysql.converters import conversions
 
