@@ -57,15 +57,15 @@ def in_category(db: Any, category: int | str | Iterable[int | str], *, subcatego
     return frame.reset_index(drop=True)
 
 
-def _option_choice(rows: pd.DataFrame, today: str) -> Any:
-    """What a cart line sends for one required option (None: it cannot be filled in)."""
+def _option_choice(rows: pd.DataFrame, today: str, quantity: int) -> Any:
+    """What a cart line of ``quantity`` sends for one required option (None: it cannot be filled in)."""
     first = rows.iloc[0]
     kind = first["type"]
     if kind in ("select", "radio", "checkbox"):
         values = rows.dropna(subset=["product_option_value_id"])
         if values.empty:
             return None
-        in_stock = values[(values["quantity"].fillna(0) > 0) | ~values["subtract"].fillna(False).astype(bool)]
+        in_stock = values[(values["quantity"].fillna(0) >= quantity) | ~values["subtract"].fillna(False).astype(bool)]
         pick = int((in_stock if not in_stock.empty else values)["product_option_value_id"].iloc[0])
         return [pick] if kind == "checkbox" else pick
     if kind in _PLACEHOLDER:
@@ -82,8 +82,9 @@ def carts_from(products: pd.DataFrame, *, quantity: int | Iterable[int] = 1, opt
 
     ``products`` is a products frame, filtered as you like (``in_category``, ``weight_store``
     bands…). ``options`` (``db.product_options()``) fills each *required* option with its
-    first value in stock (a text-like option with its default text), so the store accepts
-    the line; products whose required options cannot be filled (a file upload) are left out
+    first value with stock (a text-like option with its default text), so the store accepts
+    the line (in stock for the cart's quantity when a value is); products whose required
+    options cannot be filled (a file upload) are left out
     with a warning. Without ``options`` lines carry none and the store refuses products that
     need one. A quantity below the product's ``minimum`` is raised to it. ``label`` is formatted
     with the row's columns and ``quantity``; duplicate labels get `` #<product_id>``.
@@ -97,30 +98,26 @@ def carts_from(products: pd.DataFrame, *, quantity: int | Iterable[int] = 1, opt
     if enabled_only and "status" in rows.columns:
         rows = rows[rows["status"].fillna(False).astype(bool)]
     today = _dt.date.today().isoformat()
-    chosen: dict[int, dict[int, Any]] = {}
-    skipped: list[str] = []
+    required: dict[int, list[tuple[int, pd.DataFrame]]] = {}
     if options is not None and len(options):
-        required = options[options["required"].fillna(False).astype(bool)]
-        for (product_id, option_id), group in required.groupby(["product_id", "product_option_id"], sort=True):
-            value = _option_choice(group, today)
-            if value is None:
-                chosen.setdefault(int(product_id), {})[-1] = None  # marks the product as impossible
-            else:
-                chosen.setdefault(int(product_id), {})[int(option_id)] = value
+        wanted = options[options["required"].fillna(False).astype(bool)]
+        for (product_id, option_id), group in wanted.groupby(["product_id", "product_option_id"], sort=True):
+            required.setdefault(int(product_id), []).append((int(option_id), group))
+    skipped: list[str] = []
     carts: dict[str, tuple[CartLine, ...]] = {}
     for row in rows.to_dict("records"):
         product_id = int(row["product_id"])
-        picked = chosen.get(product_id, {})
-        if -1 in picked:
-            skipped.append(f"{row.get('name', product_id)} ({product_id})")
-            continue
         minimum = row.get("minimum")
         for q in quantities:
             qty = max(q, int(minimum)) if minimum is not None and not pd.isna(minimum) else q
+            picked = {option_id: _option_choice(group, today, qty) for option_id, group in required.get(product_id, [])}
+            if any(v is None for v in picked.values()):
+                skipped.append(f"{row.get('name', product_id)} ({product_id})")
+                break
             name = label.format(**{**row, "quantity": qty})
             if name in carts:
                 name = f"{name} #{product_id}"
-            carts[name] = (CartLine(product_id=product_id, quantity=qty, options=dict(picked)),)
+            carts[name] = (CartLine(product_id=product_id, quantity=qty, options=picked),)
     if skipped:
         warnings.warn(f"left out products whose required options a cart cannot fill (file uploads): "
                       f"{', '.join(skipped)}", OcdataWarning, stacklevel=2)

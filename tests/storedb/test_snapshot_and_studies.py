@@ -72,6 +72,8 @@ def test_carts_fill_required_options_and_leave_out_what_cannot_be_filled():
     assert carts["Canon EOS 5D x1"][0].options == {226: 15}
     assert carts["Product 8 x1"][0].options == {224: 13}  # 'Small' is out of stock: the first value in stock
     assert carts["iPhone x2"][0].quantity == 2 and carts["iPhone x2"][0].options == {}
+    three = carts_from(products[products.product_id == 30], quantity=3, options=db.product_options())
+    assert three["Canon EOS 5D x3"][0].options == {226: 16}  # 2 red in stock: blue for a cart of 3
     bigger = carts_from(products[products.product_id == 40].assign(minimum=5), quantity=1)
     assert [line.quantity for cart in bigger.values() for line in cart] == [5]
 
