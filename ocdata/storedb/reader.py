@@ -84,7 +84,8 @@ class StoreDB(abc.ABC):
         if kind not in COLUMNS:
             raise ValueError(f"unknown frame {kind!r}; frames: {', '.join(FRAMES)}")
         raw = self._raw(kind, self._language_id(language), pii)
-        raw = _DERIVE.get(kind, _same)(raw)
+        if len(raw):
+            raw = _DERIVE.get(kind, _same)(raw)
         frame = typed(raw, kind, pii=pii, id_zero_is_na=_ZERO_IS_NA.get(kind, ()))
         keys = _ORDER.get(kind, (next(iter(COLUMNS[kind])),))
         return frame.sort_values(list(keys), kind="stable", na_position="first").reset_index(drop=True)
