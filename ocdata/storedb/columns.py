@@ -215,6 +215,16 @@ COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "tax": ("float64", "tax per unit; NaN where the source does not keep it (the sandbox)"),
         "reward": ("Int64", "reward points earned"),
     },
+    "order_options": {
+        "order_option_id": ("Int64", "row id"),
+        "order_id": ("Int64", "order"),
+        "order_product_id": ("Int64", "the order line it belongs to"),
+        "product_option_id": ("Int64", "the option (CartLine.options key)"),
+        "product_option_value_id": ("Int64", "the value chosen; <NA>: a text-like option"),
+        "name": ("str", "option name when ordered"),
+        "value": ("str", "value name, or the text entered"),
+        "type": ("str", "option type"),
+    },
     "order_totals": {
         "order_total_id": ("Int64", "row id"),
         "order_id": ("Int64", "order"),

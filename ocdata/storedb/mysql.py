@@ -291,6 +291,12 @@ def _queries(v: str, pii: bool) -> dict[str, tuple[str, dict[str, set[str]]]]:
         SELECT order_product_id, order_id, product_id, name, model, quantity, price, total, tax, reward
         FROM {t:order_product} ORDER BY order_product_id""",
       {"order_product": "order_product_id order_id product_id name model quantity price total tax reward"})
+    q("order_options", """
+        SELECT order_option_id, order_id, order_product_id, product_option_id, product_option_value_id, name, value,
+               type
+        FROM {t:order_option} ORDER BY order_option_id""",
+      {"order_option": "order_option_id order_id order_product_id product_option_id product_option_value_id name "
+                       "value type"})
     q("order_totals", """
         SELECT order_total_id, order_id, code, title, value, sort_order FROM {t:order_total} ORDER BY order_total_id""",
       {"order_total": "order_total_id order_id code title value sort_order"})

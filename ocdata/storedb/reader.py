@@ -34,6 +34,7 @@ _ZERO_IS_NA = {
     "orders": ("customer_id", "affiliate_id", "payment_country_id", "payment_zone_id", "shipping_country_id",
                "shipping_zone_id"),
     "returns": ("customer_id", "return_action_id", "product_id"),
+    "order_options": ("product_option_value_id",),
     "geo_zones": ("zone_id",),
 }
 
@@ -139,6 +140,10 @@ class StoreDB(abc.ABC):
 
     def order_products(self) -> pd.DataFrame:
         return self.frame("order_products")
+
+    def order_options(self) -> pd.DataFrame:
+        """The options chosen on each order line (one row per option value or text)."""
+        return self.frame("order_options")
 
     def order_totals(self) -> pd.DataFrame:
         return self.frame("order_totals")

@@ -270,6 +270,18 @@ class SandboxStoreDB(StoreDB):
             r["order_product_id"] = i
         return rows
 
+    def _rows_order_options(self) -> list[dict]:
+        rows, line = [], 0
+        for o in self.engine.orders():
+            for p in o.products:
+                line += 1  # the order_product_id _rows_order_products gives this line
+                rows += [{"order_id": o.order_id, "order_product_id": line,
+                          "product_option_id": c.product_option_id, "product_option_value_id": c.product_option_value_id,
+                          "name": c.name, "value": c.value, "type": c.type} for c in p.options]
+        for i, r in enumerate(rows, 1):
+            r["order_option_id"] = i
+        return rows
+
     def _rows_order_totals(self) -> list[dict]:
         rows = [{"order_id": o.order_id, "code": t.code, "title": t.title, "value": t.value, "sort_order": t.sort_order}
                 for o in self.engine.orders() for t in o.totals]

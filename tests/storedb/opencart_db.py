@@ -104,6 +104,10 @@ _TABLES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                       ("product_id int", ALL), ("master_id int DEFAULT 0", X), ("name varchar(255)", ALL),
                       ("model varchar(64)", ALL), ("quantity int", ALL), ("price decimal(15,4)", ALL),
                       ("total decimal(15,4)", ALL), ("tax decimal(15,4)", ALL), ("reward int", ALL)],
+    "order_option": [("order_option_id int AUTO_INCREMENT PRIMARY KEY", ALL), ("order_id int", ALL),
+                     ("order_product_id int", ALL), ("product_option_id int", ALL),
+                     ("product_option_value_id int DEFAULT 0", ALL), ("name varchar(255)", ALL), ("value text", ALL),
+                     ("type varchar(32)", ALL)],
     "order_total": [("order_total_id int AUTO_INCREMENT PRIMARY KEY", ALL), ("order_id int", ALL),
                     ("extension varchar(255) DEFAULT 'opencart'", X), ("code varchar(32)", ALL),
                     ("title varchar(255)", ALL), ("value decimal(15,4)", ALL), ("sort_order int", ALL)],
@@ -282,6 +286,11 @@ def rows(engine: Any, version: str) -> dict[str, list[dict[str, Any]]]:
     for o in engine.orders():
         t["order"].append(_order_row(engine, o, version))
         for p in o.products:
+            line = len(t["order_product"]) + 1  # the AUTO_INCREMENT id this line gets
+            t["order_option"] += [{"order_id": o.order_id, "order_product_id": line,
+                                   "product_option_id": c.product_option_id,
+                                   "product_option_value_id": c.product_option_value_id, "name": c.name,
+                                   "value": c.value, "type": c.type} for c in p.options]
             row = {"order_id": o.order_id, "product_id": p.product_id, "name": p.name, "model": p.model,
                    "quantity": p.quantity, "price": p.price, "total": p.total, "tax": None, "reward": p.reward}
             if x:

@@ -39,8 +39,9 @@ def _place_orders(engine) -> None:
     """Two orders through the API client (as an analyst's test would), one moved on in its history."""
     with serve(store=engine) as shop:
         store = ocdata.connect(shop.url, shop.username, shop.key, dialect="spec")
+        canon = CartLine(product_id=30, options={226: 16})
         for address, lines, comment in ((LA, (CartLine(product_id=40, quantity=2),), "first"),
-                                        (LONDON, (CartLine(product_id=43), CartLine(product_id=33)), "second")):
+                                        (LONDON, (CartLine(product_id=43), canon, CartLine(product_id=33)), "second")):
             draft = OrderDraft(customer=ANN, lines=lines).with_addresses(address)
             option = store.quote(draft).options[0]
             result = store.confirm(draft.with_shipping(option.quote).with_payment(option.payment_methods[0]),
@@ -118,7 +119,10 @@ def test_orders_read_back_with_stock_moved(readers, dbs):
     assert orders.order_status.tolist() == ["Pending", "Processing"]
     assert orders.shipping_code.str.contains(".", regex=False).all()  # 4.x JSON methods decoded
     lines = db.order_products()
-    assert lines.groupby("order_id").size().tolist() == [1, 2]
+    assert lines.groupby("order_id").size().tolist() == [1, 3]
+    options = db.order_options().merge(lines, on=["order_id", "order_product_id"])
+    assert options[["product_id", "product_option_id", "product_option_value_id", "value"]].values.tolist() == [
+        [30, 226, 16, "Blue"]]
     totals = db.order_totals()
     per_order = totals[totals.code == "total"].set_index("order_id")["value"]
     assert per_order.round(4).tolist() == orders.set_index("order_id")["total"].round(4).tolist()
