@@ -286,3 +286,47 @@ def test_language_by_code_and_unknown_language(readers):
     assert db.products(language="en-gb").equals(db.products())
     with pytest.raises(StoreDBConfigError, match="1 \\(en-gb\\)"):
         db.products(language="de-de")
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_customers_take_the_default_address(mariadb, dbs, readers, version):
+    """3.0 points at it from customer.address_id, 4.x flags it in address.default."""
+    database = dbs[version][0]
+    admin = mariadb.admin()
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"USE {database}")
+            cur.execute("DELETE FROM oc_customer")
+            cur.execute("DELETE FROM oc_address")
+            customer = {"customer_id": 7, "customer_group_id": 2, "store_id": 0, "language_id": 1, "firstname": "Bo",
+                        "lastname": "Ek", "email": "bo@example.com", "telephone": "555", "newsletter": 1, "status": 1,
+                        "date_added": "2025-05-06 07:08:09"}
+            if version == "3.0":
+                customer["address_id"] = 12
+            opencart_db.insert(cur, "oc_customer", [customer])
+            home = {"customer_id": 7, "firstname": "Bo", "lastname": "Ek", "company": "", "address_1": "1 Old Road",
+                    "address_2": "", "city": "Leeds", "postcode": "LS1 1AA", "country_id": 222, "zone_id": 3608}
+            berlin = {**home, "address_1": "Unter den Linden 1", "city": "Berlin", "postcode": "10117",
+                      "country_id": 81, "zone_id": 1256}
+            rows = [{"address_id": 11, **home}, {"address_id": 12, **berlin}]
+            if version == "4.0":
+                rows[0]["default"], rows[1]["default"] = 0, 1
+            opencart_db.insert(cur, "oc_address", rows)
+    finally:
+        admin.close()
+    try:
+        customers = readers[version].customers()
+        full = readers[version].customers(pii=True).iloc[0]
+    finally:  # the other tests compare this database with its sandbox store, which has no customer
+        admin = mariadb.admin()
+        try:
+            with admin.cursor() as cur:
+                cur.execute(f"DELETE FROM {database}.oc_customer")
+                cur.execute(f"DELETE FROM {database}.oc_address")
+        finally:
+            admin.close()
+    row = customers.iloc[0]
+    assert (row.customer_id, row.customer_group, row.iso_code_2, row.postcode_prefix) == (7, "Wholesale", "DE", "101")
+    assert row.zone == "Berlin" and row.newsletter and row.date_added == pd.Timestamp("2025-05-06 07:08:09")
+    assert "email" not in customers.columns
+    assert (full.email, full.address_1, full.postcode) == ("bo@example.com", "Unter den Linden 1", "10117")
