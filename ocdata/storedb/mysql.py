@@ -89,7 +89,8 @@ def parse_url(url: str) -> dict[str, Any]:
 
 
 def _display(args: dict[str, Any]) -> str:
-    where = f"{args['host']}:{args['port']}" if "unix_socket" not in args else f"{args['host']} (socket {args['unix_socket']})"
+    socket = args.get("unix_socket")
+    where = f"{args['host']} (socket {socket})" if socket else f"{args['host']}:{args['port']}"
     return f"mysql://{args['user']}@{where}/{args['database']}"
 
 
@@ -206,7 +207,8 @@ def _queries(v: str, pii: bool) -> dict[str, tuple[str, dict[str, set[str]]]]:
         LEFT JOIN {t:category_description} cd ON cd.category_id = c.category_id AND cd.language_id = %(lang)s
         ORDER BY c.category_id""",
       {"category": "category_id parent_id sort_order status", "category_description": "category_id language_id name"})
-    q("product_categories", "SELECT product_id, category_id FROM {t:product_to_category} ORDER BY product_id, category_id",
+    q("product_categories",
+      "SELECT product_id, category_id FROM {t:product_to_category} ORDER BY product_id, category_id",
       {"product_to_category": "product_id category_id"})
     q("manufacturers", "SELECT manufacturer_id, name, sort_order FROM {t:manufacturer} ORDER BY manufacturer_id",
       {"manufacturer": "manufacturer_id name sort_order"})
@@ -347,7 +349,8 @@ def _queries(v: str, pii: bool) -> dict[str, tuple[str, dict[str, set[str]]]]:
         {country_join} {zone_join}
         ORDER BY gz.geo_zone_id, z2g.country_id, z2g.zone_id""", {
         "geo_zone": "geo_zone_id name description", "zone_to_geo_zone": "geo_zone_id country_id zone_id",
-        "country": "country_id iso_code_2" + ("" if v41 else " name"), "zone": "zone_id code" + ("" if v41 else " name"),
+        "country": "country_id iso_code_2" + ("" if v41 else " name"),
+        "zone": "zone_id code" + ("" if v41 else " name"),
         **(names_41 if v41 else {}),
     })
     return {k: (QUERIES[k], need[k]) for k in QUERIES}

@@ -228,7 +228,8 @@ def _with_prefix(raw: pd.DataFrame, pairs: tuple[tuple[str, str], ...]) -> pd.Da
 
 def _option_deltas(raw: pd.DataFrame) -> pd.DataFrame:
     raw = raw.copy()
-    for amount, prefix, target in (("price", "price_prefix", "price_delta"), ("points", "points_prefix", "points_delta"),
+    for amount, prefix, target in (("price", "price_prefix", "price_delta"),
+                                   ("points", "points_prefix", "points_delta"),
                                    ("weight", "weight_prefix", "weight_delta")):
         value = pd.to_numeric(raw[amount], errors="coerce")
         sign = raw[prefix].map({"+": 1.0, "-": -1.0})

@@ -130,7 +130,8 @@ class SandboxStoreDB(StoreDB):
                 "length_unit": length.get(int(r.get("length_class_id") or 0)),
                 "quantity": self.engine.stock(p.product_id), "minimum": p.minimum, "subtract": p.subtract,
                 "shipping": p.shipping, "points": p.points, "status": p.status,
-                "stock_status_id": r.get("stock_status_id"), "stock_status": stock.get(int(r.get("stock_status_id") or 0)),
+                "stock_status_id": r.get("stock_status_id"),
+                "stock_status": stock.get(int(r.get("stock_status_id") or 0)),
                 "manufacturer_id": r.get("manufacturer_id"),
                 "manufacturer": makers.get(int(r.get("manufacturer_id") or 0)),
                 "date_available": r.get("date_available"), "date_added": r.get("date_added"),
@@ -276,7 +277,8 @@ class SandboxStoreDB(StoreDB):
             for p in o.products:
                 line += 1  # the order_product_id _rows_order_products gives this line
                 rows += [{"order_id": o.order_id, "order_product_id": line,
-                          "product_option_id": c.product_option_id, "product_option_value_id": c.product_option_value_id,
+                          "product_option_id": c.product_option_id,
+                          "product_option_value_id": c.product_option_value_id,
                           "name": c.name, "value": c.value, "type": c.type} for c in p.options]
         for i, r in enumerate(rows, 1):
             r["order_option_id"] = i

@@ -1,7 +1,7 @@
 """Store-database frames into the DuckDB cache, stamped with when and from where they were read.
 
 >>> ocdata.storedb.snapshot(db)                          # every frame, default cache  # doctest: +SKIP
->>> ocdata.sql("SELECT * FROM storedb_products WHERE snapshot_at = (SELECT max(snapshot_at) FROM storedb_products)")  # doctest: +SKIP
+>>> ocdata.sql("SELECT source, snapshot_at, count(*) FROM storedb_products GROUP BY ALL")   # doctest: +SKIP
 >>> ocdata.storedb.read_snapshot("products")             # the latest one, typed      # doctest: +SKIP
 
 Each frame goes to a table ``storedb_<frame>`` (``storedb_products``, ``storedb_orders`` …)

@@ -38,7 +38,8 @@ def in_category(db: Any, category: int | str | Iterable[int | str], *, subcatego
     ids: set[int] = set()
     for item in wanted:
         if isinstance(item, str):
-            hit = cats[(cats["name"].str.casefold() == item.casefold()) | (cats["path"].str.casefold() == item.casefold())]
+            key = item.casefold()
+            hit = cats[(cats["name"].str.casefold() == key) | (cats["path"].str.casefold() == key)]
         else:
             hit = cats[cats["category_id"] == int(item)]
         if hit.empty:

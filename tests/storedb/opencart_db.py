@@ -278,7 +278,8 @@ def rows(engine: Any, version: str) -> dict[str, list[dict[str, Any]]]:
     t["order_status"] = [{"order_status_id": o.order_status_id, "language_id": lang, "name": o.name}
                          for o in s.order_statuses]
     t["return_reason"] = [{"return_reason_id": i, "language_id": lang, "name": n}
-                          for i, n in ((1, "Dead On Arrival"), (2, "Received Wrong Item"), (4, "Faulty, please supply details"))]
+                          for i, n in ((1, "Dead On Arrival"), (2, "Received Wrong Item"),
+                                       (4, "Faulty, please supply details"))]
     t["return_action"] = [{"return_action_id": i, "language_id": lang, "name": n}
                           for i, n in ((1, "Refunded"), (2, "Credit Issued"))]
     t["return_status"] = [{"return_status_id": i, "language_id": lang, "name": n}
