@@ -6,7 +6,7 @@
 ...     quote = store.quote(draft)
 """
 
-from . import compare, sandbox
+from . import compare, sandbox, storedb
 from .cache import Cache, sql
 from .client import (
     Address,
@@ -44,7 +44,7 @@ from .webhooks import events
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots", "events",
+    "connect", "Store", "sandbox", "storedb", "Study", "Cache", "sql", "to_frame", "compare", "plots", "events",
     "webhooks",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",

@@ -53,7 +53,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ocdata import frames
-from ocdata.cache_schema import LATEST, SchemaError, current_version, migrate
+from ocdata.cache_schema import LATEST, MIGRATIONS, SchemaError, current_version, migrate
 from ocdata.client.credentials import redact
 from ocdata.client.models import OrderDraft, OrderResult, Quote
 
@@ -275,6 +275,9 @@ class _QuotesRecord:
     fetched_at: datetime = field(default_factory=_now)
 
 
+# the cache's own tables (written only by the record_* methods)
+_OWN_TABLES = frozenset({"schema_version"} | {t for m in MIGRATIONS for s in m.statements
+                                              for t in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", s)})
 _SCENARIO_TABLES = ("scenarios", "quotes", "totals", "payment_methods", "cart_products")
 _CHUNK = 20_000  # scenarios per bulk record: about 100,000 quote rows and 600,000 total lines
 
@@ -630,6 +633,26 @@ _WRITERS: dict[type, Callable[[duckdb.DuckDBPyConnection, list], None]] = {
 }
 
 
+# ---- tables outside the cache's own schema (Cache.append_table): created from the data's columns
+@dataclass
+class _TableRecord:
+    table: str
+    data: Any  # pd.DataFrame | pa.Table
+
+
+def _write_tables(con: duckdb.DuckDBPyConnection, records: list[_TableRecord]) -> None:
+    for r in records:
+        con.register("_ocdata_append", r.data)
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {r.table} AS SELECT * FROM _ocdata_append LIMIT 0")
+        finally:
+            con.unregister("_ocdata_append")
+        _insert(con, r.table, r.data)  # the name was checked to be a plain identifier
+
+
+_WRITERS[_TableRecord] = _write_tables
+
+
 class _Writer:
     """The one thread that writes: drains the queue into batched transactions."""
 
@@ -931,6 +954,15 @@ class Cache:
                 except duckdb.Error:
                     pass
             self._con.close()
+
+    def append_table(self, table: str, data: pd.DataFrame | pa.Table) -> None:
+        """Append rows to a table of your own (created from the data's columns on first use;
+        later rows are matched by column name) through the writer and its Arrow bulk insert.
+        Asynchronous like ``record_*``: :meth:`flush` waits for the commit."""
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table) or table in _OWN_TABLES:
+            raise CacheError(f"cannot append to {table!r}: use a new table name of letters, digits and '_' "
+                             f"(the cache's own tables are written by its record_* methods)")
+        self._put(_TableRecord(table, data))
 
     def register_store(self, store: Any) -> str:
         """Record a store's identity (first/last seen); returns its key."""

@@ -643,6 +643,12 @@ class Sandbox:
     def key(self) -> str:
         return self.user.key
 
+    def storedb(self) -> Any:
+        """This store's own data (catalog, customers, orders) as :mod:`ocdata.storedb` frames, read live."""
+        from ocdata.storedb.sandbox import SandboxStoreDB  # lazily: the HTTP server does not need it
+
+        return SandboxStoreDB(self.engine)
+
     @property
     def dialects(self) -> tuple[str, ...]:
         return self.app.dialects

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-REQUIRED = ("01-quickstart.ipynb", "02-shipping-study.ipynb", "03-widgets.ipynb")
+REQUIRED = ("01-quickstart.ipynb", "02-shipping-study.ipynb", "03-widgets.ipynb", "07-catalog-to-study.ipynb")
 
 SECRET_PATTERNS = {
     "256-hex API key (or any 64+ hex run)": re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64,}(?![0-9A-Fa-f])"),
