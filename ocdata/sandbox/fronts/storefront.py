@@ -8,13 +8,14 @@ column order — ``zone`` first because 4.1 builds the array as
 ``['zone' => …] + $country_info``. An unknown or disabled country answers ``[]``
 (PHP's empty array), still 200.
 
-Other versions differ (not served here; the sandbox is a 4.1 store):
-4.0 (oc40 §5.11) answers ``country_id, name, iso_code_2, iso_code_3,
-address_format, postcode_required, zone, status`` with zones
-``zone_id, country_id, name, code, status`` and the address-format text instead
-of ``address_format_id``/``language_id``; 3.0 (oc30 §5.11) has no
-``localisation/country`` route at all (404) and serves the 4.0 shape at
-``checkout/checkout/country``.
+Stores of other versions (``classic=True``) answer the older shape: 4.0 (oc40
+§5.11) ``country_id, name, iso_code_2, iso_code_3, address_format,
+postcode_required, zone, status`` with zones ``zone_id, country_id, name, code,
+status`` and the address-format text instead of ``address_format_id``/
+``language_id``; 3.0 (oc30 §5.11) has no ``localisation/country`` route at all
+(404: the server does not route it here) and serves that shape at
+``checkout/checkout/country`` and ``account/account/country``
+(:data:`CLASSIC_ROUTES`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ocdata.sandbox.fronts.base import Request, Response, php_json_encode
 from ocdata._php import php_int
 
 ROUTE = "localisation/country"
+#: 3.0's country routes (same answer as 4.0's ``localisation/country``)
+CLASSIC_ROUTES = frozenset({"checkout/checkout/country", "account/account/country"})
 
 
 def _flag(value: bool) -> str:
@@ -35,18 +38,34 @@ def _flag(value: bool) -> str:
 class StorefrontFront:
     """Answers the storefront routes API clients need."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, *, classic: bool = False) -> None:
         self.engine = engine
+        self.classic = classic
         self._cache: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
     def country_payload(self, country_id: int) -> dict[str, Any] | list:
-        """The 4.1 JSON value for a country id (``[]`` when unknown or disabled)."""
+        """The JSON value for a country id (``[]`` when unknown or disabled)."""
         country = self.engine.country(country_id) if country_id > 0 else None
         if country is None or not country.status:
             return []
         language_id = str(self.engine.store.settings.language_id)
         zones = sorted((z for z in country.zones if z.status), key=lambda z: (z.name.lower(), z.zone_id))
+        if self.classic:
+            return {
+                "country_id": str(country.country_id),
+                "name": country.name,
+                "iso_code_2": country.iso_code_2,
+                "iso_code_3": country.iso_code_3,
+                "address_format": country.address_format,
+                "postcode_required": _flag(country.postcode_required),
+                "zone": [
+                    {"zone_id": str(z.zone_id), "country_id": str(z.country_id), "name": z.name, "code": z.code,
+                     "status": _flag(z.status)}
+                    for z in zones
+                ],
+                "status": _flag(country.status),
+            }
         return {
             "zone": [
                 {

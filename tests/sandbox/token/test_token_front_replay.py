@@ -1,0 +1,38 @@
+"""Every recorded 4.0.2.3 and 3.0.4.1 exchange replayed in process against the oc40/oc30 fronts.
+
+Each dialect's transcripts run in recording order on one sandbox over its reference store
+(``oc40`` / ``oc30``), the store changes the recordings made behind the API replayed as
+events. Comparison rules: :mod:`token_replay`.
+"""
+
+from __future__ import annotations
+
+import pytest
+from token_replay import assert_same_answer, in_process, load
+
+OC40 = load("oc40")
+OC30 = load("oc30")
+
+
+@pytest.fixture(scope="module")
+def oc40():
+    return in_process("oc40").run(OC40)
+
+
+@pytest.fixture(scope="module")
+def oc30():
+    return in_process("oc30").run(OC30)
+
+
+def test_every_transcript_is_replayed():
+    assert len(OC40) == 287 and len(OC30) == 306
+
+
+@pytest.mark.parametrize("name", [ex.name for ex in OC40])
+def test_oc40_answers_as_recorded(oc40, name):
+    assert_same_answer(oc40, name)
+
+
+@pytest.mark.parametrize("name", [ex.name for ex in OC30])
+def test_oc30_answers_as_recorded(oc30, name):
+    assert_same_answer(oc30, name)
