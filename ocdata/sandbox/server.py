@@ -80,7 +80,7 @@ from ocdata.sandbox.fronts.oc41_auth import Oc41Auth
 from ocdata.sandbox.fronts.spec import SHARED_ROUTES, SPEC_ROUTES, SpecFront
 from ocdata.sandbox.fronts.storefront import CLASSIC_ROUTES
 from ocdata.sandbox.fronts.storefront import ROUTE as COUNTRY_ROUTE
-from ocdata.sandbox.fronts.storefront import StorefrontFront
+from ocdata.sandbox.fronts.storefront import UPLOAD_ROUTE, StorefrontFront
 
 LOG = logging.getLogger("ocdata.sandbox")
 
@@ -288,13 +288,18 @@ class SandboxApp:
         self.dialects = dialects
         self.latency_ms = latency_ms
         self.storefront = StorefrontFront(engine, classic=tuple(engine.version[:2]) < (4, 1))
-        self._country_routes = (CLASSIC_ROUTES if "oc30" in dialects else frozenset()) | (
+        uploads = self.storefront.uploads
+        self._storefront_routes = (CLASSIC_ROUTES if "oc30" in dialects else frozenset()) | (
             frozenset() if dialects == ("oc30",) else frozenset({COUNTRY_ROUTE}))
+        if "oc40" in dialects or "oc30" in dialects:
+            self._storefront_routes |= {UPLOAD_ROUTE}
         self.oc41 = Oc41Auth(engine, users, SessionStore(session_ttl)) if "oc41" in dialects else None
         self.spec = SpecFront(engine, users, SessionStore(token_ttl)) if "spec" in dialects else None
         # 4.0/3.0: token_ttl is the oc_api_session row's idle life, session_ttl the PHP session's
-        self.oc40 = Oc40Front(engine, users, SessionStore(session_ttl), api_ttl=token_ttl) if "oc40" in dialects else None
-        self.oc30 = (Oc30Front(engine, users, SessionStore(min(session_ttl, OC30_SESSION_TTL)), api_ttl=token_ttl)
+        self.oc40 = Oc40Front(engine, users, SessionStore(session_ttl), api_ttl=token_ttl,
+                                uploads=uploads) if "oc40" in dialects else None
+        self.oc30 = (Oc30Front(engine, users, SessionStore(min(session_ttl, OC30_SESSION_TTL)), api_ttl=token_ttl,
+                                uploads=uploads)
                      if "oc30" in dialects else None)
         settings = engine.store.settings
         self._default_currency = settings.currency
@@ -312,8 +317,11 @@ class SandboxApp:
                 return Response(NOT_FOUND_PAGE, status=404, content_type="text/html; charset=utf-8")
             if route.startswith("api/"):
                 return self._api(request, route)
-            if route in self._country_routes:
-                return self.storefront.handle(request)
+            if route in self._storefront_routes:
+                response = self.storefront.handle(request)
+                if self.oc30 is not None:
+                    response.set_cookies.update(self.oc30.COOKIES)  # 3.0 sets its language cookie everywhere
+                return response
             if route in ("", "common/home"):
                 return Response(self._home, content_type="text/html; charset=utf-8")
             return Response(NOT_FOUND_PAGE, status=404, content_type="text/html; charset=utf-8")

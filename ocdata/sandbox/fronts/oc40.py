@@ -149,7 +149,7 @@ class Oc40Front(TokenSessionFront):
             "option_id": str(o.option_id),
             "option_value_id": str(o.option_value_id) if o.product_option_value_id else "",
             "name": o.name,
-            "value": o.value,
+            "value": self.uploads.get(o.value, "") if o.type == "file" else o.value,  # 4.0 shows the file's name
             "type": o.type,
         }
 

@@ -20,6 +20,8 @@ status`` and the address-format text instead of ``address_format_id``/
 
 from __future__ import annotations
 
+import io
+import secrets
 import threading
 from typing import Any
 
@@ -27,6 +29,9 @@ from ocdata.sandbox.fronts.base import Request, Response, php_json_encode
 from ocdata._php import php_int
 
 ROUTE = "localisation/country"
+#: the storefront upload a required File option's code comes from (no API token)
+UPLOAD_ROUTE = "tool/upload"
+UPLOAD_OK = "Your file was successfully uploaded!"
 #: 3.0's country routes (same answer as 4.0's ``localisation/country``)
 CLASSIC_ROUTES = frozenset({"checkout/checkout/country", "account/account/country"})
 
@@ -35,12 +40,28 @@ def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
+def _file_name(request: Request) -> str:
+    """The name of the multipart ``file`` field of a request, if any."""
+    kind = request.headers.get("Content-Type", "")
+    if not kind.lower().startswith("multipart/form-data") or not request.raw_body:
+        return ""
+    from werkzeug.formparser import parse_form_data
+
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": kind, "CONTENT_LENGTH": str(len(request.raw_body)),
+               "wsgi.input": io.BytesIO(request.raw_body)}
+    _, _, files = parse_form_data(environ)
+    upload = files.get("file")
+    return upload.filename or "" if upload is not None else ""
+
+
 class StorefrontFront:
     """Answers the storefront routes API clients need."""
 
-    def __init__(self, engine: Any, *, classic: bool = False) -> None:
+    def __init__(self, engine: Any, *, classic: bool = False, uploads: dict[str, str] | None = None) -> None:
         self.engine = engine
         self.classic = classic
+        #: upload code -> file name (``oc_upload``), shared with the fronts that show a File option's name
+        self.uploads: dict[str, str] = {} if uploads is None else uploads
         self._cache: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +109,18 @@ class StorefrontFront:
             "name": country.name,
         }
 
+    def upload(self, request: Request) -> Response:
+        """``tool/upload``: a posted ``file`` answers a new upload code (3.0: 40 hex, 4.x: 32).
+        The sandbox keeps the file's name only (what a 4.0 cart shows for a File option)."""
+        code = secrets.token_hex(20 if self.engine.version < (4, 0) else 16)
+        with self._lock:
+            if len(self.uploads) < 65536:
+                self.uploads[code] = _file_name(request) or "upload"
+        return Response({"code": code, "success": UPLOAD_OK})
+
     def handle(self, request: Request) -> Response:
+        if request.query.get("route") == UPLOAD_ROUTE:
+            return self.upload(request)
         country_id = php_int(request.query.get("country_id", 0))
         body = self._cache.get(country_id)
         if body is None:

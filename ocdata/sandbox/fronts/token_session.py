@@ -189,6 +189,7 @@ class TokenSessionFront:
         api_ttl: float = 3600.0,
         cart_ttl: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        uploads: dict[str, str] | None = None,
     ) -> None:
         self.engine = engine
         self.users = users
@@ -196,6 +197,8 @@ class TokenSessionFront:
         self.api_ttl = api_ttl
         self.cart_ttl = cart_ttl
         self.clock = clock
+        #: storefront upload codes -> file names (File options)
+        self.uploads: dict[str, str] = {} if uploads is None else uploads
         self._cart_ids = itertools.count(1)
         self._lock = threading.Lock()
 

@@ -14,7 +14,9 @@ Comparison rules (:func:`assert_same_answer`), as for 4.1's replay:
   (the real one is the full theme page), any other text body byte for byte;
 * a JSON body has the same keys in the same order and the same JSON types; numbers to
   1e-9; a PHP warning printed before the JSON is equal byte for byte;
-* volatile values are compared by type: ``cart_id`` (decimal string), ``api_token``
+* volatile values are compared by type: an upload code (hex of the same length,
+  remembered and translated where a File option posts it), ``cart_id`` (remembered and translated when
+  posted back as ``key``) (a decimal string), ``api_token``
   (26 hex), a new ``order_id`` (then remembered), dates, URLs and the user agent of an
   order row;
 * ``Set-Cookie`` names are the recorded ones; ``currency``/``language`` values are
@@ -148,6 +150,8 @@ class Replayer:
         self.tokens: dict[str, str] = {}  # recorded token -> sandbox token
         self.issued: dict[int, str] = {}  # login exchange number -> recorded token
         self.order_ids: dict[int, int] = {}
+        self.cart_ids: dict[str, str] = {}
+        self.uploads: dict[str, str] = {}  # recorded upload code -> sandbox code (posted as an option value)  # recorded cart_id -> sandbox cart_id (posted back as ``key``)
         self.answers: dict[str, Response] = {}
         self.sent_cookies: dict[str, dict[str, str]] = {}
         self.exchanges: dict[str, Exchange] = {}
@@ -161,7 +165,8 @@ class Replayer:
             event(self)
         query = [(k, self.tokens.get(v, v) if k == "api_token" else self._order_id(v) if k == "order_id" else v)
                  for k, v in ex.query]
-        pairs = [(k, KEY if v == REDACTED else self._order_id(v) if k == "order_id" else v) for k, v in ex.pairs]
+        pairs = [(k, KEY if v == REDACTED else self._order_id(v) if k == "order_id" else
+                  self.cart_ids.get(v, v) if k == "key" else self.uploads.get(v, v)) for k, v in ex.pairs]
         cookies = {k: self.tokens.get(v, v) for k, v in (ex.request.get("cookies") or {}).items()}
         response = self.send_one(ex, query, pairs, cookies)
         body = _json_of(response)
@@ -170,6 +175,11 @@ class Replayer:
             if isinstance(recorded.get("api_token"), str) and isinstance(body.get("api_token"), str):
                 self.tokens[recorded["api_token"]] = body["api_token"]
                 self.issued[number(ex)] = recorded["api_token"]
+            if ex.route == "tool/upload" and "code" in body:
+                self.uploads[recorded["code"]] = body["code"]
+            mine, theirs = body.get("products"), recorded.get("products")
+            if isinstance(mine, list) and isinstance(theirs, list) and len(mine) == len(theirs):
+                self.cart_ids.update((t["cart_id"], m["cart_id"]) for t, m in zip(theirs, mine))
             if isinstance(recorded.get("order_id"), int) and isinstance(body.get("order_id"), int):
                 self.order_ids.setdefault(recorded["order_id"], body["order_id"])
         self.answers[ex.name] = response
@@ -196,10 +206,17 @@ def in_process(dialect: str) -> Replayer:
 
     def send(ex: Exchange, query, pairs, cookies) -> Response:
         form = None if ex.request.get("form") is None else pairs
+        headers, raw = {}, b""
+        upload = re.match(r"<multipart/form-data: file=(\S+) \(([^,]+), (\d+) bytes\)>", ex.request.get("body") or "")
+        if upload:  # the recording describes the file it sent: send one like it
+            name, kind, size = upload.groups()
+            raw = (f'--b\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                   f"Content-Type: {kind}\r\n\r\n{'x' * int(size)}\r\n--b--\r\n").encode()
+            headers = {"Content-Type": "multipart/form-data; boundary=b"}
         request = Request(
             method=ex.request.get("method", "GET"), path=ex.request.get("path", "/index.php"),
             query=_php.clean(_php.parse_pairs(query)), form=_php.clean(_php.parse_pairs(form or [])),
-            headers={}, cookies=cookies, client_ip="127.0.0.1", host="127.0.0.1",
+            headers=headers, cookies=cookies, client_ip="127.0.0.1", host="127.0.0.1", raw_body=raw,
         )
         response = app.dispatch(request)
         response.set_cookies = _cookie_values(app._set_cookies(request, response))
@@ -239,6 +256,9 @@ def assert_same_json(actual: Any, expected: Any, path: str, order_ids: dict[int,
         if key == "cart_id":
             assert actual.isdigit(), f"{path}: {actual!r}"
         return
+    if path.endswith(":$.code"):  # an upload code
+        assert re.fullmatch(r"[0-9a-f]+", actual) and len(actual) == len(expected), f"{path}: {actual!r}"
+        return
     if key == "api_token":
         assert TOKEN.match(actual), f"{path}: {actual!r} is not a 26-hex token"
         return
@@ -260,6 +280,15 @@ def assert_same_json(actual: Any, expected: Any, path: str, order_ids: dict[int,
         assert actual == expected, f"{path}: {actual!r} != {expected!r}"
 
 
+def _translated(value: Any, codes: dict[str, str]) -> Any:
+    """``value`` with every recorded upload code replaced by the sandbox's (3.0 shows the code)."""
+    if isinstance(value, dict):
+        return {k: _translated(v, codes) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_translated(v, codes) for v in value]
+    return codes.get(value, value) if isinstance(value, str) else value
+
+
 def assert_same_answer(replay: Replayer, name: str) -> None:
     ex, response = replay.exchanges[name], replay.answers[name]
     rec = ex.response
@@ -275,7 +304,8 @@ def assert_same_answer(replay: Replayer, name: str) -> None:
     start = min(i for i in (text.find("{"), text.find("[")) if i >= 0)
     got_start = min(i for i in (body.find("{"), body.find("[")) if i >= 0)
     assert body[:got_start] == text[:start], f"{name}: PHP output {body[:got_start]!r} != {text[:start]!r}"
-    assert_same_json(json.loads(body[got_start:]), json.loads(text[start:]), f"{name}:$", replay.order_ids)
+    expected = _translated(json.loads(text[start:]), replay.uploads)
+    assert_same_json(json.loads(body[got_start:]), expected, f"{name}:$", replay.order_ids)
     # cookies: same names; values by the rules in the module docstring
     got = response.set_cookies
     assert sorted(k for k, v in got.items() if v) == sorted(ex.cookie_names()), f"{name}: cookies {got}"
