@@ -370,3 +370,5 @@ class StoreConfig:
     coupons: tuple[Coupon, ...] = ()
     order_statuses: tuple[OrderStatus, ...] = ()
     description: str = ""
+    #: the fronts the sandbox serves this store with by default (empty: decided by ``settings.version``)
+    dialects: tuple[str, ...] = ()

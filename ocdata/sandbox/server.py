@@ -72,6 +72,7 @@ from urllib.parse import unquote, unquote_plus, urlsplit
 
 from ocdata._php import clean, parse_body, parse_pairs
 from ocdata.sandbox.apiusers import DEFAULT_USERNAME, ApiUser, ApiUsers, mask
+from ocdata.sandbox.fronts import DIALECTS  # every front the sandbox has
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
 from ocdata.sandbox.fronts.oc30 import Oc30Front
 from ocdata.sandbox.fronts.oc40 import PREFIXES as OC40_PREFIXES
@@ -84,8 +85,6 @@ from ocdata.sandbox.fronts.storefront import UPLOAD_ROUTE, StorefrontFront
 
 LOG = logging.getLogger("ocdata.sandbox")
 
-#: every front the sandbox has
-DIALECTS = ("oc41", "spec", "oc40", "oc30")
 #: PHP's ``session.gc_maxlifetime`` default: 3.0's API session data dies after this long idle
 OC30_SESSION_TTL = 1440.0
 DEFAULT_STORE = "rich"

@@ -26,6 +26,7 @@ Comparison rules (:func:`assert_same_answer`), as for 4.1's replay:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -193,12 +194,16 @@ class Replayer:
         return self
 
 
+#: built-in stores loaded once per test run (a StoreConfig is immutable; each app gets its own engine)
+store_of = functools.lru_cache(maxsize=None)(load_store)
+
+
 def make_app(dialect: str, *, users: ApiUsers | None = None) -> SandboxApp:
     """A sandbox application over the dialect's reference store, with the ``Default`` API user."""
     if users is None:
         users = ApiUsers()
         users.add("Default", KEY)
-    return SandboxApp(Engine(load_store(dialect)), users)
+    return SandboxApp(Engine(store_of(dialect)), users)
 
 
 def in_process(dialect: str) -> Replayer:
