@@ -32,7 +32,7 @@ What 3.0 does its own way (all recorded):
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from ocdata._php import php_int
 from ocdata.sandbox.engine import CartProduct, CustomerIn, PaymentChoice, ShippingMethod
@@ -104,7 +104,7 @@ class Oc30Front(TokenSessionFront):
 
     LOGIN_ROUTE = LOGIN_ROUTE
     ROUTE_BEFORE_AUTH = True
-    COOKIES = {"language": "en-gb"}
+    COOKIES: ClassVar[dict[str, str]] = {"language": "en-gb"}
 
     # ------------------------------------------------------------------ login and refusals
     def login(self, request: Request) -> Response:
@@ -312,15 +312,14 @@ class Oc30Front(TokenSessionFront):
             state.shipping_address = state.shipping_methods = None
             return json_answer([])
         error = E_SHIPPING_ADDRESS if state.shipping_address is None else None
+        choice = self.listed_quote(state, posted_text(call.form.get("shipping_method")))
         if not state.shipping_methods:
             error = E_NO_SHIPPING
-        elif "shipping_method" not in call.form:
-            error = E_SHIPPING_METHOD
-        elif self.listed_quote(state, posted_text(call.form.get("shipping_method"))) is None:
+        elif choice is None:  # not posted, or not in the last list
             error = E_SHIPPING_METHOD
         if error:
             return json_answer({"error": error})
-        state.shipping_method = self.listed_quote(state, posted_text(call.form.get("shipping_method")))
+        state.shipping_method = choice
         return json_answer({"success": SHIPPING_METHOD_OK})
 
     # ------------------------------------------------------------------ payment

@@ -25,8 +25,8 @@ import secrets
 import threading
 from typing import Any
 
-from ocdata.sandbox.fronts.base import Request, Response, php_json_encode
 from ocdata._php import php_int
+from ocdata.sandbox.fronts.base import Request, Response, php_json_encode
 
 ROUTE = "localisation/country"
 #: the storefront upload a required File option's code comes from (no API token)

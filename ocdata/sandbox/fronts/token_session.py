@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ocdata._php import php_int
 from ocdata.sandbox.apiusers import ApiUser, ApiUsers
@@ -174,11 +174,11 @@ class TokenSessionFront:
     """
 
     LOGIN_ROUTE = ""
-    ROUTES: dict[str, Handler] = {}
+    ROUTES: ClassVar[dict[str, Handler]] = {}
     #: 3.0 resolves the route before its controllers check the session; 4.0 dies in startup first
     ROUTE_BEFORE_AUTH = False
     #: extra cookies every answer sets (3.0: ``language``)
-    COOKIES: dict[str, str] = {}
+    COOKIES: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,

@@ -29,9 +29,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ocdata import _php
 from ocdata._php import php_int
@@ -95,18 +96,18 @@ def number(ex: Exchange) -> int:
 
 
 # --------------------------------------------------------------------------- the store changes behind the API
-def _ips(replay: "Replayer", ips: set[str]) -> None:
+def _ips(replay: Replayer, ips: set[str]) -> None:
     replay.users.find("Default", enabled_only=False).ips = ips
 
 
-def _status(replay: "Replayer", status: bool) -> None:
+def _status(replay: Replayer, status: bool) -> None:
     replay.users.find("Default", enabled_only=False).status = status
 
 
-def _backdate(what: str, login: int) -> Callable[["Replayer"], None]:
+def _backdate(what: str, login: int) -> Callable[[Replayer], None]:
     """Age the session opened by exchange ``login``: its API row, its cart lines or its data."""
 
-    def run(replay: "Replayer") -> None:
+    def run(replay: Replayer) -> None:
         token = replay.tokens[replay.issued[login]]
         store = replay.front.sessions
         if what == "data":
@@ -124,7 +125,7 @@ def _backdate(what: str, login: int) -> Callable[["Replayer"], None]:
 
 
 #: exchange number -> what was changed on the real store just before it
-EVENTS: dict[str, dict[int, Callable[["Replayer"], None]]] = {
+EVENTS: dict[str, dict[int, Callable[[Replayer], None]]] = {
     "oc40": {
         28: lambda r: _ips(r, {"10.9.8.7"}), 31: lambda r: _ips(r, {"127.0.0.1", "::1"}),
         41: _backdate("api", 39), 46: _backdate("cart", 43),
@@ -188,7 +189,7 @@ class Replayer:
         self.exchanges[ex.name] = ex
         return response
 
-    def run(self, exchanges: list[Exchange]) -> "Replayer":
+    def run(self, exchanges: list[Exchange]) -> Replayer:
         for ex in exchanges:
             self.send(ex)
         return self
@@ -327,9 +328,10 @@ def over_http(dialect: str, sandbox: Any) -> Replayer:
     """Send exchanges to a served sandbox (``serve(store=dialect, username="Default", key=KEY)``):
     recorded method, query and body (the redacted key, tokens, order and cart ids translated),
     only the recorded cookies."""
-    import requests
     from http.cookies import SimpleCookie
     from urllib.parse import quote, urlencode
+
+    import requests
 
     http = requests.Session()
 
