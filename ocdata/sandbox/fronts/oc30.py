@@ -36,34 +36,9 @@ from typing import Any, ClassVar
 
 from ocdata._php import php_int
 from ocdata.sandbox.engine import CartProduct, CustomerIn, PaymentChoice, ShippingMethod
+from ocdata.sandbox.fronts import messages as _m
 from ocdata.sandbox.fronts.base import Request, Response, php_json_encode
-from ocdata.sandbox.fronts.token_session import (
-    CART_OK,
-    CART_STOCK,
-    CURRENCY_OK,
-    CUSTOMER_OK,
-    E_COUPON,
-    E_NO_SHIPPING,
-    E_ORDER,
-    E_PAYMENT_ADDRESS,
-    E_PAYMENT_METHOD,
-    E_SHIPPING_ADDRESS,
-    E_SHIPPING_METHOD,
-    E_STOCK,
-    INCORRECT_KEY,
-    IP_REFUSED,
-    LOGIN_OK,
-    ORDER_OK,
-    PAYMENT_ADDRESS_OK,
-    PAYMENT_METHOD_OK,
-    SHIPPING_ADDRESS_OK,
-    SHIPPING_METHOD_OK,
-    ApiCheckout,
-    Call,
-    Handler,
-    TokenSessionFront,
-    json_answer,
-)
+from ocdata.sandbox.fronts.token_session import ApiCheckout, Call, Handler, TokenSessionFront, json_answer
 from ocdata.sandbox.records import posted_array, posted_text
 
 LOGIN_ROUTE = "api/login"
@@ -73,16 +48,9 @@ PERMISSION = "Warning: You do not have permission to access the API!"
 E_CUSTOMER_UNKNOWN = "You must select a customer!"
 E_CUSTOMER = "Warning: Customer details needs to be set!"
 E_STORE = "Product can not be bought from the store you have choosen!"
-E_OPTION = "{} required!"
-E_CART_MINIMUM = "Minimum order amount for {} is {}!"
-E_MINIMUM = "Warning: Minimum order amount for {} is {}!"
-E_NO_PAYMENT = "Warning: No Payment options are available!"
 E_CURRENCY = "Warning: Currency code is invalid!"
 E_VOUCHER = "Warning: Gift Voucher is either invalid or the balance has been used up!"
 E_REWARD = "Warning: Please enter the amount of reward points to use!"
-COUPON_OK = "Success: Your coupon discount has been applied!"
-REWARD_OK = "Success: Your reward points discount has been applied!"
-#: PHP's notice when ``api/currency`` is posted without ``currency`` (105)
 CURRENCY_WARNING = (
     '<b>Warning</b>: Undefined array key "currency" in '
     "<b>/var/www/opencart/catalog/controller/api/currency.php</b> on line <b>13</b>"
@@ -116,8 +84,8 @@ class Oc30Front(TokenSessionFront):
         if user is None:
             return json_answer([])
         if not user.allows(request.client_ip):
-            return json_answer({"error": {"ip": IP_REFUSED.format(ip=request.client_ip), "key": INCORRECT_KEY}})
-        return json_answer({"success": LOGIN_OK, "api_token": self.open_session(user)})
+            return json_answer({"error": {"ip": _m.IP_REFUSED.format(ip=request.client_ip), "key": _m.INCORRECT_KEY}})
+        return json_answer({"success": _m.LOGIN_SUCCESS, "api_token": self.open_session(user)})
 
     def _refusal(self, route: str) -> Response:
         shape = PERMISSION_SHAPES.get(route, "string")
@@ -148,27 +116,27 @@ class Oc30Front(TokenSessionFront):
                 if isinstance(item, dict):
                     self.add_line(state, self.posted_line(item, filter_options=False))
             self._drop_methods(state)
-            return json_answer({"success": CART_OK})
+            return json_answer({"success": _m.CART_SUCCESS})
         if "product_id" not in form:
             return json_answer([])
         line = self.posted_line(form)
         product = self.engine.product(line.product_id)
         if product is None:
             return json_answer({"error": {"store": E_STORE}})
-        missing = {str(o.product_option_id): E_OPTION.format(o.name) for o in product.options
+        missing = {str(o.product_option_id): _m.OPTION_REQUIRED.format(o.name) for o in product.options
                    if o.required and not line.option.get(o.product_option_id)}
         if missing:
             return json_answer({"error": {"option": missing}})
         self.add_line(state, line)
         self._drop_methods(state)
-        return json_answer({"success": CART_OK})
+        return json_answer({"success": _m.CART_SUCCESS})
 
     def cart_edit(self, call: Call) -> Response:
         state = call.state
         self.edit_line(state, php_int(call.form.get("key", 0)), php_int(call.form.get("quantity", 0)))
         self._drop_methods(state)
         state.reward = None
-        return json_answer({"success": CART_OK})
+        return json_answer({"success": _m.CART_SUCCESS})
 
     def cart_remove(self, call: Call) -> Response:
         state = call.state
@@ -177,7 +145,7 @@ class Oc30Front(TokenSessionFront):
         self.remove_line(state, php_int(call.form.get("key", 0)))
         self._drop_methods(state)
         state.reward = None
-        return json_answer({"success": CART_OK})
+        return json_answer({"success": _m.CART_SUCCESS})
 
     @staticmethod
     def _option_row(o: Any) -> dict[str, Any]:
@@ -197,13 +165,13 @@ class Oc30Front(TokenSessionFront):
         body: dict[str, Any] = {}
         errors: dict[str, Any] = {}
         if not self.has_stock(products) and not settings.stock_checkout:
-            errors["stock"] = CART_STOCK
+            errors["stock"] = _m.CART_STOCK
             body["error"] = errors
         rows = []
         body["products"] = rows
         for p in products:
             if not p.minimum_status:
-                errors.setdefault("minimum", []).append(E_CART_MINIMUM.format(p.name, p.minimum))
+                errors.setdefault("minimum", []).append(_m.MINIMUM.format(p.name, p.minimum))
                 body.setdefault("error", errors)
             price, total = self.line_money(p, state, ctx)
             rows.append({
@@ -239,7 +207,7 @@ class Oc30Front(TokenSessionFront):
         if customer.customer_group_id not in shown:
             customer.customer_group_id = self.engine.settings.customer_group_id
         state.customer = customer
-        return json_answer({"success": CUSTOMER_OK})
+        return json_answer({"success": _m.CUSTOMER_SUCCESS})
 
     def payment_address(self, call: Call) -> Response:
         state = call.state
@@ -249,7 +217,7 @@ class Oc30Front(TokenSessionFront):
         if errors:
             return json_answer({"error": errors})
         state.payment_address = self.posted_address(call.form)
-        return json_answer({"success": PAYMENT_ADDRESS_OK})
+        return json_answer({"success": _m.PAYMENT_ADDRESS_SUCCESS})
 
     def shipping_address(self, call: Call) -> Response:
         state = call.state
@@ -261,7 +229,7 @@ class Oc30Front(TokenSessionFront):
         if errors:
             return json_answer({"error": errors})
         state.shipping_address = self.posted_address(call.form)
-        return json_answer({"success": SHIPPING_ADDRESS_OK})
+        return json_answer({"success": _m.SHIPPING_ADDRESS_SUCCESS})
 
     # ------------------------------------------------------------------ shipping
     @staticmethod
@@ -288,20 +256,20 @@ class Oc30Front(TokenSessionFront):
         if not self.engine.needs_shipping(products):
             return json_answer({"shipping_methods": []})
         if state.shipping_address is None:
-            return json_answer({"error": E_SHIPPING_ADDRESS})
+            return json_answer({"error": _m.SHIPPING_ADDRESS_REQUIRED})
         methods = self.list_shipping(state, products, ctx)
         if not methods:
-            return json_answer({"shipping_methods": [], "error": E_NO_SHIPPING})
+            return json_answer({"shipping_methods": [], "error": _m.NO_SHIPPING_OPTIONS})
         state.shipping_methods = {m.code: m for m in methods}
         return json_answer({"shipping_methods": self._methods_object(methods)})
 
     def _inline_shipping(self, state: ApiCheckout, code: str) -> str | None:
         """Choose the listed quote ``code``; the error when it cannot be."""
         if not state.shipping_methods:
-            return E_NO_SHIPPING
+            return _m.NO_SHIPPING_OPTIONS
         choice = self.listed_quote(state, code)
         if choice is None:
-            return E_SHIPPING_METHOD
+            return _m.SHIPPING_METHOD_REQUIRED
         state.shipping_method = choice
         return None
 
@@ -311,27 +279,27 @@ class Oc30Front(TokenSessionFront):
         if not self.engine.needs_shipping(self.products(state)):
             state.shipping_address = state.shipping_methods = None
             return json_answer([])
-        error = E_SHIPPING_ADDRESS if state.shipping_address is None else None
+        error = _m.SHIPPING_ADDRESS_REQUIRED if state.shipping_address is None else None
         choice = self.listed_quote(state, posted_text(call.form.get("shipping_method")))
         if not state.shipping_methods:
-            error = E_NO_SHIPPING
+            error = _m.NO_SHIPPING_OPTIONS
         elif choice is None:  # not posted, or not in the last list
-            error = E_SHIPPING_METHOD
+            error = _m.SHIPPING_METHOD_REQUIRED
         if error:
             return json_answer({"error": error})
         state.shipping_method = choice
-        return json_answer({"success": SHIPPING_METHOD_OK})
+        return json_answer({"success": _m.SHIPPING_METHOD_SUCCESS})
 
     # ------------------------------------------------------------------ payment
     def payment_methods(self, call: Call) -> Response:
         state = call.state
         state.payment_methods = state.payment_method = None
         if state.payment_address is None:
-            return json_answer({"error": E_PAYMENT_ADDRESS})
+            return json_answer({"error": _m.PAYMENT_ADDRESS_REQUIRED})
         ctx = self.ctx(state)
         methods = self.list_payment(state, self.products(state, ctx), ctx, state.payment_address)
         if not methods:
-            return json_answer({"payment_methods": [], "error": E_NO_PAYMENT})
+            return json_answer({"payment_methods": [], "error": _m.NO_PAYMENT_OPTIONS_CAPITALISED})
         state.payment_methods = {m.code: m for m in methods}
         return json_answer({"payment_methods": {
             m.code: {"code": m.code, "title": m.name, "terms": m.terms, "sort_order": m.sort_order_raw} for m in methods
@@ -339,25 +307,25 @@ class Oc30Front(TokenSessionFront):
 
     def _inline_payment(self, state: ApiCheckout, code: str) -> str | None:
         if not state.payment_methods:
-            return E_NO_PAYMENT
+            return _m.NO_PAYMENT_OPTIONS_CAPITALISED
         method = state.payment_methods.get(code)
         if method is None:
-            return E_PAYMENT_METHOD
+            return _m.PAYMENT_METHOD_REQUIRED
         state.payment_method = PaymentChoice(method.code, method.name)
         return None
 
     def payment_method(self, call: Call) -> Response:
         state = call.state
         state.payment_method = None
-        error = E_PAYMENT_ADDRESS if state.payment_address is None else None
+        error = _m.PAYMENT_ADDRESS_REQUIRED if state.payment_address is None else None
         if not state.payment_methods:
-            error = E_NO_PAYMENT
+            error = _m.NO_PAYMENT_OPTIONS_CAPITALISED
         elif "payment_method" not in call.form or posted_text(call.form.get("payment_method")) not in state.payment_methods:
-            error = E_PAYMENT_METHOD
+            error = _m.PAYMENT_METHOD_REQUIRED
         if error:
             return json_answer({"error": error})
         self._inline_payment(state, posted_text(call.form.get("payment_method")))
-        return json_answer({"success": PAYMENT_METHOD_OK})
+        return json_answer({"success": _m.PAYMENT_METHOD_SUCCESS})
 
     # ------------------------------------------------------------------ orders
     def _order_problem(self, call: Call, products: list[CartProduct]) -> str | None:
@@ -367,25 +335,25 @@ class Oc30Front(TokenSessionFront):
         if state.customer is None:
             error = E_CUSTOMER
         if state.payment_address is None:
-            error = E_PAYMENT_ADDRESS
+            error = _m.PAYMENT_ADDRESS_REQUIRED
         if error is None and posted_text(form.get("payment_method")):
             error = self._inline_payment(state, posted_text(form.get("payment_method")))
         if state.payment_method is None:
-            error = E_PAYMENT_METHOD
+            error = _m.PAYMENT_METHOD_REQUIRED
         if self.engine.needs_shipping(products):
             if state.shipping_address is None:
-                error = E_SHIPPING_ADDRESS
+                error = _m.SHIPPING_ADDRESS_REQUIRED
             if error is None and posted_text(form.get("shipping_method")):
                 error = self._inline_shipping(state, posted_text(form.get("shipping_method")))
             if state.shipping_method is None:
-                error = E_SHIPPING_METHOD
+                error = _m.SHIPPING_METHOD_REQUIRED
         else:
             state.shipping_address = state.shipping_method = state.shipping_methods = None
         if not products or (not self.has_stock(products) and not self.engine.settings.stock_checkout):
-            error = E_STOCK
+            error = _m.CONFIRM_STOCK
         short = next((p for p in products if not p.minimum_status), None)
         if short is not None:
-            error = E_MINIMUM.format(short.name, short.minimum)
+            error = _m.ORDER_MINIMUM.format(short.name, short.minimum)
         return error
 
     def _order(self, call: Call):
@@ -409,7 +377,7 @@ class Oc30Front(TokenSessionFront):
             return refusal
         order_id = self.engine.create_order(order)
         call.state.lines = []  # 3.0 empties the cart
-        return json_answer({"success": ORDER_OK, "order_id": order_id})
+        return json_answer({"success": _m.ORDER_SUCCESS, "order_id": order_id})
 
     def _query_order_id(self, call: Call) -> int:
         return php_int(call.request.query.get("order_id", 0))
@@ -417,33 +385,33 @@ class Oc30Front(TokenSessionFront):
     def order_edit(self, call: Call) -> Response:
         order_id = self._query_order_id(call)
         if self.engine.order(order_id) is None:
-            return json_answer({"error": E_ORDER})
+            return json_answer({"error": _m.ORDER_NOT_FOUND})
         order, refusal = self._order(call)
         if refusal is not None:
             return refusal
         self.engine.edit_order(order_id, order)
         call.state.lines = []
-        return json_answer({"success": ORDER_OK})
+        return json_answer({"success": _m.ORDER_SUCCESS})
 
     def order_delete(self, call: Call) -> Response:
         if self.engine.order(self._query_order_id(call)) is None:
-            return json_answer({"error": E_ORDER})
-        return json_answer({"success": ORDER_OK})  # the sandbox keeps its orders
+            return json_answer({"error": _m.ORDER_NOT_FOUND})
+        return json_answer({"success": _m.ORDER_SUCCESS})  # the sandbox keeps its orders
 
     def order_history(self, call: Call) -> Response:
         order_id = self._query_order_id(call)
         if self.engine.order(order_id) is None:
-            return json_answer({"error": E_ORDER})
+            return json_answer({"error": _m.ORDER_NOT_FOUND})
         form = call.form
         self.engine.add_history(order_id, php_int(form.get("order_status_id", 0)), posted_text(form.get("comment")),
                                 _flag(form.get("notify")), _flag(form.get("override")))
-        return json_answer({"success": ORDER_OK})
+        return json_answer({"success": _m.ORDER_SUCCESS})
 
     def order_info(self, call: Call) -> Response:
         order = self.engine.order(self._query_order_id(call))
         if order is None:
-            return json_answer({"error": E_ORDER})
-        return json_answer({"order": self._order_row(order, call.request), "success": ORDER_OK})
+            return json_answer({"error": _m.ORDER_NOT_FOUND})
+        return json_answer({"order": self._order_row(order, call.request), "success": _m.ORDER_SUCCESS})
 
     def _address_columns(self, prefix: str, address: Any) -> dict[str, Any]:
         keys = ("firstname", "lastname", "company", "address_1", "address_2", "postcode", "city")
@@ -503,9 +471,9 @@ class Oc30Front(TokenSessionFront):
         code = posted_text(call.form.get("coupon"))
         customer_id = state.customer.customer_id if state.customer else 0
         if not code or self.engine.check_coupon(code, self.products(state), customer_id=customer_id) is not None:
-            return json_answer({"error": E_COUPON})
+            return json_answer({"error": _m.COUPON_INVALID})
         state.coupon = code
-        return json_answer({"success": COUPON_OK})
+        return json_answer({"success": _m.COUPON_SUCCESS})
 
     def voucher(self, call: Call) -> Response:
         return json_answer({"error": E_VOUCHER})  # the sandbox sells no gift vouchers
@@ -520,7 +488,7 @@ class Oc30Front(TokenSessionFront):
         if error:
             return json_answer({"error": error})
         state.reward = abs(reward)
-        return json_answer({"success": REWARD_OK})
+        return json_answer({"success": _m.REWARD_SUCCESS})
 
     def reward_maximum(self, call: Call) -> Response:
         return json_answer({"maximum": sum(p.points for p in self.products(call.state))})
@@ -536,7 +504,7 @@ class Oc30Front(TokenSessionFront):
         if code and code in {c.code for c in self.engine.store.currencies}:
             state.currency = code
             state.shipping_method = state.shipping_methods = None
-            return json_answer({"success": CURRENCY_OK})
+            return json_answer({"success": _m.CURRENCY_SUCCESS})
         body = {"error": E_CURRENCY}
         if "currency" not in call.form:
             return Response(CURRENCY_WARNING + php_json_encode(body), content_type="application/json")

@@ -37,38 +37,11 @@ from __future__ import annotations
 from typing import Any
 
 from ocdata._php import php_int
-from ocdata.sandbox.engine import CartProduct, CustomerIn, PaymentChoice, PricingContext
+from ocdata.sandbox.engine import MSG, CartProduct, CustomerIn, PaymentChoice, PricingContext
+from ocdata.sandbox.fronts import messages as _m
 from ocdata.sandbox.fronts.base import Request, Response
 from ocdata.sandbox.fronts.oc41_wire import json_or_prefixed, payment_methods_object, shipping_methods_object
-from ocdata.sandbox.fronts.token_session import (
-    CART_OK,
-    CART_STOCK,
-    CURRENCY_OK,
-    CUSTOMER_OK,
-    E_COUPON,
-    E_NO_SHIPPING,
-    E_NOT_SHIPPABLE,
-    E_ORDER,
-    E_PAYMENT_ADDRESS,
-    E_PAYMENT_METHOD,
-    E_SHIPPING_ADDRESS,
-    E_SHIPPING_METHOD,
-    E_STOCK,
-    INCORRECT_KEY,
-    IP_REFUSED,
-    LOGIN_OK,
-    ORDER_OK,
-    PAYMENT_ADDRESS_OK,
-    PAYMENT_METHOD_OK,
-    SHIPPING_ADDRESS_OK,
-    SHIPPING_METHOD_OK,
-    ApiCheckout,
-    Call,
-    Handler,
-    TokenSessionFront,
-    json_answer,
-    not_found,
-)
+from ocdata.sandbox.fronts.token_session import ApiCheckout, Call, Handler, TokenSessionFront, json_answer, not_found
 from ocdata.sandbox.records import posted_text
 
 LOGIN_ROUTE = "api/account/login"
@@ -87,28 +60,16 @@ ADDRESS_ID_WARNING = (
 )
 _ADDRESS_ID_LINE = {"payment": 109, "shipping": 113}
 
-E_CUSTOMER_UNKNOWN = "Warning: Customer could not be found!"
-E_CUSTOMER_GROUP = "Customer Group does not appear to be valid!"
-E_CUSTOMER = "Warning: Customer details required!"
-E_PRODUCT = "Warning: Product could not be found!"
-E_PRODUCTS = "Warning: Products required!"
-E_OPTION = "{} required!"
 E_SUBSCRIPTION = "Please select a subscription plan!"
-E_MINIMUM = "Warning: Minimum order amount for {} is {}!"
-E_NO_PAYMENT = "Warning: No payment options are available!"
 E_COMMENT = "Warning: Comment required!"
 E_CURRENCY = "Warning: Currency could not be found!"
 E_VOUCHER = "Warning: Gift voucher is either invalid or the balance has been used up!"
-E_AFFILIATE = "Warning: Affiliate could not be found!"
-COUPON_OK = "Success: Your coupon discount has been applied!"
 COUPON_REMOVED = "Success: Your coupon discount has been removed!"
 VOUCHER_REMOVED = "Success: Your gift voucher discount has been removed!"
-REWARD_OK = "Success: Your reward points discount has been applied!"
 REWARD_REMOVED = "Success: Your reward points discount has been removed!"
 AFFILIATE_OK = "Success: Affiliate commission will be appliyed to this order!"  # sic, 4.0.2.3's en-gb text
 AFFILIATE_REMOVED = "Success: Your affiliate commission has been removed!"
 
-_FREQUENCY = {"day": "day", "week": "week", "semi_month": "half-month", "month": "month", "year": "year"}
 
 
 def _flag(value: Any) -> bool:
@@ -130,10 +91,10 @@ class Oc40Front(TokenSessionFront):
         key = posted_text(request.form.get("key"))
         user = self.authenticate(request, username, key)
         if user is None:
-            return json_answer({"error": INCORRECT_KEY})
+            return json_answer({"error": _m.INCORRECT_KEY})
         if not user.allows(request.client_ip):
-            return json_answer({"error": IP_REFUSED.format(ip=request.client_ip)})
-        return json_answer({"success": LOGIN_OK, "api_token": self.open_session(user)})
+            return json_answer({"error": _m.IP_REFUSED.format(ip=request.client_ip)})
+        return json_answer({"success": _m.LOGIN_SUCCESS, "api_token": self.open_session(user)})
 
     def no_token(self, request: Request, route: str) -> Response:
         return not_found()
@@ -154,21 +115,8 @@ class Oc40Front(TokenSessionFront):
         }
 
     def _subscription(self, p: CartProduct, state: ApiCheckout, ctx: PricingContext) -> str:
-        s = p.subscription
-        if s is None:
-            return ""
-
-        def amount(value: float) -> str:
-            return self.money(self.engine.with_tax(value, p.tax_class_id, ctx), state)
-
-        text = ""
-        if s.trial_status:
-            text += (f"{amount(s.trial_price)} every {s.trial_cycle} {_FREQUENCY.get(s.trial_frequency, s.trial_frequency)}"
-                     f"(s) for {s.trial_duration} payment(s) then ")
-        frequency = _FREQUENCY.get(s.frequency, s.frequency)
-        if s.duration:
-            return text + f"{amount(s.price)} every {s.cycle} {frequency}(s) for {s.duration} payment(s)"
-        return text + f"{amount(s.price)} every {s.cycle} {frequency}(s) until canceled"
+        return _m.subscription_text(
+            p.subscription, lambda price: self.money(self.engine.with_tax(price, p.tax_class_id, ctx), state))
 
     def cart(self, call: Call) -> Response:
         state = call.state
@@ -176,7 +124,7 @@ class Oc40Front(TokenSessionFront):
         products = self.products(state, ctx)
         body: dict[str, Any] = {}
         if not self.has_stock(products) and not self.engine.settings.stock_checkout:
-            body["error"] = {"stock": CART_STOCK}
+            body["error"] = {"stock": _m.CART_STOCK}
         totals = self.totals(state, products, ctx)
         rows = []
         for p in products:
@@ -205,29 +153,29 @@ class Oc40Front(TokenSessionFront):
         line = self.posted_line(call.form)
         product = self.engine.product(line.product_id)
         if product is None:
-            return json_answer({"error": {"warning": E_PRODUCT}})
+            return json_answer({"error": {"warning": _m.PRODUCT_NOT_FOUND}})
         errors: dict[str, str] = {}
         for option in product.options:
             if option.required and not line.option.get(option.product_option_id):
-                errors[f"option_{option.product_option_id}"] = E_OPTION.format(option.name)
+                errors[f"option_{option.product_option_id}"] = _m.OPTION_REQUIRED.format(option.name)
         plans = [s.subscription_plan_id for s in product.subscriptions]
         if plans and line.subscription_plan_id not in plans:
             errors["subscription"] = E_SUBSCRIPTION
         if errors:
             return json_answer({"error": errors})
         self.add_line(call.state, line)
-        return json_answer({"success": CART_OK})
+        return json_answer({"success": _m.CART_SUCCESS})
 
     def cart_edit(self, call: Call) -> Response:
         quantity = call.form.get("quantity")
         self.edit_line(call.state, php_int(call.form.get("key", 0)), php_int(quantity) if isinstance(quantity, str) else 1)
         call.state.reward = None
-        return json_answer({"success": CART_OK})
+        return json_answer({"success": _m.CART_SUCCESS})
 
     def cart_remove(self, call: Call) -> Response:
         self.remove_line(call.state, php_int(call.form.get("key", 0)))
         call.state.reward = None
-        return json_answer({"success": CART_OK})
+        return json_answer({"success": _m.CART_SUCCESS})
 
     # ------------------------------------------------------------------ customer and addresses
     def customer(self, call: Call) -> Response:
@@ -235,17 +183,17 @@ class Oc40Front(TokenSessionFront):
         customer = CustomerIn.posted(form)
         errors: dict[str, str] = {}
         if customer.customer_id and self.engine.customer(customer.customer_id) is None:
-            errors["warning"] = E_CUSTOMER_UNKNOWN
+            errors["warning"] = _m.CUSTOMER_NOT_FOUND
         group = customer.customer_group_id or self.engine.settings.customer_group_id
         if self.engine.customer_group(group) is None:
-            errors["warning"] = E_CUSTOMER_GROUP
+            errors["warning"] = MSG["customer_group"]
         errors.update(self.customer_field_errors(customer, telephone_required=self.engine.settings.telephone_required))
         if errors:
             return json_answer({"error": errors})
         customer.customer_group_id = group
         call.state.customer = customer
         call.state.reward = None
-        return json_answer({"success": CUSTOMER_OK})
+        return json_answer({"success": _m.CUSTOMER_SUCCESS})
 
     def _address(self, call: Call, kind: str, success: str) -> Response:
         errors = self.address_errors(call.form)
@@ -258,12 +206,12 @@ class Oc40Front(TokenSessionFront):
         return Response(json_or_prefixed({"success": success}, warnings), content_type="application/json")
 
     def payment_address(self, call: Call) -> Response:
-        return self._address(call, "payment", PAYMENT_ADDRESS_OK)
+        return self._address(call, "payment", _m.PAYMENT_ADDRESS_SUCCESS)
 
     def shipping_address(self, call: Call) -> Response:
         if not self.engine.needs_shipping(self.products(call.state)):
-            return json_answer({"error": {"warning": E_NOT_SHIPPABLE}})
-        return self._address(call, "shipping", SHIPPING_ADDRESS_OK)
+            return json_answer({"error": {"warning": _m.NO_SHIPPING_PRODUCTS}})
+        return self._address(call, "shipping", _m.SHIPPING_ADDRESS_SUCCESS)
 
     # ------------------------------------------------------------------ shipping
     def shipping_methods(self, call: Call) -> Response:
@@ -271,12 +219,12 @@ class Oc40Front(TokenSessionFront):
         ctx = self.ctx(state)
         products = self.products(state, ctx)
         if not self.engine.needs_shipping(products):
-            return json_answer({"error": E_NOT_SHIPPABLE})
+            return json_answer({"error": _m.NO_SHIPPING_PRODUCTS})
         if state.shipping_address is None:
-            return json_answer({"error": E_SHIPPING_ADDRESS})
+            return json_answer({"error": _m.SHIPPING_ADDRESS_REQUIRED})
         methods = self.list_shipping(state, products, ctx)
         if not methods:
-            return json_answer({"error": E_NO_SHIPPING})
+            return json_answer({"error": _m.NO_SHIPPING_OPTIONS})
         state.shipping_methods = {m.code: m for m in methods}
         return json_answer({"shipping_methods": shipping_methods_object(methods)})
 
@@ -286,19 +234,19 @@ class Oc40Front(TokenSessionFront):
         choice = None
         if self.engine.needs_shipping(self.products(state)):
             if state.shipping_address is None:
-                error = E_SHIPPING_ADDRESS
+                error = _m.SHIPPING_ADDRESS_REQUIRED
             if "shipping_method" in call.form:
                 choice = self.listed_quote(state, posted_text(call.form.get("shipping_method")))
                 if choice is None:
-                    error = E_SHIPPING_METHOD
+                    error = _m.SHIPPING_METHOD_REQUIRED
             else:
-                error = E_SHIPPING_METHOD
+                error = _m.SHIPPING_METHOD_REQUIRED
         else:
-            error = E_NOT_SHIPPABLE
+            error = _m.NO_SHIPPING_PRODUCTS
         if error:
             return json_answer({"error": error})
         state.shipping_method = choice
-        return json_answer({"success": SHIPPING_METHOD_OK})
+        return json_answer({"success": _m.SHIPPING_METHOD_SUCCESS})
 
     # ------------------------------------------------------------------ payment
     def payment_methods(self, call: Call) -> Response:
@@ -307,14 +255,14 @@ class Oc40Front(TokenSessionFront):
         products = self.products(state, ctx)
         error = None
         if not products:
-            error = E_PRODUCTS
+            error = _m.PRODUCTS_REQUIRED
         if self.engine.settings.checkout_payment_address and state.payment_address is None:
-            error = E_PAYMENT_ADDRESS
+            error = _m.PAYMENT_ADDRESS_REQUIRED
         if error:
             return json_answer({"error": error})
         methods = self.list_payment(state, products, ctx, state.payment_address or state.shipping_address)
         if not methods:
-            return json_answer({"error": E_NO_PAYMENT})
+            return json_answer({"error": _m.NO_PAYMENT_OPTIONS})
         state.payment_methods = {m.code: m for m in methods}
         return json_answer({"payment_methods": payment_methods_object(methods)})
 
@@ -322,27 +270,27 @@ class Oc40Front(TokenSessionFront):
         state = call.state
         error = None
         if self.engine.settings.checkout_payment_address and state.payment_address is None:
-            error = E_PAYMENT_ADDRESS
+            error = _m.PAYMENT_ADDRESS_REQUIRED
         chosen = None
         if "payment_method" in call.form and state.payment_methods is not None:
             code = posted_text(call.form.get("payment_method"))
             method = state.payment_methods.get(code.partition(".")[0]) if "." in code else None
             chosen = next(((c, n) for c, n in method.options if c == code), None) if method else None
             if chosen is None:
-                error = E_PAYMENT_METHOD
+                error = _m.PAYMENT_METHOD_REQUIRED
         else:
-            error = E_PAYMENT_METHOD
+            error = _m.PAYMENT_METHOD_REQUIRED
         if error or chosen is None:
             return json_answer({"error": error})
         state.payment_method = PaymentChoice(*chosen)
-        return json_answer({"success": PAYMENT_METHOD_OK})
+        return json_answer({"success": _m.PAYMENT_METHOD_SUCCESS})
 
     # ------------------------------------------------------------------ orders
     def order_comment(self, call: Call) -> Response:
         if "comment" not in call.form:
             return json_answer({"error": E_COMMENT})
         call.state.comment = posted_text(call.form.get("comment"))
-        return json_answer({"success": ORDER_OK})
+        return json_answer({"success": _m.ORDER_SUCCESS})
 
     def order_confirm(self, call: Call) -> Response:
         state = call.state
@@ -352,25 +300,25 @@ class Oc40Front(TokenSessionFront):
         errors: dict[str, str] = {}
         if products:
             if not self.has_stock(products) and not settings.stock_checkout:
-                errors["stock"] = E_STOCK
+                errors["stock"] = _m.CONFIRM_STOCK
         else:
-            errors["product"] = E_PRODUCTS
+            errors["product"] = _m.PRODUCTS_REQUIRED
         short = next((p for p in products if not p.minimum_status), None)
         if short is not None:
-            errors["minimum"] = E_MINIMUM.format(short.name, short.minimum)
+            errors["minimum"] = _m.ORDER_MINIMUM.format(short.name, short.minimum)
         if state.customer is None:
-            errors["customer"] = E_CUSTOMER
+            errors["customer"] = _m.CUSTOMER_REQUIRED
         if settings.checkout_payment_address and state.payment_address is None:
-            errors["payment_address"] = E_PAYMENT_ADDRESS
+            errors["payment_address"] = _m.PAYMENT_ADDRESS_REQUIRED
         if self.engine.needs_shipping(products):
             if state.shipping_address is None:
-                errors["shipping_address"] = E_SHIPPING_ADDRESS
+                errors["shipping_address"] = _m.SHIPPING_ADDRESS_REQUIRED
             if state.shipping_method is None:
-                errors["shipping_method"] = E_SHIPPING_METHOD
+                errors["shipping_method"] = _m.SHIPPING_METHOD_REQUIRED
         else:
             state.shipping_address = state.shipping_method = state.shipping_methods = None
         if state.payment_method is None:
-            errors["payment_method"] = E_PAYMENT_METHOD
+            errors["payment_method"] = _m.PAYMENT_METHOD_REQUIRED
         if errors:
             return json_answer({"error": errors})
         raw = call.form.get("order_status_id")
@@ -384,7 +332,7 @@ class Oc40Front(TokenSessionFront):
             self.engine.edit_order(state.order_id, order)
         return json_answer({
             "order_id": state.order_id,
-            "success": ORDER_OK,
+            "success": _m.ORDER_SUCCESS,
             "points": self.engine.reward_points(products),
             "commission": self.engine.format_money(order.commission),
         })
@@ -393,13 +341,13 @@ class Oc40Front(TokenSessionFront):
         form = call.form
         order_id = php_int(form.get("order_id", 0))
         if self.engine.order(order_id) is None:
-            return json_answer({"error": E_ORDER})
+            return json_answer({"error": _m.ORDER_NOT_FOUND})
         self.engine.add_history(order_id, php_int(form.get("order_status_id", 0)), posted_text(form.get("comment")),
                                 _flag(form.get("notify")), _flag(form.get("override")))
-        return json_answer({"success": ORDER_OK})
+        return json_answer({"success": _m.ORDER_SUCCESS})
 
     def order_delete(self, call: Call) -> Response:
-        return json_answer({"success": ORDER_OK})  # the sandbox keeps its orders (PROTOCOL: always success)
+        return json_answer({"success": _m.ORDER_SUCCESS})  # the sandbox keeps its orders (PROTOCOL: always success)
 
     # ------------------------------------------------------------------ coupon, voucher, reward, affiliate, currency
     def coupon(self, call: Call) -> Response:
@@ -410,9 +358,9 @@ class Oc40Front(TokenSessionFront):
             return json_answer({"success": COUPON_REMOVED})
         customer_id = state.customer.customer_id if state.customer else 0
         if self.engine.check_coupon(code, self.products(state), customer_id=customer_id) is not None:
-            return json_answer({"error": E_COUPON})
+            return json_answer({"error": _m.COUPON_INVALID})
         state.coupon = code
-        return json_answer({"success": COUPON_OK})
+        return json_answer({"success": _m.COUPON_SUCCESS})
 
     def voucher(self, call: Call) -> Response:
         if posted_text(call.form.get("voucher")):
@@ -428,7 +376,7 @@ class Oc40Front(TokenSessionFront):
             if problem:
                 return json_answer({"error": problem})
             state.reward = reward
-            return json_answer({"success": REWARD_OK})
+            return json_answer({"success": _m.REWARD_SUCCESS})
         state.reward = None
         return json_answer({"success": REWARD_REMOVED})
 
@@ -443,7 +391,7 @@ class Oc40Front(TokenSessionFront):
     def affiliate(self, call: Call) -> Response:
         affiliate_id = php_int(call.form.get("affiliate_id", 0))
         if affiliate_id and self.engine.affiliate(affiliate_id) is None:
-            return json_answer({"error": E_AFFILIATE})
+            return json_answer({"error": _m.AFFILIATE_NOT_FOUND})
         call.state.affiliate_id = affiliate_id
         return json_answer({"success": AFFILIATE_OK if affiliate_id else AFFILIATE_REMOVED})
 
@@ -452,7 +400,7 @@ class Oc40Front(TokenSessionFront):
         if not code or code not in {c.code for c in self.engine.store.currencies}:
             return json_answer({"error": E_CURRENCY})
         call.state.currency = code
-        return json_answer({"success": CURRENCY_OK})
+        return json_answer({"success": _m.CURRENCY_SUCCESS})
 
 
 ROUTES: dict[str, Handler] = {

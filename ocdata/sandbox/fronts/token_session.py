@@ -31,7 +31,6 @@ refusals; this module holds what they do alike:
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +40,8 @@ from typing import Any, ClassVar
 from ocdata._php import php_int
 from ocdata.sandbox.apiusers import ApiUser, ApiUsers
 from ocdata.sandbox.engine import (
+    _EMAIL,  # the engine's stand-in for PHP's FILTER_VALIDATE_EMAIL
+    MSG,
     AddressIn,
     CartProduct,
     CustomerIn,
@@ -54,6 +55,7 @@ from ocdata.sandbox.engine import (
     ShippingMethod,
     TotalLine,
 )
+from ocdata.sandbox.fronts import messages as _m
 from ocdata.sandbox.fronts.base import Request, Response, Session, SessionStore
 from ocdata.sandbox.records import posted_array, posted_text
 
@@ -65,43 +67,9 @@ NOT_FOUND_PAGE = (
     "</body>\n</html>\n"
 )
 
-# field lengths both versions check (``oc_strlen``/``utf8_strlen`` of the cleaned value)
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
-E_FIRSTNAME = "First Name must be between 1 and 32 characters!"
-E_LASTNAME = "Last Name must be between 1 and 32 characters!"
-E_EMAIL = "E-Mail Address does not appear to be valid!"
-E_TELEPHONE = "Telephone must be between 3 and 32 characters!"
-E_ADDRESS_1 = "Address 1 must be between 3 and 128 characters!"
-E_CITY = "City must be between 3 and 128 characters!"
-E_POSTCODE = "Postcode must be between 2 and 10 characters for this country!"
-E_COUNTRY = "Please select a country!"
-E_ZONE = "Please select a region / state!"
-LOGIN_OK = "Success: API session successfully started!"
-INCORRECT_KEY = "Warning: Incorrect API Key!"
-IP_REFUSED = "Warning: Your IP {ip} is not allowed to access this API!"
-CART_OK = "Success: You have modified your shopping cart!"
-CUSTOMER_OK = "You have successfully modified customers"
-PAYMENT_ADDRESS_OK = "Success: Payment address has been set!"
-SHIPPING_ADDRESS_OK = "Success: Shipping address has been set!"
-SHIPPING_METHOD_OK = "Success: Shipping method has been set!"
-PAYMENT_METHOD_OK = "Success: Payment method has been set!"
-ORDER_OK = "Success: You have modified orders!"
-CURRENCY_OK = "Success: Your currency has been changed!"
-E_ORDER = "Warning: Order could not be found!"
-E_SHIPPING_ADDRESS = "Warning: Shipping address required!"
-E_SHIPPING_METHOD = "Warning: Shipping method required!"
-E_NO_SHIPPING = "Warning: No Shipping options are available!"
-E_NOT_SHIPPABLE = "Warning: There are no products that require shipping"
-E_PAYMENT_ADDRESS = "Warning: Payment address required!"
-E_PAYMENT_METHOD = "Warning: Payment method required!"
-E_STOCK = "Warning: Products marked with *** are not available in the desired quantity or not in stock!"
-CART_STOCK = "Products marked with *** are not available in the desired quantity or not in stock!"
-E_COUPON = "Warning: Coupon is either invalid, expired or reached it's usage limit!"
-E_REWARD_MAXIMUM = "Warning: The maximum number of points that can be applied is {}!"
-E_REWARD_POINTS = "Warning: You don't have {} reward points!"
+# field lengths both versions check (``oc_strlen``/``utf8_strlen`` of the cleaned value), worded as the engine words them
+E_FIRSTNAME, E_LASTNAME, E_EMAIL, E_TELEPHONE = (MSG[k] for k in ("firstname", "lastname", "email", "telephone"))
+E_ADDRESS_1, E_CITY, E_POSTCODE, E_COUNTRY, E_ZONE = (MSG[k] for k in ("address_1", "city", "postcode", "country", "zone"))
 
 
 class Refusal(Exception):
@@ -458,7 +426,7 @@ class TokenSessionFront:
         maximum = sum(p.points for p in products)
         problem = None
         if reward > available:
-            problem = E_REWARD_POINTS.format(posted)
+            problem = _m.REWARD_POINTS.format(posted)
         if reward > maximum:
-            problem = E_REWARD_MAXIMUM.format(maximum)
+            problem = _m.REWARD_MAXIMUM.format(maximum)
         return problem
