@@ -284,7 +284,8 @@ def total_row(line: TotalLine, text: str) -> dict[str, Any]:
 
 def shipping_methods_object(methods: list[ShippingMethod]) -> dict[str, Any]:
     """``shipping_methods`` keyed by extension; quotes keyed by the part after the dot,
-    ``cost``/``tax_class_id`` with the PHP types the extension produced."""
+    ``cost``/``tax_class_id`` with the PHP types the extension produced (4.0's shape too:
+    the ``oc40`` front answers it)."""
     out: dict[str, Any] = {}
     for m in methods:
         quotes = {}
@@ -308,7 +309,7 @@ def shipping_methods_object(methods: list[ShippingMethod]) -> dict[str, Any]:
 
 
 def payment_methods_object(methods: list[PaymentMethod]) -> dict[str, Any]:
-    """``payment_methods`` keyed by extension, each with its ``option`` object."""
+    """``payment_methods`` keyed by extension, each with its ``option`` object (4.0's too)."""
     out: dict[str, Any] = {}
     for m in methods:
         options = {}
