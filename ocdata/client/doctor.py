@@ -75,8 +75,8 @@ def diagnose(store: "Store") -> DoctorReport:
     # reachability + the store's clock, through the unauthenticated storefront endpoint
     before = time.time()
     try:
-        answer = dialect.http("GET", route="localisation/country",
-                              params=[("route", "localisation/country"), ("country_id", "222")])
+        route = dialect.country_route  # 3.0 has no localisation/country: its own route answers 200
+        answer = dialect.http("GET", route=route, params=[("route", route), ("country_id", "222")])
     except OcdataError as exc:
         add(Check("reachable", FAIL, exc.message))
         return report
