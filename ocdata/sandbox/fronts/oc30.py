@@ -4,7 +4,8 @@ Routes (``tests/recordings/oc30/PROTOCOL.md`` §5; the method after a slash):
 ``api/login``, ``api/customer``, ``api/cart/add|edit|remove|products``,
 ``api/payment/address|methods|method``, ``api/shipping/address|methods|method``,
 ``api/order/add|edit|delete|info|history``, ``api/coupon``, ``api/voucher``,
-``api/reward`` (+ ``/maximum``, ``/available``), ``api/currency``. Sessions, cart
+``api/reward`` (+ ``/maximum``, ``/available``), ``api/currency`` (not ``api/voucher/add``:
+the sandbox sells no gift vouchers). Sessions, cart
 expiry and cookies: :mod:`.token_session` (3.0 also sets ``language=en-gb``).
 
 What 3.0 does its own way (all recorded):
@@ -59,7 +60,7 @@ CURRENCY_WARNING = (
 #: How each controller words "not logged in": an object, a string, or ``[]`` (§4)
 PERMISSION_SHAPES: dict[str, str] = {
     "api/cart/add": "object", "api/cart/products": "object", "api/customer": "object",
-    "api/payment/address": "object", "api/voucher/add": "object", "api/shipping/address": "empty",
+    "api/payment/address": "object", "api/shipping/address": "empty",
 }
 
 

@@ -6,7 +6,8 @@ is read as a dot): ``api/account/login``, ``api/sale/customer``,
 ``api/sale/payment_address``, ``api/sale/shipping_address``,
 ``api/sale/shipping_method`` (+ ``.save``), ``api/sale/payment_method``
 (+ ``.save``), ``api/sale/order.comment`` / ``.confirm`` / ``.addHistory`` /
-``.delete``, ``api/sale/coupon``, ``api/sale/voucher``, ``api/sale/reward``
+``.delete``, ``api/sale/coupon``, ``api/sale/voucher`` (not ``.add``/``.remove``: the sandbox
+sells no gift vouchers), ``api/sale/reward``
 (+ ``.maximum``, ``.available``), ``api/sale/affiliate``,
 ``api/localisation/currency``. Sessions, cart expiry and cookies:
 :mod:`.token_session`.

@@ -1,4 +1,4 @@
-"""Storefront JSON the API clients use: ``route=localisation/country`` (no auth).
+"""Storefront JSON the API clients use, no auth: countries with their zones and ``tool/upload``.
 
 ``GET index.php?route=localisation/country&country_id=N`` answers, like a
 4.1.0.4 store (oc41 transcripts 086–089), the country row merged with its
@@ -16,6 +16,10 @@ status`` and the address-format text instead of ``address_format_id``/
 (404: the server does not route it here) and serves that shape at
 ``checkout/checkout/country`` and ``account/account/country``
 (:data:`CLASSIC_ROUTES`).
+
+``POST route=tool/upload`` (served with the 4.0 and 3.0 fronts) takes a multipart
+``file`` and answers ``{"code", "success"}`` (oc40 004, oc30 007); the code is what a
+File option posts, and 4.0's cart shows the file's name for it.
 """
 
 from __future__ import annotations
