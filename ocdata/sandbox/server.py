@@ -3,21 +3,22 @@
 One server answers every enabled dialect at once, at ``/index.php?route=…`` and
 ``/?route=…`` (PHP_SELF is ``/index.php`` either way, oc41 PROTOCOL §1):
 
-* ``route=localisation/country`` → :class:`~ocdata.sandbox.fronts.storefront.StorefrontFront`;
-* ``route=api/…`` → a dialect. Routes only the ``spec`` dialect has (``api/login``,
-  ``api/cart/…``, ``api/customer``, …) go to it. ``api/order`` and
-  ``api/subscription`` exist in both: a request carrying ``signature`` in the query
-  is an oc41 call, one carrying ``api_token`` (query or POST) a spec call, anything
-  else goes to oc41 (which refuses it with its 403). When ``spec`` is not served,
-  every ``api/…`` request goes to oc41, so ``api_token`` gets 4.1's 500 and
-  ``api/login`` its 403 (transcripts 090–093);
+* ``route=localisation/country`` (unless ``oc30`` is the only front),
+  ``checkout/checkout/country`` / ``account/account/country`` (3.0's, when ``oc30``
+  is served) and ``tool/upload`` (with ``oc40`` or ``oc30``) →
+  :class:`~ocdata.sandbox.fronts.storefront.StorefrontFront`;
 * ``route=api/account/…``, ``api/sale/…``, ``api/localisation/…`` → the ``oc40``
   front when served; with ``oc30`` served, every other ``api/…`` route goes to it
   except ``api/order`` / ``api/subscription`` when ``oc41`` is served too (3.0's
   routes always carry a method: ``api/order/add``). ``oc30`` and ``spec`` both
   own ``api/login``, so one server never carries both;
-* ``route=checkout/checkout/country`` / ``account/account/country`` (3.0's) when
-  ``oc30`` is served; ``localisation/country`` unless ``oc30`` is the only front;
+* other ``route=api/…`` → ``spec`` or ``oc41``. Routes only the ``spec`` dialect has
+  (``api/login``, ``api/cart/…``, ``api/customer``, …) go to it. ``api/order`` and
+  ``api/subscription`` exist in both: a request carrying ``signature`` in the query
+  is an oc41 call, one carrying ``api_token`` (query or POST) a spec call, anything
+  else goes to oc41 (which refuses it with its 403). When ``spec`` is not served,
+  they all go to oc41, so ``api_token`` gets 4.1's 500 and ``api/login`` its 403
+  (transcripts 090–093); an ``oc40``-only server gives them to ``oc40`` (its 404);
 * no route → a minimal home page; any other route or path → a 404 HTML page.
 
 Which fronts a server carries: ``dialects=`` or, by default, the store's
