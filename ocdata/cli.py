@@ -92,13 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     "sandbox",
     "Serve the embedded sandbox store over HTTP until Ctrl-C.",
     arg("--port", type=int, default=0, help="TCP port (default: any free port)"),
-    arg("--store", default="rich", metavar="NAME|FILE", help="built-in store name (stock, rich) or a store file"),
+    arg("--store", default="rich", metavar="NAME|FILE",
+        help="built-in store name (stock, rich, oc40, oc30) or a store file"),
     arg("--latency-ms", type=float, default=0, metavar="MS", help="delay added to every request"),
     arg("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"),
     arg("--webhook", action="append", default=[], metavar="URL",
         help="send order, customer and product events to URL (repeatable; see `ocdata events serve`)"),
     arg("--webhook-secret", default=None, metavar="S",
         help="shared secret for --webhook (default: $OCDATA_WEBHOOK_SECRET)"),
+    arg("--dialects", default=None, metavar="LIST",
+        help="fronts to serve, comma-separated: oc41, spec, oc40, oc30 (default: the store's; "
+             "4.1 stores oc41,spec, the oc40/oc30 stores their own)"),
 )
 def sandbox(args: argparse.Namespace) -> int:
     from ocdata.sandbox import serve
@@ -111,9 +115,10 @@ def sandbox(args: argparse.Namespace) -> int:
                   "(the receiver's secret)", file=sys.stderr)
             return 2
         hooks = [{"url": url, "secret": secret} for url in args.webhook]
+    dialects = [d.strip() for d in args.dialects.split(",") if d.strip()] if args.dialects else None
     try:
         server = serve(port=args.port, store=args.store, latency_ms=args.latency_ms, host=args.host,
-                       webhooks=hooks)
+                       dialects=dialects, webhooks=hooks)
     except (OSError, ValueError, LookupError) as exc:
         print(f"ocdata sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
