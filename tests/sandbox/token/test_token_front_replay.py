@@ -15,9 +15,11 @@ OC30 = load("oc30")
 #: exchanges the built-in store files cannot answer yet (the lead removes a mark once the data is there)
 NEEDS_CATALOG = {
     "oc40": {"001-country-222", "002-country-223"},
-    "oc30": {"004-country-223"},
+    "oc30": set(),
 }
-_REASON = "needs catalog: the countries' address_format text (geography data)"
+# 4.0 answers a country with the text of its oc_address_format row, which the recordings' CSV
+# exports do not include (3.0 keeps the text on the country row, and that is packaged)
+_REASON = "4.0's oc_address_format texts are not in the packaged install data"
 
 
 def _cases(dialect, exchanges):
