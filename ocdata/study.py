@@ -4,7 +4,7 @@
 ...               destinations={"London": "GB-LDN", "Berlin": {"country": "DE", "zone": "BER"}},
 ...               customer_groups=[1, 2], name="eu-shipping")                     # doctest: +SKIP
 >>> df = study.run(concurrency=8)                                                  # doctest: +SKIP
->>> study.last_run                       # RunReport(from_cache=0, fetched=8, failed=0, ...)  # doctest: +SKIP
+>>> study.last_run.summary()        # '8 scenarios: 8 ok, 0 refused, 0 failed; 0 from cache, 8 fetched'  # doctest: +SKIP
 
 **The returned frame** (:data:`STUDY_COLUMNS`) has one row per scenario x shipping quote:
 the scenario (``scenario_id``, ``cart``, ``destination``, ``country``, ``zone``,
@@ -12,12 +12,20 @@ the scenario (``scenario_id``, ``cart``, ``destination``, ``country``, ``zone``,
 ``cost`` (before tax, OpenCart's cost), ``tax`` (all tax lines with that quote chosen),
 ``cart_tax`` (tax of the cart alone) and ``shipping_tax`` (what the quote adds: tax -
 cart_tax), ``sub_total``, ``total``, the ``payment_methods`` offered, and
-``status``/``error``. Tax stays one number per row so frames of stores with different
+``status``/``scenario_status``/``error_type``/``error``. Tax stays one number per row so frames of stores with different
 tax titles line up; every tax line with its title is in :meth:`Study.totals` (long) and
-:meth:`Study.taxes` (one column per title). A scenario the store refused or that failed
-on the network is a row with ``status="error"`` and the message: it never aborts the study.
-``status`` is ``ok``, ``error``, ``unavailable`` (no quote offered), ``no_shipping`` (the
-cart ships nothing) or ``pending`` (not fetched yet, e.g. after an interruption).
+:meth:`Study.taxes` (one column per title).
+
+**Every scenario ends ok, refused or failed** (:mod:`ocdata.study_schema`;
+:meth:`Study.outcomes` has one row per scenario with the error class and message). A
+refused or failed scenario is one row carrying that status and the message: it never
+aborts the study. ``refused`` (the store refused this scenario: validation, unknown
+product or zone) is cached as the scenario's answer; ``retry_errors=True`` asks again.
+``failed`` (network, timeout, HTTP 5xx, an unreadable answer) is never an answer: the
+next run fetches it again. A store refusing the *caller* (API key, IP, signature, clock)
+stops the run with that error and caches nothing. Row ``status`` values of priced
+scenarios: ``ok``, ``unavailable`` (no quote offered), ``no_shipping`` (the cart ships
+nothing), ``error`` (one shipping quote's own error); ``pending``: not fetched yet.
 
 **Caching and resume**: every finished scenario is committed to the cache (see
 :mod:`ocdata.cache`) within ``flush_interval`` seconds by the cache's writer thread, so
@@ -63,26 +71,18 @@ from ocdata import frames
 from ocdata.cache import Cache, _digest, canonical_json, default_cache, scenario_key, store_identity, store_key
 from ocdata.client.errors import OcdataWarning
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft
+from ocdata.study_schema import (
+    OUTCOME_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_PENDING,
+    STATUS_REFUSED,
+    STUDY_COLUMNS,
+    classify,
+)
 
-__all__ = ["Study", "Scenario", "RunReport", "STUDY_COLUMNS", "parse_cart", "parse_destination"]
-
-STUDY_COLUMNS: dict[str, tuple[str, str]] = {
-    "study": ("category", "study name (its id in the cache)"),
-    "store": ("category", "store URL"),
-    "scenario_id": ("int64", "position of the scenario in the grid"),
-    "cart": ("category", "cart label"),
-    "destination": ("category", "destination label"),
-    "country": ("category", "ISO country code (or store country id) of the destination"),
-    "zone": ("category", "zone code (or store zone id) of the destination; empty: none"),
-    "customer_group_id": ("int64", "customer group priced (0: the store's default)"),
-    **{k: v for k, v in frames.QUOTE_COLUMNS.items() if k not in ("quote", "dialect", "pricing", "text")},
-    "status": ("category", "ok, error, unavailable, no_shipping or pending"),
-    "dialect": ("category", "wire dialect"),
-    "pricing": ("category", "api, storefront or session"),
-    "fetched_at": ("datetime64[us]", "when the store answered (UTC)"),
-    "scenario_key": ("str", "cache key: hash of store identity and draft"),
-}
-"""Columns of :meth:`Study.run`'s frame: ``{column: (dtype, meaning)}``."""
+__all__ = ["Study", "Scenario", "RunReport", "STUDY_COLUMNS", "OUTCOME_COLUMNS", "parse_cart", "parse_destination",
+           "error_groups"]
 
 DEFAULT_CUSTOMER = Customer(firstname="Study", lastname="Shopper", email="study@example.com",
                             telephone="5550100")
@@ -116,15 +116,73 @@ class Scenario:
 
 @dataclass
 class RunReport:
-    """What the last :meth:`Study.run` did."""
+    """What the last :meth:`Study.run` did, counted in scenarios of the grid.
+
+    ``ok + refused + failed + pending == scenarios``. ``from_cache`` scenarios were answered
+    by the cache (``refused_from_cache`` of them refusals), ``fetched`` requests were sent
+    (identical scenarios share one). ``errors`` groups the refused and failed scenarios
+    by error (see :func:`error_groups`).
+    """
 
     scenarios: int = 0
-    from_cache: int = 0
-    fetched: int = 0
+    ok: int = 0
+    refused: int = 0
     failed: int = 0
+    pending: int = 0
+    from_cache: int = 0
+    refused_from_cache: int = 0
+    fetched: int = 0
     seconds: float = 0.0
     interrupted: bool = False
     warnings: list[str] = field(default_factory=list)
+    errors: list["ErrorGroup"] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every scenario was priced: nothing refused, failed or pending."""
+        return self.ok == self.scenarios
+
+    def summary(self) -> str:
+        """``"12 scenarios: 0 ok, 12 refused (all from cache), 0 failed; 12 from cache, 0 fetched"``."""
+        cached = self.refused_from_cache
+        refused = f"{self.refused} refused" + (
+            f" ({'all' if cached == self.refused else cached} from cache)" if cached else "")
+        pending = f", {self.pending} pending" if self.pending else ""
+        return (f"{self.scenarios} scenarios: {self.ok} ok, {refused}, {self.failed} failed{pending}; "
+                f"{self.from_cache} from cache, {self.fetched} fetched")
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Scenarios that ended with the same status and error: how many, and which first."""
+
+    status: str
+    error_type: str
+    error: str
+    count: int
+    examples: tuple[str, ...]
+
+    def __str__(self) -> str:
+        more = f", +{self.count - len(self.examples)} more" if self.count > len(self.examples) else ""
+        return (f"{self.status} x{self.count}: {self.error_type}: {self.error} "
+                f"(e.g. {'; '.join(self.examples)}{more})")
+
+
+def error_groups(outcomes: pd.DataFrame, examples: int = 3) -> list[ErrorGroup]:
+    """The refused and failed scenarios of :meth:`Study.outcomes`, grouped by error, most frequent first."""
+    bad = outcomes[outcomes["status"].astype(str).isin([STATUS_REFUSED, STATUS_FAILED])]
+    groups = []
+    for (status, error_type, error), rows in bad.groupby(
+            [bad["status"].astype(str), bad["error_type"].astype(str), bad["error"].fillna("").astype(str)],
+            sort=False):
+        labels = tuple(f"{r.cart} / {r.destination} / group {r.customer_group_id}"
+                       for r in rows.head(examples).itertuples())
+        groups.append(ErrorGroup(status, error_type, error, len(rows), labels))
+    return sorted(groups, key=lambda g: -g.count)
+
+
+class _Stop(Exception):
+    """A worker met an error about the caller, not the scenario: the run stops (see study_schema)."""
 
 
 # --------------------------------------------------------------------------- parsing the grid
@@ -336,12 +394,18 @@ class Study:
 
     # ------------------------------------------------------------------ running
     def run(self, concurrency: int = 8, progress: bool = True, refresh: bool = False,
-            max_age: Any = None) -> pd.DataFrame:
+            max_age: Any = None, retry_errors: bool = False) -> pd.DataFrame:
         """Quote every scenario not already cached and return the study's frame (:data:`STUDY_COLUMNS`).
 
         At most ``concurrency`` quote calls are in flight. ``progress`` shows a tqdm bar
-        (a widget in Jupyter). Interrupting (Ctrl-C) lets the calls in flight finish,
+        (a widget in Jupyter). A scenario the store refused is cached as its answer and
+        counted as ``refused`` (``retry_errors=True`` asks the store again); one that
+        failed (network, 5xx, unreadable answer) is fetched again by every run until it
+        is answered. The store refusing the caller (API key, IP, signature, clock:
+        :data:`~ocdata.study_schema.STOP_ERRORS`) stops the run with that error and
+        caches nothing for it. Interrupting (Ctrl-C) lets the calls in flight finish,
         commits every finished scenario, then re-raises; run again to resume.
+        :attr:`last_run` counts what happened (:class:`RunReport`).
         """
         store, cache = self.store, self.cache
         identity = store_identity(store)
@@ -355,7 +419,7 @@ class Study:
         cache.record_study(self.name, store, grid, self._definition())
         cache.flush()
 
-        cached = set() if refresh else cache.fresh_keys(keys, max_age)
+        cached = set() if refresh else cache.fresh_keys(keys, max_age, retry_errors=retry_errors)
         todo: dict[str, int] = {}  # key -> first scenario with it (two identical drafts are fetched once)
         for i, k in enumerate(keys):
             if k not in cached and k not in todo:
@@ -372,29 +436,46 @@ class Study:
         finally:
             report.seconds = time.monotonic() - started
             cache.flush()
+            self._count(report, cached)
             report.warnings = self._warnings(cache, keys, caught)
             for message in report.warnings:
                 warnings.warn(message, OcdataWarning, stacklevel=2)
         return self.results()
+
+    def _count(self, report: RunReport, cached: set[str]) -> None:
+        outcomes = self.outcomes()
+        status = outcomes["status"].astype(str)
+        report.ok = int((status == STATUS_OK).sum())
+        report.refused = int((status == STATUS_REFUSED).sum())
+        report.failed = int((status == STATUS_FAILED).sum())
+        report.pending = int((status == STATUS_PENDING).sum())
+        report.refused_from_cache = int(((status == STATUS_REFUSED) & outcomes["scenario_key"].isin(cached)).sum())
+        report.errors = error_groups(outcomes)
 
     def _fetch(self, store: Any, cache: Cache, skey: str, todo: dict[str, int], drafts: list[OrderDraft],
                draft_json: list[str], keys: list[str], report: RunReport, concurrency: int, progress: bool) -> None:
         from tqdm.auto import tqdm
 
         lock = threading.Lock()
+        stop: list[BaseException] = []
 
         def one(i: int) -> None:
+            if stop:
+                raise _Stop()
             t0 = time.perf_counter()
             quote = error = None
             try:
                 quote = store.quote(drafts[i])
             except Exception as exc:  # noqa: BLE001 - a failing scenario is a row, never the end of the study
                 error = exc
+            if error is not None and classify(error) == "stop":
+                with lock:
+                    stop.append(error)
+                raise _Stop()
             elapsed = (time.perf_counter() - t0) * 1000
             cache._put(cache._scenario_record(keys[i], skey, draft_json[i], quote, error, elapsed))
             with lock:
                 report.fetched += 1
-                report.failed += error is not None
 
         pending = iter(todo.values())
         in_flight: set[Future] = set()
@@ -403,7 +484,7 @@ class Study:
         pool = ThreadPoolExecutor(max_workers=max(1, int(concurrency)), thread_name_prefix="ocdata-study")
         try:
             while True:
-                while len(in_flight) < 2 * max(1, concurrency):
+                while not stop and len(in_flight) < 2 * max(1, concurrency):
                     i = next(pending, None)
                     if i is None:
                         break
@@ -412,7 +493,10 @@ class Study:
                     break
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
-                    future.result()  # re-raises KeyboardInterrupt/SystemExit from a worker
+                    try:
+                        future.result()  # re-raises KeyboardInterrupt/SystemExit from a worker
+                    except _Stop:
+                        continue
                     bar.update(1)
         except BaseException:
             report.interrupted = True
@@ -422,6 +506,14 @@ class Study:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # calls in flight finish and hand over their result
             bar.close()
+        if stop:
+            report.interrupted = True
+            error = stop[0]
+            note = ("the study stopped: the store refuses this client, not a scenario, so nothing was cached for "
+                    "it; fix this and run the study again (finished scenarios are kept)")
+            if hasattr(error, "add_note"):
+                error.add_note(note)
+            raise error
 
     @staticmethod
     def _warnings(cache: Cache, keys: list[str], caught: list) -> list[str]:
@@ -437,6 +529,11 @@ class Study:
     def results(self) -> pd.DataFrame:
         """The study's frame from the cache, without calling the store (unfetched: ``pending``)."""
         return self.cache.study_frame(self.name)
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per scenario: ``status`` (ok, refused, failed, pending), ``error_type`` and ``error``
+        (:data:`OUTCOME_COLUMNS`), from the cache."""
+        return self.cache.study_outcomes(self.name)
 
     def totals(self) -> pd.DataFrame:
         """Every total line of every scenario's quotes, long form (``option_index`` -1: the cart alone)."""
