@@ -43,7 +43,7 @@ from .study import Study
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots",
+    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots", "widgets",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
@@ -52,9 +52,9 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # matplotlib costs a third of a second to import: load the charts module on first use
-    if name == "plots":
+    # matplotlib and ipywidgets cost a third of a second each to import: load them on first use
+    if name in ("plots", "widgets"):
         import importlib
 
-        return importlib.import_module("ocdata.plots")
+        return importlib.import_module(f"ocdata.{name}")
     raise AttributeError(f"module 'ocdata' has no attribute {name!r}")

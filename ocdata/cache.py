@@ -1185,8 +1185,27 @@ def default_cache() -> Cache:
 
 
 def sql(query: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Query the default cache: ``ocdata.sql("SELECT * FROM quotes LIMIT 5")``."""
-    return default_cache().sql(query, params)
+    """Query the default cache: ``ocdata.sql("SELECT * FROM study_quotes LIMIT 5")``.
+
+    The file is opened read-only for the query and closed again, so a notebook calling this
+    never keeps other processes (``ocdata study``, another kernel) from writing the cache.
+    When this process already has the default cache open (a study ran on it), that one is used.
+    """
+    path = str(default_path())
+    with _DEFAULTS_LOCK:
+        open_cache = _DEFAULTS.get(path)
+    if open_cache is not None and not open_cache._closed:
+        open_cache.flush()
+        return open_cache.sql(query, params)
+    if path != ":memory:" and not Path(path).expanduser().exists():
+        Cache(path).close()  # a first query: an empty cache, as a study would create
+    try:
+        reader = Cache(path, read_only=True)
+    except SchemaError:
+        Cache(path).close()  # an older schema: migrate once, then read
+        reader = Cache(path, read_only=True)
+    with reader:
+        return reader.sql(query, params)
 
 
 def record_order(cache: Cache, draft: OrderDraft | None, result: OrderResult, *, store: Any = None,

@@ -306,7 +306,28 @@ def test_module_sql_uses_the_default_cache(tmp_path, monkeypatch):
     df = cache_mod.sql("SELECT count(*) AS n FROM scenarios")
     assert df["n"][0] == 0 and (tmp_path / "dflt" / "x.duckdb").exists()
     assert cache_mod.default_cache() is cache_mod.default_cache()
+    cache_mod.default_cache().record_quote(FakeStore(), draft(), quote(draft()))
+    # a study's open default cache answers, pending writes included
+    assert cache_mod.sql("SELECT count(*) AS n FROM scenarios")["n"][0] == 1
     cache_mod.default_cache().close()
+
+
+_WRITE = textwrap.dedent("""
+    import sys
+    from ocdata.cache import Cache
+    with Cache(sys.argv[1]) as c:
+        c.sql("INSERT INTO stores (store_key, url) VALUES ('other', 'http://other/')")
+""")
+
+
+def test_module_sql_keeps_no_lock_between_calls(tmp_path, monkeypatch):
+    """A notebook's ocdata.sql() must not lock the cache: another process writes between two calls."""
+    path = tmp_path / "shared.duckdb"
+    monkeypatch.setenv("OCDATA_CACHE", str(path))
+    assert cache_mod.sql("SELECT count(*) AS n FROM stores")["n"][0] == 0
+    done = subprocess.run([sys.executable, "-c", _WRITE, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert cache_mod.sql("SELECT url FROM stores")["url"].tolist() == ["http://other/"]
 
 
 def _table(c, table, order):
