@@ -37,15 +37,19 @@ everything again; ``max_age`` ("12h", seconds, timedelta) re-fetches older answe
     name: eu-shipping                  # the study's id in the cache (default: derived from the grid)
     store: {url: "http://shop/", dialect: spec}   # optional: ocdata.connect(**store) when no store is given
     customer: {firstname: Ann, lastname: Lee, email: ann@example.com}   # optional
-    customer_groups: [1, 2]            # optional; omitted = the customer's own group
+    customer_groups: [1, 2]            # optional ("1,2" too); omitted = the customer's own group
     carts:                             # label: cart
-      phone: "40x1"                    #   "product_id x quantity", comma-separated
+      phone: "40x1"                    #   "product_id x quantity", comma-separated (quantity >= 1)
+      camera: "30x1 [226=15]"          #   options in brackets: product_option_id=value_id; ...
       phone and camera:
         - {product_id: 40, quantity: 1}
         - {product_id: 30, quantity: 1, options: {226: 15}}
     destinations:                      # label: destination
       London: GB-LDN                   #   "COUNTRY-ZONE" (ISO country, store zone code) or "COUNTRY"
       Berlin: {country: DE, zone: BER, postcode: "10115", city: Berlin}
+
+A cart, destination, group or customer that cannot be read raises :class:`StudyInputError`
+naming it (``cart 'phone': ...``) and saying how to write it, before any request.
 
 Addresses only need a country (and zone): empty name, street and city are filled with
 placeholders the stores accept, since shipping and tax depend on country and zone (and
@@ -63,9 +67,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pandas as pd
+from pydantic import ValidationError as PydanticValidationError
 
 from ocdata import frames
 from ocdata.cache import Cache, _digest, canonical_json, default_cache, scenario_key, store_identity, store_key
@@ -81,8 +86,8 @@ from ocdata.study_schema import (
     classify,
 )
 
-__all__ = ["Study", "Scenario", "RunReport", "STUDY_COLUMNS", "OUTCOME_COLUMNS", "parse_cart", "parse_destination",
-           "error_groups"]
+__all__ = ["Study", "Scenario", "RunReport", "STUDY_COLUMNS", "OUTCOME_COLUMNS", "StudyInputError", "parse_cart",
+           "parse_destination", "parse_customer_groups", "parse_options", "format_options", "error_groups"]
 
 DEFAULT_CUSTOMER = Customer(firstname="Study", lastname="Shopper", email="study@example.com",
                             telephone="5550100")
@@ -181,45 +186,169 @@ def error_groups(outcomes: pd.DataFrame, examples: int = 3) -> list[ErrorGroup]:
     return sorted(groups, key=lambda g: -g.count)
 
 
+_NOT_CONNECTED = object()  # a study read from a file before its store is connected
+
+
 class _Stop(Exception):
     """A worker met an error about the caller, not the scenario: the run stops (see study_schema)."""
 
 
 # --------------------------------------------------------------------------- parsing the grid
 
-_LINE = re.compile(r"^\s*(\d+)\s*(?:[x*:]\s*(\d+))?\s*$")
+OptionValue = Union[int, str, list[int]]
+
+_LINE = re.compile(r"^\s*(\d+)\s*(?:[x×]\s*(\d+))?\s*(?:\[(.*)\])?\s*$", re.I | re.S)
+_ID = re.compile(r"^\d+$")
+_HOW_LINE = ("write 'product_id x quantity', e.g. '40x1' (several lines: '40x1, 30x2'; options in brackets: "
+             "'30x1 [226=15]')")
+_HOW_OPTIONS = ("write options as {product_option_id: value_id}, e.g. {226: 15} (checkbox: {223: [8, 9]}, text: "
+                "{208: 'some text'}) or as text '226=15; 223=8,9'")
+
+
+class StudyInputError(ValueError):
+    """A cart, destination, customer group or customer of a study cannot be read; the message
+    names it and says how to write it. Raised before any request."""
+
+
+def parse_options(text: str) -> dict[int, OptionValue]:
+    """Options typed as ``"217=4; 223=8,9; 208=some text"`` -> ``{217: 4, 223: [8, 9], 208: "some text"}``.
+
+    Pairs are separated by ``;`` or new lines; the key is the ``product_option_id``. A
+    number is a value id, numbers separated by commas (or ``[8]``) are checkbox value
+    ids, anything else is text. Raises ``ValueError`` with a message naming the bad pair.
+    """
+    options: dict[int, OptionValue] = {}
+    for raw in re.split(r"[;\n]", text or ""):
+        pair = raw.strip()
+        if not pair:
+            continue
+        key, sep, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not _ID.match(key):
+            raise ValueError(f"option {pair!r}: write product_option_id=value, e.g. 217=4")
+        if not value:
+            raise ValueError(f"option {key} has no value")
+        bracketed = value.startswith("[") and value.endswith("]")
+        inner = value[1:-1] if bracketed else value
+        parts = [p.strip() for p in inner.split(",")]
+        if bracketed or (len(parts) > 1 and all(_ID.match(p) for p in parts)):
+            if not all(_ID.match(p) for p in parts):
+                raise ValueError(f"option {key}: checkbox values must be value ids, e.g. {key}=[8,9]")
+            options[int(key)] = [int(p) for p in parts]
+        elif _ID.match(value):
+            options[int(key)] = int(value)
+        else:
+            options[int(key)] = value
+    return options
+
+
+def format_options(options: Mapping[int, OptionValue]) -> str:
+    """The inverse of :func:`parse_options` (lists always bracketed, so they parse back as lists)."""
+    parts = []
+    for key, value in options.items():
+        if isinstance(value, list):
+            value = "[" + ",".join(str(v) for v in value) + "]"
+        parts.append(f"{key}={value}")
+    return "; ".join(parts)
+
+
+def _options(value: Any, product_id: Any) -> dict[int, OptionValue]:
+    where = f"options of product {product_id}"
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            return parse_options(value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: {value!r} is not an option map; {_HOW_OPTIONS}")
+    out: dict[int, OptionValue] = {}
+    for key, v in value.items():
+        if isinstance(key, bool) or not (isinstance(key, int) or isinstance(key, str) and _ID.match(key.strip())):
+            raise ValueError(f"{where}: {key!r} is not a product_option_id (a number); {_HOW_OPTIONS}")
+        if isinstance(v, bool) or v is None or v == "" or not isinstance(v, (int, str, list, tuple)):
+            raise ValueError(f"{where}: option {key} has no usable value ({v!r}); {_HOW_OPTIONS}")
+        if isinstance(v, (list, tuple)):
+            if not v or not all(isinstance(x, int) and not isinstance(x, bool) or isinstance(x, str) and _ID.match(x)
+                                for x in v):
+                raise ValueError(f"{where}: checkbox option {key} takes value ids, e.g. {{{key}: [8, 9]}}")
+            v = [int(x) for x in v]
+        out[int(key)] = v
+    return out
+
+
+def _positive(value: Any, what: str, spec: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValueError(f"cart line {spec!r}: {what} must be a whole number; {_HOW_LINE}")
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"cart line {spec!r}: {what} must be 1 or more, e.g. '40x1'" if what == "the quantity"
+                         else f"cart line {spec!r}: {what} must be 1 or more; {_HOW_LINE}")
+    return number
 
 
 def _line(spec: Any) -> CartLine:
     if isinstance(spec, CartLine):
+        if spec.quantity < 1:
+            raise ValueError(f"cart line of product {spec.product_id}: the quantity must be 1 or more, e.g. '40x1'")
         return spec
     if isinstance(spec, bool):
-        raise TypeError("a cart line cannot be a bool")
+        raise ValueError(f"cannot read a cart line from {spec!r}; {_HOW_LINE}")
     if isinstance(spec, int):
-        return CartLine(product_id=spec)
+        return CartLine(product_id=_positive(spec, "the product_id", spec))
     if isinstance(spec, Mapping):
-        return CartLine(**spec)
+        unknown = set(spec) - {"product_id", "quantity", "options", "subscription_plan_id"}
+        if unknown or "product_id" not in spec:
+            raise ValueError(f"cart line {dict(spec)!r}: a line is {{product_id: 40, quantity: 1, options: "
+                             f"{{226: 15}}}}" + (f"; unknown keys {sorted(map(str, unknown))}" if unknown else
+                                                 "; product_id is missing"))
+        fields: dict[str, Any] = {"product_id": _positive(spec["product_id"], "the product_id", dict(spec)),
+                                  "quantity": _positive(spec.get("quantity", 1), "the quantity", dict(spec)),
+                                  "options": _options(spec.get("options"), spec["product_id"])}
+        if spec.get("subscription_plan_id") is not None:
+            fields["subscription_plan_id"] = _positive(spec["subscription_plan_id"], "subscription_plan_id",
+                                                       dict(spec))
+        return CartLine(**fields)
     if isinstance(spec, tuple) and 1 <= len(spec) <= 2:
-        return CartLine(product_id=int(spec[0]), quantity=int(spec[1]) if len(spec) > 1 else 1)
+        return CartLine(product_id=_positive(spec[0], "the product_id", spec),
+                        quantity=_positive(spec[1], "the quantity", spec) if len(spec) > 1 else 1)
     if isinstance(spec, str):
         m = _LINE.match(spec)
         if m:
-            return CartLine(product_id=int(m.group(1)), quantity=int(m.group(2) or 1))
+            product = _positive(m.group(1), "the product_id", spec)
+            quantity = _positive(m.group(2) or "1", "the quantity", spec)
+            options = _options(m.group(3), product) if m.group(3) is not None else {}
+            return CartLine(product_id=product, quantity=quantity, options=options)
+        raise ValueError(f"cannot read the cart line {spec.strip()!r}: {_HOW_LINE}")
     raise ValueError(f"cannot read a cart line from {spec!r}: use CartLine(...), a dict, (product_id, quantity) "
                      f"or 'product_id x quantity'")
 
 
 def parse_cart(spec: Any) -> tuple[CartLine, ...]:
-    """A cart from a CartLine, a list of lines, a dict, ``(product_id, qty)``, ``"40x2, 28"`` or JSON text."""
+    """A cart from a CartLine, a list of lines, a dict, ``(product_id, qty)``, ``"40x2, 28"`` or JSON text.
+
+    A text line is ``product_id x quantity`` with options in brackets (``"30x1 [226=15]"``,
+    see :func:`parse_options`). Raises ``ValueError`` saying how to write what it cannot read
+    (a quantity below 1, ``40*1``, an option map that is not ``{product_option_id: value}``).
+    """
     if isinstance(spec, str):
         text = spec.strip()
         if text.startswith("["):
-            return parse_cart(json.loads(text))
-        return tuple(_line(part) for part in text.split(",") if part.strip())
+            try:
+                return parse_cart(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"cannot read the cart {text!r} as JSON ({exc.msg}); {_HOW_LINE}") from None
+        lines = tuple(_line(part) for part in re.split(r",(?![^\[]*\])", text) if part.strip())
+        if not lines:
+            raise ValueError(f"the cart {spec!r} is empty; {_HOW_LINE}")
+        return lines
     if isinstance(spec, tuple) and spec and all(isinstance(x, CartLine) for x in spec):
-        return spec  # already a parsed cart (what this function returns)
+        return tuple(_line(x) for x in spec)  # already a parsed cart (what this function returns)
     if isinstance(spec, (CartLine, Mapping, int, tuple)):
         return (_line(spec),)
+    if spec is None or isinstance(spec, (float, bool)):
+        raise ValueError(f"cannot read a cart from {spec!r}; {_HOW_LINE}")
     lines = tuple(_line(item) for item in spec)
     if not lines:
         raise ValueError("a cart needs at least one line")
@@ -235,11 +364,60 @@ def parse_destination(spec: Any) -> Address:
     if isinstance(spec, Address):
         return spec
     if isinstance(spec, Mapping):
-        return Address(**spec)
-    if isinstance(spec, str):
+        try:
+            return Address(**spec)
+        except TypeError as exc:  # keys that are not strings
+            raise ValueError(f"cannot read the destination {dict(spec)!r}: {exc}") from None
+        except PydanticValidationError as exc:
+            raise ValueError(f"cannot read the destination {dict(spec)!r}: {_readable(exc)}; "
+                             f"{_HOW_DESTINATION}") from None
+    if isinstance(spec, str) and spec.strip():
         country, _, zone = _split_destination(spec)
+        if not country:
+            raise ValueError(f"cannot read the destination {spec!r}: {_HOW_DESTINATION}")
         return Address(country=country, zone=zone or None)
-    raise ValueError(f"cannot read a destination from {spec!r}: use Address(...), a dict or 'COUNTRY-ZONE'")
+    raise ValueError(f"cannot read a destination from {spec!r}: {_HOW_DESTINATION} (or an Address)")
+
+
+_HOW_DESTINATION = ("write 'COUNTRY-ZONE' (ISO country, store zone code), e.g. 'GB-LDN', 'US-CA' or 'DE', or a "
+                    "mapping {country: DE, zone: BE, postcode: '10115'}")
+
+
+def _readable(exc: PydanticValidationError) -> str:
+    """A pydantic error as ``field: message; ...`` (no URLs, no input dump)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(x) for x in error.get("loc", ()))
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def parse_customer_groups(spec: Any) -> list[int | None]:
+    """Customer group ids from a list, one id, or text ``"1,3"``/``"1 3"``; None: the customer's own."""
+    if spec is None:
+        return [None]
+    items: list[Any]
+    if isinstance(spec, str):
+        items = [x for x in re.split(r"[\s,;]+", spec.strip()) if x]
+    elif isinstance(spec, (int, str)) or isinstance(spec, bool):
+        items = [spec]
+    else:
+        try:
+            items = list(spec)
+        except TypeError:
+            items = [spec]
+    groups = []
+    for item in items:
+        if isinstance(item, bool) or not (isinstance(item, int) or isinstance(item, str) and item.strip().isdigit()):
+            raise ValueError(f"customer_groups: {item!r} is not a customer group id; write the ids, e.g. [1, 3] "
+                             f"or 1,3 (OpenCart: Customers > Customer Groups)")
+        groups.append(int(item))
+    if not groups:
+        raise ValueError("customer_groups is empty; write the ids, e.g. [1, 3], or leave it out for the customer's own")
+    return groups
 
 
 def _split_destination(text: str) -> tuple[str, str, str]:
@@ -254,13 +432,43 @@ def _destination_label(a: Address) -> str:
     return f"{label} {a.postcode}" if a.postcode else label
 
 
-def _labelled(items: Any, parse, label) -> list[tuple[str, Any]]:
+def _labelled(items: Any, parse, label, kind: str) -> list[tuple[str, Any]]:
+    """``[(label, parsed)]``; an item that cannot be read raises naming its label (or position)."""
+    if items is None:
+        raise ValueError(f"the study has no {kind}s; give them as {{label: {kind}}}")
     if isinstance(items, Mapping):
-        return [(str(k), parse(v)) for k, v in items.items()]
-    if isinstance(items, (str, Address)):
-        items = [items]
-    parsed = [parse(v) for v in items]
-    return [(label(v), v) for v in parsed]
+        named = [(str(k), v) for k, v in items.items()]
+    else:
+        if isinstance(items, (str, Address)):
+            items = [items]
+        elif not isinstance(items, Iterable):
+            raise ValueError(f"cannot read the {kind}s from {items!r}; give them as {{label: {kind}}}")
+        named = [(None, v) for v in items]
+    out = []
+    for i, (name, value) in enumerate(named):
+        try:
+            parsed = parse(value)
+        except (ValueError, TypeError) as exc:
+            where = f"{kind} {name!r}" if name is not None else f"{kind} #{i + 1}"
+            raise StudyInputError(f"{where}: {exc}") from None
+        out.append((name if name is not None else label(parsed), parsed))
+    if not out:
+        raise ValueError(f"the study has no {kind}s")
+    return out
+
+
+def _customer(spec: Any) -> Customer:
+    if spec is None:
+        return DEFAULT_CUSTOMER
+    if isinstance(spec, Customer):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise StudyInputError(f"customer: {spec!r} is not a customer; write {{firstname: Ann, lastname: Lee, "
+                              f"email: ann@example.com}}")
+    try:
+        return Customer(**spec)
+    except PydanticValidationError as exc:
+        raise StudyInputError(f"customer: {_readable(exc)}") from None
 
 
 def _complete(address: Address, customer: Customer) -> Address:
@@ -290,13 +498,16 @@ class Study:
                  cache: Cache | None = None, customer: Customer | Mapping[str, Any] | None = None,
                  scenarios: Sequence[Scenario] | None = None) -> None:
         self.store = store
-        self.customer = Customer(**customer) if isinstance(customer, Mapping) else (customer or DEFAULT_CUSTOMER)
+        self.customer = _customer(customer)
         if scenarios is None:
             if carts is None or destinations is None:
                 raise ValueError("a Study needs carts and destinations (or scenarios=...)")
-            cart_items = _labelled(carts, parse_cart, _cart_label)
-            dest_items = _labelled(destinations, parse_destination, _destination_label)
-            groups = list(customer_groups) if customer_groups is not None else [None]
+            cart_items = _labelled(carts, parse_cart, _cart_label, "cart")
+            dest_items = _labelled(destinations, parse_destination, _destination_label, "destination")
+            try:
+                groups = parse_customer_groups(customer_groups)
+            except ValueError as exc:
+                raise StudyInputError(str(exc)) from None
             scenarios = [
                 Scenario(0, cart_label, dest_label, lines, address, group)
                 for cart_label, lines in cart_items
@@ -341,17 +552,31 @@ class Study:
         import yaml
 
         spec = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        unknown = set(spec) - {"name", "store", "customer", "customer_groups", "carts", "destinations"}
+        if not isinstance(spec, Mapping):
+            raise StudyInputError(f"{path}: a study file is a mapping with carts: and destinations: (see "
+                                  f"examples/study.yml), not a {type(spec).__name__}")
+        known = ("name", "store", "customer", "customer_groups", "carts", "destinations")
+        unknown = set(spec) - set(known)
         if unknown:
-            raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
-        if store is None:
+            raise StudyInputError(f"{path}: unknown keys {sorted(map(str, unknown))}; a study file has "
+                                  f"{', '.join(known)}")
+        missing = [k for k in ("carts", "destinations") if not spec.get(k)]
+        if missing:
+            raise StudyInputError(f"{path}: no {' and no '.join(missing)}; see examples/study.yml")
+        try:
+            plan = cls(_NOT_CONNECTED, spec["carts"], spec["destinations"], spec.get("customer_groups"),
+                       name=None if spec.get("name") is None else str(spec["name"]), cache=cache,
+                       customer=spec.get("customer"))
+        except StudyInputError as exc:
+            raise StudyInputError(f"{path}: {exc}") from None
+        if store is None:  # the file is read first: its mistakes are told before any request
             if not spec.get("store"):
                 raise ValueError(f"{path} has no 'store:' section; pass store=ocdata.connect(...)")
             from ocdata.client import connect
 
             store = connect(**spec["store"])
-        return cls(store, spec.get("carts"), spec.get("destinations"), spec.get("customer_groups"),
-                   name=spec.get("name"), cache=cache, customer=spec.get("customer"))
+        plan.store = store
+        return plan
 
     # ------------------------------------------------------------------ the grid
     @property
