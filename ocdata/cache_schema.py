@@ -98,7 +98,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # answer: fetched again by the next run). Rows written before said 'error' for both; 'retryable' told
     # them apart. Refusals of the caller (bad key, IP, signature, clock) are no answer about a scenario:
     # they are dropped, so the next run fetches those scenarios again.
-    Migration(4, "scenario status ok/refused/failed; caller refusals dropped; the study_quotes view", (
+    # (version 4 is main's webhook_events table, merged from another branch: this one follows it)
+    Migration(5, "scenario status ok/refused/failed; caller refusals dropped; the study_quotes view", (
         f"""DELETE FROM quotes WHERE scenario_key IN (
             SELECT scenario_key FROM scenarios WHERE status = 'error' AND error_type IN ({_STOP_ERRORS}))""",
         f"DELETE FROM scenarios WHERE status = 'error' AND error_type IN ({_STOP_ERRORS})",

@@ -198,9 +198,9 @@ def sandbox(args: argparse.Namespace) -> int:
     print(f"URL:      {server.url}")
     print(f"Username: {server.username}")
     print(f"Key:      {server.key}")
+    print("Press Ctrl-C to stop.")
     print("\nIn another shell, paste these lines, then run e.g. `ocdata doctor` or `ocdata study FILE.yml`:")
-    print(sandbox_exports(server.url, server.username, server.key))
-    print("\nPress Ctrl-C to stop.", flush=True)
+    print(sandbox_exports(server.url, server.username, server.key), flush=True)
     try:
         server.wait()
     except KeyboardInterrupt:

@@ -84,7 +84,7 @@ def test_sandbox_prints_lines_a_shell_can_paste(tmp_path):
         lines = []
         for line in p.stdout:
             lines.append(line)
-            if line.startswith("Press Ctrl-C"):
+            if line.startswith("export OCDATA_API_KEY="):
                 break
     finally:
         p.terminate()

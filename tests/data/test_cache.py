@@ -449,7 +449,7 @@ def test_sql_gives_text_as_str_even_when_every_value_is_null(cache):
     assert [str(t) for t in mixed.dtypes] == ["int64", "Int64", "bool", "datetime64[us]", "category", "str"]
 
 
-def test_migration_4_upgrades_a_version_3_cache(tmp_path):
+def test_scenario_status_migration_upgrades_a_version_3_cache(tmp_path):
     """A v3 file said 'error' for every failed scenario: refusals and failures are told apart by
     'retryable', a refusal of the caller (wrong key) is dropped so the next run asks again, and
     study_quotes reads quotes with their scenario labels."""
@@ -471,7 +471,7 @@ def test_migration_4_upgrades_a_version_3_cache(tmp_path):
                      5.0 if status == "ok" else None, status, f"{error_type}!" if error_type else None])
     con.close()
     with Cache(path) as c:
-        assert c.schema_version == 4
+        assert c.schema_version == LATEST
         got = c.sql("SELECT scenario_key, status, retryable FROM scenarios ORDER BY scenario_key").values.tolist()
         assert got == [["failed", "failed", True], ["ok", "ok", False], ["refused", "refused", False]]
         assert c.sql("SELECT scenario_key, status FROM quotes ORDER BY scenario_key").values.tolist() == \
