@@ -43,11 +43,12 @@ from .study import Study
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots", "widgets",
+    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
     "ProtocolError", "TransportError", "OrderStateUnknownError", "OcdataWarning",
+    "widgets",
 ]
 
 
