@@ -65,6 +65,9 @@ environment:
 """
 
 
+_DB_HELP = "DuckDB cache (default: $OCDATA_CACHE, ~/.cache/ocdata/ocdata.duckdb)"
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -268,7 +271,7 @@ _SHOWN_ERRORS = 5
     "Run a study described in a YAML file against a store (see ocdata.study for the format).",
     arg("file", metavar="FILE.yml"),
     *_STORE_ARGS,
-    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: $OCDATA_CACHE, ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--db", default=None, metavar="PATH", help=_DB_HELP),
     arg("--out", default=None, metavar="FILE", help="also write the quotes to FILE (.csv or .parquet)"),
     arg("--concurrency", type=int, default=8, help="quotes in flight at once"),
     arg("--refresh", action="store_true", help="fetch every scenario again, ignoring the cache"),
@@ -344,7 +347,7 @@ def doctor(args: argparse.Namespace) -> int:
 @command(
     "studies",
     "List the studies in the cache: store, scenarios ok/refused/failed/pending, last run.",
-    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: $OCDATA_CACHE, ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--db", default=None, metavar="PATH", help=_DB_HELP),
     arg("--csv", action="store_true", help="print CSV instead of a table"),
 )
 def studies(args: argparse.Namespace) -> int:
@@ -364,7 +367,7 @@ def studies(args: argparse.Namespace) -> int:
     "Query the DuckDB cache and print the result (study_quotes: every quote with its study, cart, destination, "
     "group and store; also studies, scenarios, quotes, totals, orders, calls).",
     arg("query", metavar="SQL"),
-    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: $OCDATA_CACHE, ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--db", default=None, metavar="PATH", help=_DB_HELP),
     arg("--csv", action="store_true", help="print CSV instead of a table"),
 )
 def sql(args: argparse.Namespace) -> int:

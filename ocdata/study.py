@@ -4,7 +4,7 @@
 ...               destinations={"London": "GB-LDN", "Berlin": {"country": "DE", "zone": "BER"}},
 ...               customer_groups=[1, 2], name="eu-shipping")                     # doctest: +SKIP
 >>> df = study.run(concurrency=8)                                                  # doctest: +SKIP
->>> study.last_run.summary()        # '8 scenarios: 8 ok, 0 refused, 0 failed; 0 from cache, 8 fetched'  # doctest: +SKIP
+>>> study.last_run.summary()      # '8 scenarios: 8 ok, 0 refused, 0 failed; 0 from cache, 8 fetched'  # doctest: +SKIP
 
 **The returned frame** (:data:`STUDY_COLUMNS`) has one row per scenario x shipping quote:
 the scenario (``scenario_id``, ``cart``, ``destination``, ``country``, ``zone``,
@@ -72,7 +72,6 @@ from typing import Any, Union
 import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 
-from ocdata import frames
 from ocdata.cache import Cache, _digest, canonical_json, default_cache, scenario_key, store_identity, store_key
 from ocdata.client.errors import OcdataWarning
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft

@@ -478,8 +478,8 @@ def test_scenario_status_migration_upgrades_a_version_3_cache(tmp_path):
             [["failed", "failed"], ["ok", "ok"], ["refused", "refused"]]
         # the failure and the dropped refusal of the caller are fetched again; the refusal is an answer
         assert c.fresh_keys(["ok", "refused", "failed", "badkey"]) == {"ok", "refused"}
-        view = c.sql("SELECT study, store, cart, destination, customer_group_id, quote_code, status, "
-                     "scenario_status, coalesce(error_type, '-') FROM study_quotes ORDER BY scenario_id").values.tolist()
+        view = c.sql("SELECT study, store, cart, destination, customer_group_id, quote_code, status, scenario_status, "
+                     "coalesce(error_type, '-') FROM study_quotes ORDER BY scenario_id").values.tolist()
         assert view[0] == ["st", "http://shop/", "c0", "London", 1, "flat.flat", "ok", "ok", "-"]
         assert view[1][6:] == ["refused", "refused", "ValidationError"]
         assert view[3][6:] == ["pending", "pending", "-"]  # the wrong key's scenario: not answered
