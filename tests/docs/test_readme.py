@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ocdata.client.errors import OcdataWarning
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -41,8 +43,8 @@ def test_readme_python_snippets_run_in_order_and_price_like_the_checkout(readme_
     assert len(blocks) >= 2, "the README lost its Python snippets"
     ns = readme_namespace
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a pricing warning would mean the default is the approximation
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        # a pricing warning would mean the default is the approximation
+        warnings.simplefilter("error", OcdataWarning)
         for i, block in enumerate(blocks):
             exec(compile(block, f"README.md python block {i + 1}", "exec"), ns)
 
@@ -66,3 +68,4 @@ def test_readme_python_snippets_run_in_order_and_price_like_the_checkout(readme_
     monitor = quotes[quotes["cart"] == "monitor"].groupby("customer_group_id")["sub_total"].max()
     assert monitor[1] == 200.0 and monitor[3] == 180.0  # the rich store's Wholesale special
     assert isinstance(ns["panel"], ocdata.widgets.ComparisonPanel)
+    assert isinstance(ns["builder"], ocdata.widgets.OrderBuilder)
