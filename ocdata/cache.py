@@ -30,6 +30,7 @@ log keeps route, call, status, timing and sizes but not URLs.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import json
@@ -75,6 +76,8 @@ __all__ = [
     "SchemaError",
     "default_path",
     "default_cache",
+    "using_default",
+    "reading_default",
     "sql",
     "record_order",
     "record_history",
@@ -1174,38 +1177,81 @@ _DEFAULTS: dict[str, Cache] = {}
 _DEFAULTS_LOCK = threading.Lock()
 
 
+_OPENED_FOR_USE: set[str] = set()  # default caches opened by using_default(), closed by its last user
+_USERS: dict[str, int] = {}
+
+
 def default_cache() -> Cache:
-    """The process's cache at :func:`default_path` (opened once, read-write)."""
+    """The process's cache at :func:`default_path` (opened once, read-write, kept open)."""
     path = str(default_path())
     with _DEFAULTS_LOCK:
-        cache = _DEFAULTS.get(path)
-        if cache is None or cache._closed:
-            cache = _DEFAULTS[path] = Cache(path)
-        return cache
+        _OPENED_FOR_USE.discard(path)  # asked for by name: the caller keeps it open
+        return _default(path)
 
 
-def sql(query: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Query the default cache: ``ocdata.sql("SELECT * FROM study_quotes LIMIT 5")``.
+def _default(path: str) -> Cache:
+    cache = _DEFAULTS.get(path)
+    if cache is None or cache._closed:
+        cache = _DEFAULTS[path] = Cache(path)
+    return cache
 
-    The file is opened read-only for the query and closed again, so a notebook calling this
-    never keeps other processes (``ocdata study``, another kernel) from writing the cache.
-    When this process already has the default cache open (a study ran on it), that one is used.
-    """
+
+@contextlib.contextmanager
+def using_default() -> Iterator[Cache]:
+    """The default cache for a while (a study's run): the open one, or opened read-write and
+    committed and closed when its last user is done, so a Jupyter kernel does not keep other
+    processes (``ocdata study``, another kernel) from writing it between runs."""
+    path = str(default_path())
+    with _DEFAULTS_LOCK:
+        opened = path not in _DEFAULTS or _DEFAULTS[path]._closed
+        cache = _default(path)
+        if opened:
+            _OPENED_FOR_USE.add(path)
+        _USERS[path] = _USERS.get(path, 0) + 1
+    try:
+        yield cache
+    finally:
+        with _DEFAULTS_LOCK:
+            _USERS[path] -= 1
+            close = _USERS[path] == 0 and path in _OPENED_FOR_USE
+            if close:
+                _OPENED_FOR_USE.discard(path)
+                _DEFAULTS.pop(path, None)
+        if close:
+            cache.close()
+
+
+@contextlib.contextmanager
+def reading_default() -> Iterator[Cache]:
+    """The default cache for a few reads: this process's open one (pending writes committed
+    first), else the file opened read-only and closed after (created or migrated first when
+    needed), so reading never locks it for other processes."""
     path = str(default_path())
     with _DEFAULTS_LOCK:
         open_cache = _DEFAULTS.get(path)
     if open_cache is not None and not open_cache._closed:
         open_cache.flush()
-        return open_cache.sql(query, params)
+        yield open_cache
+        return
     if path != ":memory:" and not Path(path).expanduser().exists():
-        Cache(path).close()  # a first query: an empty cache, as a study would create
+        Cache(path).close()  # a first read: an empty cache, as a study would create
     try:
         reader = Cache(path, read_only=True)
     except SchemaError:
         Cache(path).close()  # an older schema: migrate once, then read
         reader = Cache(path, read_only=True)
     with reader:
-        return reader.sql(query, params)
+        yield reader
+
+
+def sql(query: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Query the default cache: ``ocdata.sql("SELECT * FROM study_quotes LIMIT 5")``.
+
+    The file is opened read-only for the query and closed again (:func:`reading_default`), so a
+    notebook calling this never keeps other processes from writing the cache.
+    """
+    with reading_default() as cache:
+        return cache.sql(query, params)
 
 
 def record_order(cache: Cache, draft: OrderDraft | None, result: OrderResult, *, store: Any = None,

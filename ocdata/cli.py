@@ -227,7 +227,7 @@ def _cache_path(value: str | None) -> str:
     "demo",
     "Run a shipping and tax study on the embedded sandbox and write its outputs.",
     arg("--out", default="ocdata-demo", metavar="DIR", help="where quotes (CSV, Parquet) and the chart go"),
-    arg("--db", default=None, metavar="PATH", help="DuckDB cache (default: ~/.cache/ocdata/ocdata.duckdb)"),
+    arg("--db", default=None, metavar="PATH", help=_DB_HELP),
     arg("--port", type=int, default=None, help="sandbox port (default 8099; a re-run on it uses the cache)"),
     arg("--concurrency", type=int, default=8, help="quotes in flight at once"),
     arg("--latency-ms", type=float, default=0, metavar="MS", help="delay the sandbox adds to each request"),

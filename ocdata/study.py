@@ -58,6 +58,7 @@ postcode, where given).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -72,7 +73,17 @@ from typing import Any, Union
 import pandas as pd
 from pydantic import ValidationError as PydanticValidationError
 
-from ocdata.cache import Cache, _digest, canonical_json, default_cache, scenario_key, store_identity, store_key
+from ocdata.cache import (
+    Cache,
+    _digest,
+    canonical_json,
+    default_cache,
+    reading_default,
+    scenario_key,
+    store_identity,
+    store_key,
+    using_default,
+)
 from ocdata.client.errors import OcdataWarning
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft
 from ocdata.study_schema import (
@@ -580,9 +591,15 @@ class Study:
     # ------------------------------------------------------------------ the grid
     @property
     def cache(self) -> Cache:
-        if self._cache is None:
-            self._cache = default_cache()
-        return self._cache
+        """The study's cache; without one given, the default cache (:func:`~ocdata.cache.default_cache`,
+        then kept open). Runs and reads of a study without a cache open the default cache only while
+        they need it, so a notebook does not lock it for other processes between them."""
+        return self._cache if self._cache is not None else default_cache()
+
+    def _using(self, write: bool):
+        if self._cache is not None:
+            return contextlib.nullcontext(self._cache)
+        return using_default() if write else reading_default()
 
     def draft(self, scenario: Scenario) -> OrderDraft:
         """The order draft quoted for a scenario."""
@@ -631,7 +648,12 @@ class Study:
         commits every finished scenario, then re-raises; run again to resume.
         :attr:`last_run` counts what happened (:class:`RunReport`).
         """
-        store, cache = self.store, self.cache
+        with self._using(write=True) as cache:
+            return self._run(cache, concurrency, progress, refresh, max_age, retry_errors)
+
+    def _run(self, cache: Cache, concurrency: int, progress: bool, refresh: bool, max_age: Any,
+             retry_errors: bool) -> pd.DataFrame:
+        store = self.store
         identity = store_identity(store)
         skey = store_key(identity)
         drafts = [self.draft(s) for s in self.scenarios]
@@ -660,14 +682,14 @@ class Study:
         finally:
             report.seconds = time.monotonic() - started
             cache.flush()
-            self._count(report, cached)
+            self._count(report, cached, cache)
             report.warnings = self._warnings(cache, keys, caught)
             for message in report.warnings:
-                warnings.warn(message, OcdataWarning, stacklevel=2)
-        return self.results()
+                warnings.warn(message, OcdataWarning, stacklevel=3)  # the caller of run()
+        return cache.study_frame(self.name)
 
-    def _count(self, report: RunReport, cached: set[str]) -> None:
-        outcomes = self.outcomes()
+    def _count(self, report: RunReport, cached: set[str], cache: Cache) -> None:
+        outcomes = cache.study_outcomes(self.name)
         status = outcomes["status"].astype(str)
         report.ok = int((status == STATUS_OK).sum())
         report.refused = int((status == STATUS_REFUSED).sum())
@@ -752,16 +774,19 @@ class Study:
     # ------------------------------------------------------------------ results
     def results(self) -> pd.DataFrame:
         """The study's frame from the cache, without calling the store (unfetched: ``pending``)."""
-        return self.cache.study_frame(self.name)
+        with self._using(write=False) as cache:
+            return cache.study_frame(self.name)
 
     def outcomes(self) -> pd.DataFrame:
         """One row per scenario: ``status`` (ok, refused, failed, pending), ``error_type`` and ``error``
         (:data:`OUTCOME_COLUMNS`), from the cache."""
-        return self.cache.study_outcomes(self.name)
+        with self._using(write=False) as cache:
+            return cache.study_outcomes(self.name)
 
     def totals(self) -> pd.DataFrame:
         """Every total line of every scenario's quotes, long form (``option_index`` -1: the cart alone)."""
-        return self.cache.study_totals(self.name)
+        with self._using(write=False) as cache:
+            return cache.study_totals(self.name)
 
     def taxes(self) -> pd.DataFrame:
         """One row per scenario x shipping quote, one column per tax title (summed per title)."""

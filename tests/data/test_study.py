@@ -303,3 +303,31 @@ def test_a_wrong_key_stops_the_run_and_caches_nothing(cache):
     store.key_ok = True  # the key fixed: everything is fetched, nothing served from the cache
     s.run(concurrency=2, progress=False)
     assert (s.last_run.from_cache, s.last_run.fetched, s.last_run.ok) == (0, 20, 20)
+
+
+_WRITE_OTHER = textwrap.dedent("""
+    import sys
+    from ocdata.cache import Cache
+    with Cache(sys.argv[1]) as c:
+        c.sql("INSERT INTO stores (store_key, url) VALUES ('other', 'http://other/')")
+""")
+
+
+def test_a_study_on_the_default_cache_does_not_lock_it_between_runs(tmp_path, monkeypatch):
+    """A notebook's study (no cache given) opens the default cache for its run only: `ocdata study`
+    in a terminal can write it in between, and the notebook still reads its results."""
+    path = tmp_path / "kernel.duckdb"
+    monkeypatch.setenv("OCDATA_CACHE", str(path))
+    s = Study(FakeStore(), CARTS, {"London": "GB-LND"}, name="kernel")
+    first = s.run(progress=False)
+    done = subprocess.run([sys.executable, "-c", _WRITE_OTHER, str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(s.results(), first)
+    assert (s.outcomes()["status"] == "ok").all()
+    s.run(progress=False)
+    assert s.last_run.from_cache == 2
+    import ocdata
+
+    assert ocdata.sql("SELECT url FROM stores ORDER BY url")["url"].tolist() == ["http://fake.example/",
+                                                                                "http://other/"]
