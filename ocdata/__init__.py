@@ -50,13 +50,14 @@ __all__ = [
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
     "ProtocolError", "TransportError", "OrderStateUnknownError", "OcdataWarning",
+    "widgets",
 ]
 
 
 def __getattr__(name: str):
-    # matplotlib costs a third of a second to import: load the charts module on first use
-    if name == "plots":
+    # matplotlib and ipywidgets cost a third of a second each to import: load them on first use
+    if name in ("plots", "widgets"):
         import importlib
 
-        return importlib.import_module("ocdata.plots")
+        return importlib.import_module(f"ocdata.{name}")
     raise AttributeError(f"module 'ocdata' has no attribute {name!r}")

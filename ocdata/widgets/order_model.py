@@ -17,10 +17,9 @@ Rules it enforces before talking to the store:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping, Protocol, Union
+from typing import Mapping, Protocol
 
 import pandas as pd
 
@@ -37,6 +36,7 @@ from ocdata.client.models import (
     QuoteOption,
     ShippingQuote,
 )
+from ocdata.study import OptionValue, format_options, parse_options
 from ocdata.widgets.messages import Notice, error_notice
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "OptionValue",
 ]
 
-OptionValue = Union[int, str, list[int]]
 
 DEFAULT_CUSTOMER_GROUPS: dict[int, str] = {1: "Default", 2: "Retail", 3: "Wholesale"}
 """OpenCart's demo customer groups; OpenCart's API cannot list a store's groups, so pass your own."""
@@ -64,52 +63,7 @@ class StoreLike(Protocol):
     def confirm(self, draft: OrderDraft, order_status_id: int | None = None, comment: str = "") -> OrderResult: ...
 
 
-# --------------------------------------------------------------------------- options text
-
-_ID = re.compile(r"^\d+$")
-
-
-def parse_options(text: str) -> dict[int, OptionValue]:
-    """Options typed as ``"217=4; 223=8,9; 208=some text"`` -> ``{217: 4, 223: [8, 9], 208: "some text"}``.
-
-    Pairs are separated by ``;`` or new lines; the key is the ``product_option_id``. A
-    number is a value id, numbers separated by commas (or ``[8]``) are checkbox value
-    ids, anything else is text. Raises ``ValueError`` with a message naming the bad pair.
-    """
-    options: dict[int, OptionValue] = {}
-    for raw in re.split(r"[;\n]", text or ""):
-        pair = raw.strip()
-        if not pair:
-            continue
-        key, sep, value = pair.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not _ID.match(key):
-            raise ValueError(f"option {pair!r}: write product_option_id=value, e.g. 217=4")
-        if not value:
-            raise ValueError(f"option {key} has no value")
-        bracketed = value.startswith("[") and value.endswith("]")
-        inner = value[1:-1] if bracketed else value
-        parts = [p.strip() for p in inner.split(",")]
-        if bracketed or (len(parts) > 1 and all(_ID.match(p) for p in parts)):
-            if not all(_ID.match(p) for p in parts):
-                raise ValueError(f"option {key}: checkbox values must be value ids, e.g. {key}=[8,9]")
-            options[int(key)] = [int(p) for p in parts]
-        elif _ID.match(value):
-            options[int(key)] = int(value)
-        else:
-            options[int(key)] = value
-    return options
-
-
-def format_options(options: Mapping[int, OptionValue]) -> str:
-    """The inverse of :func:`parse_options` (lists always bracketed, so they parse back as lists)."""
-    parts = []
-    for key, value in options.items():
-        if isinstance(value, list):
-            value = "[" + ",".join(str(v) for v in value) + "]"
-        parts.append(f"{key}={value}")
-    return "; ".join(parts)
-
+# options text: parse_options/format_options live with the other cart shorthands in ocdata.study
 
 # --------------------------------------------------------------------------- the model
 
