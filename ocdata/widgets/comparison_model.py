@@ -49,7 +49,7 @@ DEFAULT_DESTINATIONS: dict[str, dict[str, str]] = {
 """Destinations with postcodes (UK and German stores require one) and stock OpenCart zone codes."""
 
 CHARTS: dict[str, str] = {
-    "heatmap": "one cart: the metric by destination and shipping method",
+    "heatmap": "one cart: metric by destination and method",
     "tax": "effective tax rate by destination and customer group",
 }
 """Charts the panel offers (built by :mod:`ocdata.plots`)."""

@@ -79,7 +79,7 @@ class ComparisonPanel(W.VBox):
         self.run_button = _named(W.Button(description=self.run_label, button_style="primary", icon="play"), "run")
         self.cancel_button = _named(W.Button(description="Cancel", icon="times", disabled=True), "cancel")
         self.status = _named(W.HTML(), "status")
-        self.table_html = _named(W.HTML(), "table")
+        self.table_html = _named(W.HTML(), "cheapest")
         self.chart_html = _named(W.HTML(), "chart-html")
 
         self._syncing = False

@@ -585,6 +585,9 @@ class OrderBuilderModel:
             return frames.empty_frame("quotes")[["quote_code", "name", "cost", "tax", "total",
                                                  "payment_methods", "status", "error"]]
         df = frames.quotes_frame(self.quote)
+        # payment methods by name, as the checkout lists them (the frame keeps their codes)
+        names = {o.quote.code: ", ".join(m.name for m in o.payment_methods) for o in self.quote.options}
+        df = df.assign(payment_methods=[names.get(c, "") for c in df["quote_code"].astype(object)])
         return df[["quote_code", "name", "cost", "tax", "total", "payment_methods", "status", "error"]]
 
     def payment_table(self) -> pd.DataFrame:

@@ -43,8 +43,10 @@ def test_quote_and_confirm_through_the_widgets(store):
     quote(w)
     assert w.notice.level == "success"
     html = w.quote_html.value
-    for text in ("iPod Classic", "UK Shipping", "Free Shipping", "Cheque / Money Order", "$200.00", "amounts in $"):
+    for text in ("iPod Classic", "UK Shipping", "Free Shipping", "$200.00", "amounts in $",
+                 "Bank Transfer, Cheque / Money Order, Cash On Delivery"):
         assert text in html
+    assert "bank_transfer.bank_transfer," not in html  # payment methods by name, not as codes
     assert [code for _, code in w.shipping.options][:2] == ["flat.flat", "weight.weight_4"]
     assert w.shipping.value == "flat.flat" and w.payment.value == "bank_transfer.bank_transfer"
     assert not w.confirm_button.disabled
