@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,35 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser_env import CHROMIUM, CHROMIUM_FLAGS, require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / ".artifacts" / "browser"
-CHROMIUM = os.environ.get("OCDATA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"]
 STARTUP_SECONDS = 60
-
-
-def _missing() -> str | None:
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        return f"{CHROMIUM} not found (apt-get install -y chromium)"
-    for module, extra in (("playwright.sync_api", "playwright"), ("jupyterlab", "jupyterlab"),
-                          ("jupyterlab_widgets", "jupyterlab_widgets")):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{extra} is not installed (pip install -e '.[test]')"
-    return None
-
-
-def require_browser() -> None:
-    """Skip (locally) or fail (under CI) when the browser stack is missing."""
-    reason = _missing()
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run under CI: {reason}", pytrace=False)
-    pytest.skip(f"browser tests need Chromium, Playwright and JupyterLab: {reason}")
 
 
 @dataclass
