@@ -311,7 +311,7 @@ class ComparisonModel:
         """What the panel says about the methods left out."""
         if not self.excluded_methods:
             return "Every shipping method is compared, collection methods included."
-        names = dict((code, label) for label, code in self.methods())
+        names = {code: label for label, code in self.methods()}
         shown = ", ".join(names.get(c, c) for c in self.excluded_methods)
         collection = [c for c in self.excluded_methods if c in COLLECTION_METHODS]
         why = " (a collection from the store, not a delivery)" if collection else ""

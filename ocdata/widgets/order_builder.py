@@ -20,7 +20,7 @@ from ocdata.client.models import OrderDraft, OrderResult, Quote
 from ocdata.widgets.catalog import Catalogue, OptionInfo
 from ocdata.widgets.messages import Notice, error_notice
 from ocdata.widgets.money import Money
-from ocdata.widgets.order_model import OrderBuilderModel, StoreLike
+from ocdata.widgets.order_model import OrderBuilderModel, StoreLike, parse_options
 from ocdata.widgets.render import frame_html, notice_html, static_html
 from ocdata.widgets.tasks import Runner
 
@@ -340,8 +340,6 @@ class OrderBuilder(W.VBox):
         typed = self.options.value if self.options.layout.display != "none" else ""
         options: Any = self._chosen_options()
         if typed.strip():
-            from ocdata.widgets.order_model import parse_options
-
             try:
                 options = {**options, **parse_options(typed)}
             except ValueError:

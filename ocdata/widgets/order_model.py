@@ -28,8 +28,6 @@ a worker thread; :meth:`~OrderBuilderModel.refresh_quote` does all three in one 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Mapping, Protocol, Union
 
 import pandas as pd

@@ -33,7 +33,7 @@ def test_run_shows_the_cheapest_table_and_a_chart(store, memory_cache):
     assert panel.chart_svg.startswith("<div class='ocdata-chart'") and "<svg" in panel.chart_svg
     assert "Flat Rate" in panel.chart_svg and "$242.00" in panel.chart_svg  # text kept as text in the SVG
     assert panel.run_button.description == "Run" and not panel.run_button.disabled
-    assert dict((v, k) for k, v in panel.exclude.options) == {
+    assert {v: k for k, v in panel.exclude.options} == {
         "flat": "Flat Rate (flat)", "weight": "Weight Based Shipping (weight)", "item": "Per Item (item)",
         "free": "Free Shipping (free)", "pickup": "Pickup (pickup)"}
     assert panel.exclude.value == ("pickup",)
