@@ -75,6 +75,13 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     notification = base / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # OCDATA_LAB_DISABLE=@jupyter-widgets/jupyterlab-manager shows the test failing without the
+    # widget manager (widgets then render as text): a check that the test can fail
+    disabled = [name for name in os.environ.get("OCDATA_LAB_DISABLE", "").split(",") if name]
+    if disabled:
+        page_config = base / "config" / "labconfig" / "page_config.json"
+        page_config.parent.mkdir(parents=True)
+        page_config.write_text(json.dumps({"disabledExtensions": {name: True for name in disabled}}))
     log = base / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--port=0",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",

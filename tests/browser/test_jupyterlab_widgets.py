@@ -91,14 +91,26 @@ def test_order_builder_and_comparison_panel_in_jupyterlab(lab, page):
     _open(page, lab, "analyst.ipynb")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
-    # both outputs are live widgets, not their text repr (that is what a missing widget manager shows)
+    # both outputs are live widgets, not their text or HTML fallback (what a missing widget manager shows)
+    outputs = page.locator(".jp-OutputArea-output")
+    page.locator(".ocdata-comparison-panel, .ocdata-static, .jp-OutputArea-output:has-text('ComparisonPanel')"
+                 ).last.wait_for(timeout=90_000)
     builder = page.locator(".ocdata-order-builder")
-    builder.wait_for(timeout=90_000)
     panel = page.locator(".ocdata-comparison-panel")
-    panel.wait_for(timeout=60_000)
+    assert builder.count() == 1 and panel.count() == 1, (
+        "the widgets did not render (widget manager missing?); the page shows: " + _outputs_text(page)[:300])
+    assert outputs.count() == 2
     shown = _outputs_text(page)
     assert not UNTRUSTED_TEXT.search(shown) and "Run the cell" not in shown, shown[:500]
     assert "Error displaying widget" not in shown
+
+    # -- malformed input is refused at "Add product", before any request
+    status = page.locator(".ocdata-order-builder .ocdata-status")
+    _type(page, ".ocdata-product-id", "99999")
+    _click(page, ".ocdata-add")
+    page.wait_for_function("() => document.querySelector('.ocdata-order-builder .ocdata-status')"
+                           ".innerText.includes('the store has no product 99999')")
+    assert page.locator(".ocdata-lines select option").count() == 0
 
     # -- a product with a required option, from the store's catalogue: a dropdown of its values
     _select(page, ".ocdata-known-products", "Canon EOS 5D (#30)")
@@ -115,7 +127,6 @@ def test_order_builder_and_comparison_panel_in_jupyterlab(lab, page):
     # -- destination: country -> its zones, postcode; the "incomplete" message follows the form
     _select(page, ".ocdata-country", "United Kingdom (GB)")
     _select(page, ".ocdata-zone", "Greater London")
-    status = page.locator(".ocdata-order-builder .ocdata-status")
     page.wait_for_function("() => document.querySelector('.ocdata-order-builder .ocdata-status')"
                            ".innerText.includes('Enter a postcode')")
     _type(page, ".ocdata-postcode", "SW1A 1AA")
