@@ -377,7 +377,7 @@ class OrderBuilder(W.VBox):
             self.quote_html.value = stale + (
                 frame_html(m.products_table(), "Products", empty="none", money=money,
                            headers={"product_id": "id", "name": "product", "price": "unit price"})
-                + frame_html(m.shipping_table(), f"Shipping methods (amounts in {money.unit})",
+                + frame_html(_shown(m.shipping_table()), f"Shipping methods (amounts in {money.unit})",
                              highlight=m.shipping_code, key="quote_code", empty="none offered", money=money,
                              headers={"quote_code": "code", "name": "method", "cost": "cost before tax",
                                       "tax": "tax (order)", "total": "order total", "payment_methods": "payment"})
@@ -414,3 +414,10 @@ def _set_choices(dropdown: W.Dropdown, options: list[tuple[str, Any]], value: An
         dropdown.options = options
     values = [v for _, v in options]
     dropdown.value = value if value in values else None
+
+
+def _shown(table: Any) -> Any:
+    """The shipping table as read: names first, the code last, no empty error column."""
+    columns = [c for c in ("name", "cost", "tax", "total", "payment_methods", "status", "error", "quote_code")
+               if c in table.columns and not (c == "error" and table[c].isna().all())]
+    return table[columns]
