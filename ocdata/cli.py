@@ -95,12 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     arg("--store", default="rich", metavar="NAME|FILE", help="built-in store name (stock, rich) or a store file"),
     arg("--latency-ms", type=float, default=0, metavar="MS", help="delay added to every request"),
     arg("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"),
+    arg("--faults", default=None, metavar="SPEC|FILE",
+        help="inject seeded faults: an inline spec or a YAML/JSON file (format: ocdata/sandbox/faults.py)"),
 )
 def sandbox(args: argparse.Namespace) -> int:
     from ocdata.sandbox import serve
 
     try:
-        server = serve(port=args.port, store=args.store, latency_ms=args.latency_ms, host=args.host)
+        server = serve(port=args.port, store=args.store, latency_ms=args.latency_ms, host=args.host,
+                       faults=args.faults)
     except (OSError, ValueError, LookupError) as exc:
         print(f"ocdata sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -109,6 +112,8 @@ def sandbox(args: argparse.Namespace) -> int:
     print(f"URL:      {server.url}")
     print(f"Username: {server.username}")
     print(f"Key:      {server.key}")
+    if server.faults is not None:
+        print(f"Faults:   {len(server.faults.plan.rules)} rule(s), seed {server.faults.plan.seed}")
     print("Press Ctrl-C to stop.", flush=True)
     try:
         server.wait()

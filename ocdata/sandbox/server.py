@@ -80,6 +80,7 @@ from ocdata._php import (
     parse_pairs,
 )
 from ocdata.sandbox.apiusers import DEFAULT_USERNAME, ApiUser, ApiUsers, mask
+from ocdata.sandbox.faults import FaultInjector
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
 from ocdata.sandbox.fronts.oc41_auth import Oc41Auth
 from ocdata.sandbox.fronts.spec import SHARED_ROUTES, SPEC_ROUTES, SpecFront
@@ -369,6 +370,18 @@ class SandboxApp:
             return oc41.handle(request)
         return spec.handle(request)  # type: ignore[union-attr]  # spec-only server
 
+    def expire_request_session(self, environ: dict[str, Any]) -> None:
+        """Expire the sessions a request names (spec ``api_token``, ``OCSESSID``): fault injection."""
+        query = parse_body(environ.get("QUERY_STRING", ""), source="get")
+        form = parse_body(environ.get("ocdata.raw_body") or b"")
+        cookies = _php_cookies(environ.get("HTTP_COOKIE", ""))
+        for front in (self.spec, self.oc41):
+            if front is None:
+                continue
+            for sid in (query.get("api_token"), form.get("api_token"), cookies.get("OCSESSID")):
+                if isinstance(sid, str) and sid:
+                    front.sessions.drop(sid)
+
     # ---- cookies
     def _set_cookies(self, request: Request, response: Response) -> list[str]:
         chosen = response.set_cookies
@@ -646,6 +659,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "ocdata.raw_body": body,
+            # for fault injection (ocdata.sandbox.faults), which may cut the connection itself
+            "ocdata.connection": self.connection,
+            "ocdata.wfile": self.wfile,
         }
         if too_large is not None:
             environ["ocdata.post_too_large"] = too_large
@@ -664,6 +680,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return lambda data: None
 
         data = b"".join(self.server.app(environ, start_response))  # type: ignore[attr-defined]
+        if environ.get("ocdata.closed"):  # a fault already answered (or not) and closed
+            self.close_connection = True
+            return
         head = [f"{self.protocol_version} {status_line[0]}\r\n", f"Date: {self.date_time_string()}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers]
         if self.close_connection:
@@ -759,6 +778,7 @@ class Sandbox:
         session_ttl: float = float(SESSION_COOKIE_AGE),
         username: str = DEFAULT_USERNAME,
         key: str | None = None,
+        faults: Any = None,
     ) -> None:
         self.engine = _engine_for(store)
         self.users = ApiUsers()
@@ -771,6 +791,10 @@ class Sandbox:
             token_ttl=token_ttl,
             session_ttl=session_ttl,
         )
+        #: the fault injector (``faults.log`` says which request got which fault), or None
+        self.faults: FaultInjector | None = None
+        if faults is not None:
+            self.faults = FaultInjector(self.app, faults)
         self.host = host
         self.port = port
         self._server: _Server | None = None
@@ -820,7 +844,7 @@ class Sandbox:
             return self
         info = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, _, _, _, address = info[0]
-        self._server = _Server((address[0], address[1]), self.app, family)
+        self._server = _Server((address[0], address[1]), self.faults or self.app, family)
         self.port = self._server.server_port
         self._stopped.clear()
         self._thread = threading.Thread(
@@ -866,6 +890,7 @@ def serve(
     latency_ms: float = 0,
     dialects: Iterable[str] = DIALECTS,
     host: str = "127.0.0.1",
+    faults: Any = None,
     **options: Any,
 ) -> Sandbox:
     """Start a sandbox store in a background thread and return it.
@@ -874,7 +899,10 @@ def serve(
     store file path, a loaded :class:`~ocdata.sandbox.model.StoreConfig` or an
     :class:`~ocdata.sandbox.engine.Engine`. ``latency_ms`` delays every request.
     ``options``: ``token_ttl`` (idle lifetime of a spec ``api_token``, s),
-    ``session_ttl`` (OCSESSID sessions, s), ``username``, ``key``.
+    ``session_ttl`` (OCSESSID sessions, s), ``username``, ``key``. ``faults`` injects
+    seeded, reproducible failures (a :class:`~ocdata.sandbox.faults.FaultPlan`, dict, YAML/JSON
+    path or inline string, see :mod:`ocdata.sandbox.faults`); ``sandbox.faults.log`` records them.
     Use it as a context manager to stop it: ``with serve() as sandbox: ...``.
     """
-    return Sandbox(store, port=port, host=host, latency_ms=latency_ms, dialects=dialects, **options).start()
+    return Sandbox(store, port=port, host=host, latency_ms=latency_ms, dialects=dialects, faults=faults,
+                   **options).start()
