@@ -30,7 +30,7 @@ redirect       no      ``status`` (default 302) to ``location`` (default ``/``)
 
 When (one of, per rule; requests are counted among those the rule's route matches):
 ``probability`` (each request independently; the draw hashes the seed, the rule, the
-request's content without its volatile parts — token, signature, time — and how many
+request's content without its volatile parts — credentials, token, signature, time — and how many
 times that same request was seen, so a run is reproducible whatever the interleaving of
 concurrent clients, and a retry gets a fresh draw), ``nth`` (a list: the 3rd and 7th
 matching requests, in arrival order) or ``every`` (every k-th). Rules are tried in order;
@@ -76,7 +76,7 @@ Kind = Literal[
     "expire_session", "blocked_ip", "redirect",
 ]
 #: Request fields that differ between otherwise identical requests (left out of the draw).
-VOLATILE = frozenset({"api_token", "token", "signature", "time", "login_token", "user_token"})
+VOLATILE = frozenset({"api_token", "token", "signature", "time", "login_token", "user_token", "key", "password"})
 ACTED = {"latency": True, "drop_before": False, "drop_after": True, "php_warning": True, "html_error": False,
          "truncate": True, "drip": True, "expire_session": True, "blocked_ip": False, "redirect": False}
 
