@@ -7,7 +7,8 @@ does one thing to them. Every injection is logged (:attr:`FaultInjector.log`) wi
 whether the store acted, so a test can reason about "the store acted but the client
 saw an error".
 
-Kinds (``acted`` says whether the store processed the request):
+Kinds (``acted`` says whether the store processed the request, so its state may have changed;
+an expired session is processed and refused by the store itself):
 
 ============== ======= =====================================================================
 kind           acted   what the client sees
