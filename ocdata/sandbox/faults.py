@@ -417,12 +417,12 @@ class FaultInjector:
                 wfile.write(body[: len(body) // 2])
                 wfile.flush()
             else:  # drip: about 20 pieces over rule.ms
-                pieces = max(1, min(20, len(body)))
-                step = -(-len(body) // pieces)
+                step = max(1, -(-len(body) // 20))
+                pieces = [body[start : start + step] for start in range(0, len(body), step)] or [b""]
                 wfile.flush()
-                for start in range(0, len(body), step):
-                    self._sleep(rule.ms / 1000 / pieces)  # before each piece: the last byte comes after ms
-                    wfile.write(body[start : start + step])
+                for piece in pieces:
+                    self._sleep(rule.ms / 1000 / len(pieces))  # before each piece: the last byte comes after ms
+                    wfile.write(piece)
                     wfile.flush()
         except OSError:
             pass
