@@ -763,7 +763,9 @@ class Sandbox:
 
     Use :func:`serve` (which starts it) or ``with Sandbox(...) as sandbox:``.
     ``url`` is the base URL ending in ``/``; ``username``/``key`` are the API
-    credentials (the key is masked in ``repr``).
+    credentials (the key is masked in ``repr``). ``faults`` is the
+    :class:`~ocdata.sandbox.faults.FaultInjector` when started with ``faults=`` (its ``log``
+    says which request got which fault; ``faults.reset(plan)`` starts over), else None.
     """
 
     def __init__(
