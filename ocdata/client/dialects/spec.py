@@ -60,7 +60,8 @@ from ..models import (
     TotalLine,
 )
 from ..transport import HttpAnswer, Transport
-from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
+from .base import (MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SessionStateUnknown,
+                   SyncStep)
 from . import forms
 from .forms import Pairs
 from .parse import as_int, parse_payment_methods, parse_products, scrub, totals_wire
@@ -191,11 +192,29 @@ class Spec(SessionDialect):
     def _products_of(self, body: dict, draft: OrderDraft) -> tuple:
         return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
 
+    def _checked_products(self, body: dict, draft: OrderDraft) -> tuple:
+        """The cart's products, after checking the store holds no more of any product than the
+        draft asks (a cart add applied twice must never be priced): else the session is rebuilt."""
+        items = self._products_of(body, draft)
+        want: dict[int, int] = {}
+        for line in draft.lines:
+            want[line.product_id] = want.get(line.product_id, 0) + line.quantity
+        held: dict[int, int] = {}
+        for p in items:
+            held[p.product_id] = held.get(p.product_id, 0) + p.quantity
+        over = {pid: n for pid, n in held.items() if pid in want and n > want[pid]}
+        if over:
+            shown = ", ".join(f"product {pid}: {n} held, {want[pid]} asked" for pid, n in over.items())
+            raise SessionStateUnknown(ProtocolError(
+                f"the store's API cart does not hold the draft ({shown}); nothing was priced",
+                dialect=self.name, call="cart/getProducts"))
+        return items
+
     def quote_cart(self, draft: OrderDraft) -> tuple[tuple, bool | None, tuple[TotalLine, ...] | None]:
         """Products only: the cart's own totals are read from a free quote when one is offered,
         and listing quotes needs no chosen method to be dropped first."""
         def op(session):
-            items = self._products_of(self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
+            items = self._checked_products(self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
             flags = [p.shipping for p in items if p.shipping is not None]
             return items, (any(flags) if flags else None), None
         return self.run(draft, op, skip=("shipping_method", "payment_method"))
@@ -205,7 +224,7 @@ class Spec(SessionDialect):
             products = self._get(session, "api/cart/getProducts", "cart/getProducts")
             totals = self._get(session, "api/cart/getTotals", "cart/getTotals")
             parsed_totals = self._totals_of(totals, _shipping_title(draft))
-            items = self._products_of(products, draft)
+            items = self._checked_products(products, draft)
             flags = [p.shipping for p in items if p.shipping is not None]
             return Cart(products=items, totals=parsed_totals, shipping_required=any(flags) if flags else None,
                         pricing=self.pricing, dialect=self.name, raw=scrub({**products, **totals}))
