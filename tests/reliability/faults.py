@@ -3,11 +3,14 @@
 Tests put :class:`FaultProxy` between the client and a live sandbox (or a replay server):
 the client is pointed at the proxy, the code under test is unchanged. ``rule(n, method,
 route)`` is asked for every request (``n`` counts requests of that route, from 1) and
-returns ``None`` (pass the answer through) or a fault:
+returns ``None`` (pass the answer through) or a fault (``route`` is ``api/order:confirm`` for
+``route=api/order&call=confirm``):
 
 * ``"drop"``   — the store processes the request, the client gets the connection closed;
 * ``"502"`` / ``"503"`` / ``"504"`` — the store processes it, the client gets that status;
 * ``"hang"``   — the store processes it, the client gets nothing until its timeout;
+* ``(status, text)`` — the store processes it, the client gets ``text`` (JSON content type)
+  with ``status`` instead of the store's answer;
 * ``"refuse"`` — the request is not forwarded at all and the connection is closed (a
   request that provably did not reach the store looks like this from the client's side
   only for connect errors; used to check what the client repeats).
@@ -24,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
-Rule = Callable[[int, str, str], "str | None"]
+Rule = Callable[[int, str, str], "str | tuple[int, str] | None"]
 
 
 class FaultProxy:
@@ -76,7 +79,7 @@ class FaultProxy:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         query = dict(parse_qsl(urlsplit(h.path).query))
-        route = query.get("route", "")
+        route = query.get("route", "") + (f":{query['call']}" if "call" in query else "")
         with self._lock:
             n = self._counts[route] = self._counts.get(route, 0) + 1
         fault = self.rule(n, h.command, route)
@@ -87,7 +90,7 @@ class FaultProxy:
             h.connection.shutdown(2)
             return
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        headers = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "connection")}
+        headers = {k: v for k, v in h.headers.items() if k.lower() != "connection"}  # Host kept: 4.1 signs it
         conn.request(h.command, h.path, body=body or None, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -108,10 +111,15 @@ class FaultProxy:
             h.close_connection = True
             h.connection.shutdown(2)
             return
-        status = int(fault) if fault else resp.status
-        if fault:
+        if isinstance(fault, tuple):
+            status, data = fault[0], fault[1].encode("utf-8")
+            resp_headers = [("Content-Type", "application/json; charset=utf-8")]
+        elif fault:
+            status = int(fault)
             data = b"<html><body><h1>Bad Gateway</h1></body></html>"
             resp_headers = [("Content-Type", "text/html")]
+        else:
+            status = resp.status
         h.send_response(status)
         for k, v in resp_headers:
             h.send_header(k, v)

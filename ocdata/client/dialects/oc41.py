@@ -64,6 +64,7 @@ from urllib.parse import urlencode, urlsplit
 
 from ..errors import (
     ConfigurationError,
+    OcdataError,
     PermissionDeniedError,
     ProtocolError,
     UnsupportedOperationError,
@@ -97,7 +98,7 @@ from .forms import (
     subscription_fields,
     subscription_history_fields,
 )
-from .parse import as_int, parse_payment_methods, parse_products, parse_totals, scrub
+from .parse import as_int, parse_payment_methods, parse_products, parse_totals, require_id, scrub
 
 __all__ = ["OC41"]
 
@@ -170,12 +171,19 @@ class OC41(Dialect):
             answer = self.http("POST", route=route, call=call, query_string=query, data=form, cookies=cookies,
                                writes=writes, order_id=order_id)
         if answer.status == 403:
-            raise self._forbidden(answer, call)
-        if answer.status != 200:
-            raise ProtocolError(f"the store failed on call={call} (HTTP {answer.status}); read the store's PHP error "
-                                f"log — this is a server-side error, not a problem with the draft",
-                                status=answer.status, body=answer.text, dialect=self.name, call=call)
-        body = self.json(answer, call)
+            raise self._forbidden(answer, call)  # refused before anything was written
+        try:
+            if answer.status >= 500 or answer.status == 429:
+                raise self.server_failure(answer, f"call={call}")
+            if answer.status != 200:
+                raise ProtocolError(f"the store answered call={call} with HTTP {answer.status}; read the store's PHP "
+                                    f"error log — this is a server-side error, not a problem with the draft",
+                                    status=answer.status, body=answer.text, dialect=self.name, call=call)
+            body = self.json(answer, call)
+        except OcdataError as exc:
+            if writes:
+                raise self.order_may_exist(exc, call, order_id, body=answer.text) from None
+            raise
         if isinstance(body, dict) and body.get("error") == "API call not found":
             raise UnsupportedOperationError(f"this store has no API call {call!r} on {route}; it may be a different "
                                             f"4.x release — try connect(dialect='auto')", status=answer.status,
@@ -396,19 +404,27 @@ class OC41(Dialect):
         status = self.order_status(order_status_id)
         extra = confirm_fields(draft.order_id, status, comment or draft.comment)
         answer, body = self.priced("confirm", draft, prime="cart", extra=extra, writes=True)
-        self.check(body, "confirm", answer=answer)
-        if not isinstance(body, dict) or "order_id" not in body:
-            raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
-                                body=answer.text, dialect=self.name, call="confirm")
-        return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=self._totals(body),
-                           products=self._products(body, draft), points=as_int(body.get("points"), None),
-                           dialect=self.name, raw=scrub(body))
+        self.check(body, "confirm", answer=answer)  # a refusal: nothing was written
+        try:
+            if not isinstance(body, dict):
+                raise ProtocolError(f"confirm answered {type(body).__name__}, not an object with an order_id",
+                                    body=answer.text, dialect=self.name, call="confirm")
+            order_id = require_id(body.get("order_id"), "order_id", dialect=self.name, call="confirm",
+                                  body=answer.text)
+            return OrderResult(order_id=order_id, status_id=status, totals=self._totals(body),
+                               products=self._products(body, draft), points=as_int(body.get("points"), None),
+                               dialect=self.name, raw=scrub(body))
+        except OcdataError as exc:
+            raise self.order_may_exist(exc, "confirm", draft.order_id, body=answer.text) from None
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
         form = history_fields(order_status_id, comment, notify, override, order_id=order_id)
         answer, body = self.send("history_add", form, writes=True, order_id=order_id)
         self.check(body, "history_add", answer=answer)
+        if not isinstance(body, dict):
+            raise self.order_may_exist(f"history_add answered {type(body).__name__}, not an object", "history_add",
+                                       order_id, body=answer.text)
 
     # ------------------------------------------------------------------ subscriptions
     def _sub_form(self, d: SubscriptionDraft) -> Pairs:
@@ -440,7 +456,7 @@ class OC41(Dialect):
         answer, body = self.send("confirm", self._sub_form(draft), route=SUBSCRIPTION, writes=True)
         self.check(body, "subscription confirm", answer=answer)
         sid = as_int(body.get("subscription_id"), None) if isinstance(body, dict) else None
-        if sid is None:
+        if sid is None or sid <= 0:
             raise ProtocolError("subscription confirm answered without a subscription_id (4.1.0.4 cannot create "
                                 "subscriptions through its API); check the store's admin", body=answer.text,
                                 dialect=self.name, call="subscription confirm")

@@ -32,6 +32,7 @@ from ..models import (
 __all__ = [
     "decode_json",
     "as_int",
+    "require_id",
     "as_bool",
     "parse_products",
     "parse_totals",
@@ -83,15 +84,30 @@ def decode_json(body: str, *, warn: Callable[[str], None], dialect: str, call: s
 
 
 def as_int(value: Any, default: int | None = 0) -> int | None:
+    """A lenient integer (``"3"``, ``3``, ``"3.0"``); ``default`` for anything else (never raises)."""
     if value is None or value == "" or isinstance(value, bool) and not value:
         return default
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         try:
             return int(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return default
+
+
+_ID = re.compile(r"^\s*\+?0*([1-9][0-9]{0,17})\s*$")
+
+
+def require_id(value: Any, field: str, *, dialect: str, call: str, body: Any = None) -> int:
+    """A positive record id as the store sends it (``3`` or ``"3"``); anything else (``"abc"``,
+    ``null``, ``2.7``, ``0``, ``1e400``) is a :class:`ProtocolError` naming ``field``."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**18:
+        return value
+    if isinstance(value, str) and (m := _ID.match(value)):
+        return int(m.group(1))
+    raise ProtocolError(f"the store's answer has {field}={str(value)[:40]!r}, not a record id",
+                        body=body, dialect=dialect, call=call)
 
 
 def as_bool(value: Any) -> bool | None:

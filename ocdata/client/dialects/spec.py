@@ -64,7 +64,7 @@ from .base import (MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, 
                    SyncStep)
 from . import forms
 from .forms import Pairs
-from .parse import as_int, parse_payment_methods, parse_products, scrub, totals_wire
+from .parse import as_int, parse_payment_methods, require_id, parse_products, scrub, totals_wire
 
 __all__ = ["Spec"]
 
@@ -257,12 +257,14 @@ class Spec(SessionDialect):
             answer, body = self.call(session, "POST", "api/order", params=[("call", "confirm")], data=data,
                                      call="order confirm", writes=True, order_id=draft.order_id)
             self.raise_for_error(body, "order confirm", answer)
-            if not isinstance(body, dict) or "order_id" not in body:
-                raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
+            if not isinstance(body, dict):
+                raise ProtocolError(f"confirm answered {type(body).__name__}, not an object with an order_id",
                                     body=answer.text, dialect=self.name, call="order confirm")
+            order_id = require_id(body.get("order_id"), "order_id", dialect=self.name, call="order confirm",
+                                  body=answer.text)
             totals = self._totals_of(body if "totals" in body else
                                      self._get(session, "api/cart/getTotals", "cart/getTotals"), _shipping_title(draft))
-            return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=totals,
+            return OrderResult(order_id=order_id, status_id=status, totals=totals,
                                dialect=self.name, raw=scrub(body))
         return self.run(draft, op)
 
@@ -274,6 +276,9 @@ class Spec(SessionDialect):
             answer, body = self.call(session, "POST", "api/order", params=[("call", "history_add")], data=data,
                                      call="order history_add", writes=True, order_id=order_id)
             self.raise_for_error(body, "order history_add", answer)
+            if not isinstance(body, dict):
+                raise ProtocolError(f"history_add answered {type(body).__name__}, not an object",
+                                    body=answer.text, dialect=self.name, call="order history_add")
         self.run(None, op)
 
     # ------------------------------------------------------------------ subscriptions
@@ -308,11 +313,8 @@ class Spec(SessionDialect):
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         body = self._sub("confirm", draft, writes=True)
-        sid = as_int(body.get("subscription_id"), None)
-        if sid is None:
-            raise ProtocolError("subscription confirm answered without a subscription_id", dialect=self.name,
-                                call="subscription confirm")
-        return sid
+        return require_id(body.get("subscription_id"), "subscription_id", dialect=self.name,
+                          call="subscription confirm", body=body)
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
