@@ -8,16 +8,17 @@ session dialects keep one server session per thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import warnings as _warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .credentials import redact, resolve_credentials
 from .dialects import detect, dialect_class
-from .dialects.base import Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
-from .errors import ConfigurationError, OcdataWarning, ValidationError
+from .dialects.base import PAYMENT_LOOKUPS, Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
+from .errors import ConfigurationError, OcdataError, OcdataWarning, ProtocolError, ValidationError
 from .geo import Geo
 from .models import (
     Address,
@@ -37,6 +38,30 @@ from .transport import Hook, Transport
 __all__ = ["Store", "connect"]
 
 log = logging.getLogger("ocdata.client")
+
+
+# what reading a malformed answer can raise in parsing code and pydantic (ValueError covers
+# pydantic's ValidationError, ArithmeticError decimal's InvalidOperation and OverflowError)
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, ArithmeticError, RecursionError)
+
+
+@contextlib.contextmanager
+def _reading(dialect: Dialect, what: str, *, writes: bool = False) -> Iterator[None]:
+    """Every failure of a Store operation is an :class:`OcdataError`: an answer the parsers cannot
+    read becomes a :class:`ProtocolError` (an order write's, :class:`OrderStateUnknownError`).
+    Wraps only the dialect's call, so a wrong argument stays the caller's ``ValueError``."""
+    try:
+        yield
+    except OcdataError:
+        raise
+    except _UNREADABLE as exc:
+        detail = " ".join(str(exc).split())[:160]
+        error = ProtocolError(f"the store's answer to {what} has a shape this client cannot read "
+                              f"({type(exc).__name__}: {detail}); check the store URL and its OpenCart "
+                              f"version (store.doctor())", dialect=dialect.name, call=what)
+        if writes:
+            raise dialect.order_may_exist(error, what) from None
+        raise error from None
 
 
 class Store:
@@ -148,19 +173,23 @@ class Store:
     # ------------------------------------------------------------------ operations
     def cart(self, draft: OrderDraft) -> Cart:
         """Products and totals for the draft."""
-        return self.dialect.cart(self._ready(draft))
+        with _reading(self.dialect, "cart"):
+            return self.dialect.cart(self._ready(draft))
 
     def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
         """Every shipping quote offered for the draft's cart and shipping address."""
-        return self.dialect.shipping_methods(self.resolve(draft).with_shipping(None).with_payment(None))
+        with _reading(self.dialect, "shipping_methods"):
+            return self.dialect.shipping_methods(self.resolve(draft).with_shipping(None).with_payment(None))
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
         """Payment methods offered for the draft (with its shipping method, when the cart ships)."""
-        return self.dialect.payment_methods(self._ready(draft.with_payment(None)))
+        with _reading(self.dialect, "payment_methods"):
+            return self.dialect.payment_methods(self._ready(draft.with_payment(None)))
 
     def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
         """Order totals for the draft as it stands (shipping line included when a method is chosen)."""
-        return self.dialect.totals(self._ready(draft))
+        with _reading(self.dialect, "totals"):
+            return self.dialect.totals(self._ready(draft))
 
     def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
         """Every shipping quote with the totals it produces and the payment methods offered with it.
@@ -172,7 +201,10 @@ class Store:
         the store follows its version's stock rules; ``per_option`` is for stores whose payment
         extensions were changed to depend on the shipping method.
         """
-        return self.dialect.quote(self.resolve(draft), payment_methods=payment_methods)
+        if payment_methods not in PAYMENT_LOOKUPS:
+            raise ValueError(f"payment_methods={payment_methods!r}: use one of {PAYMENT_LOOKUPS}")
+        with _reading(self.dialect, "quote"):
+            return self.dialect.quote(self.resolve(draft), payment_methods=payment_methods)
 
     def quote_many(self, drafts: Iterable[OrderDraft], *, workers: int | None = None,
                    on_error: str = "raise", payment_methods: PaymentLookup = "per_band") -> list[Quote | Exception]:
@@ -199,30 +231,38 @@ class Store:
 
         Never retried automatically: a lost answer raises :class:`OrderStateUnknownError`.
         """
-        return self.dialect.confirm(self._ready(draft), order_status_id, comment)
+        with _reading(self.dialect, "confirm", writes=True):
+            return self.dialect.confirm(self._ready(draft), order_status_id, comment)
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
         """Add a status change to an order's history (never retried automatically)."""
-        self.dialect.add_history(int(order_id), int(order_status_id), comment, notify, override)
+        order_id, order_status_id = int(order_id), int(order_status_id)
+        with _reading(self.dialect, "add_history", writes=True):
+            self.dialect.add_history(order_id, order_status_id, comment, notify, override)
 
     # ------------------------------------------------------------------ subscriptions
     def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
-        return self.dialect.subscription_cart(draft)
+        with _reading(self.dialect, "subscription cart"):
+            return self.dialect.subscription_cart(draft)
 
     def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
-        return self.dialect.subscription_shipping_methods(draft)
+        with _reading(self.dialect, "subscription shipping_methods"):
+            return self.dialect.subscription_shipping_methods(draft)
 
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
-        return self.dialect.subscription_payment_methods(draft)
+        with _reading(self.dialect, "subscription payment_methods"):
+            return self.dialect.subscription_payment_methods(draft)
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         """Create a subscription; returns its id."""
-        return self.dialect.subscription_confirm(draft)
+        with _reading(self.dialect, "subscription confirm", writes=True):
+            return self.dialect.subscription_confirm(draft)
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
-        self.dialect.subscription_add_history(subscription_id, subscription_status_id, comment, notify)
+        with _reading(self.dialect, "subscription history_add", writes=True):
+            self.dialect.subscription_add_history(subscription_id, subscription_status_id, comment, notify)
 
     # ------------------------------------------------------------------ diagnosis
     def doctor(self):

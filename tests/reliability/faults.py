@@ -9,8 +9,8 @@ returns ``None`` (pass the answer through) or a fault (``route`` is ``api/order:
 * ``"drop"``   — the store processes the request, the client gets the connection closed;
 * ``"502"`` / ``"503"`` / ``"504"`` — the store processes it, the client gets that status;
 * ``"hang"``   — the store processes it, the client gets nothing until its timeout;
-* ``(status, text)`` — the store processes it, the client gets ``text`` (JSON content type)
-  with ``status`` instead of the store's answer;
+* ``(status, text[, headers])`` — the store processes it, the client gets ``text`` (JSON
+  content type, plus ``headers``) with ``status`` instead of the store's answer;
 * ``"refuse"`` — the request is not forwarded at all and the connection is closed (a
   request that provably did not reach the store looks like this from the client's side
   only for connect errors; used to check what the client repeats).
@@ -113,7 +113,8 @@ class FaultProxy:
             return
         if isinstance(fault, tuple):
             status, data = fault[0], fault[1].encode("utf-8")
-            resp_headers = [("Content-Type", "application/json; charset=utf-8")]
+            resp_headers = [("Content-Type", "application/json; charset=utf-8"), *(fault[2].items() if len(fault) > 2
+                                                                                    else ())]
         elif fault:
             status = int(fault)
             data = b"<html><body><h1>Bad Gateway</h1></body></html>"

@@ -295,6 +295,16 @@ class Dialect(abc.ABC):
             raise self.server_failure(answer, call)
         return decode_json(answer.text, warn=self.warn, dialect=self.name, call=call, status=answer.status)
 
+    def need(self, body: Any, key: str, call: str, answer: HttpAnswer | None = None) -> Any:
+        """``body[key]``, which this answer must carry: missing or null is a :class:`ProtocolError`
+        naming it (an answer without its data must not read as an empty cart or no quotes)."""
+        value = body.get(key) if isinstance(body, dict) else None
+        if value is None:
+            raise ProtocolError(f"the store's answer to {call} has no {key} (and no error)",
+                                status=answer.status if answer else None, body=answer.text if answer else None,
+                                dialect=self.name, call=call)
+        return value
+
     def raise_for_error(self, body: Any, call: str, answer: HttpAnswer | None = None, *,
                         default_key: str = "warning") -> None:
         """Raise the store's refusal in ``body`` as :class:`NotFoundError` (something named does
@@ -323,7 +333,7 @@ class Dialect(abc.ABC):
 
     def learn_decimals(self, totals: Iterable[dict]) -> None:
         """Adopt the currency's decimals from the store's formatted totals (default 2)."""
-        for t in totals or ():
+        for t in totals if isinstance(totals, (list, tuple)) else ():
             if isinstance(t, dict) and t.get("text"):
                 found = decimals_from_text(str(t["text"]))
                 if found is not None:
@@ -633,7 +643,7 @@ class SessionDialect(Dialect):
                                    dialect=cls.name, route=cls.login_route, call="probe")
         try:
             body = json.loads(answer.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         matches = answer.status == 200 and cls.login_refusal(body)
         shown = ("JSON " + ",".join(sorted(body)) if isinstance(body, dict) else

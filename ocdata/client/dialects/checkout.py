@@ -337,10 +337,10 @@ class CheckoutSessionDialect(SessionDialect):
     # ------------------------------------------------------------ reading the cart
     def _fetch_cart(self, session: ServerSession, draft: OrderDraft | None) -> Cart:
         answer, body = self._get(session, "cart")
-        if not isinstance(body, dict) or "totals" not in body:
+        if not isinstance(body, dict) or body.get("totals") is None or body.get("products") is None:
             self._store_error(body, "cart", answer, "cart")
-            raise ProtocolError("the cart answer has no totals; is this really the store's API?", status=answer.status,
-                                body=answer.text, dialect=self.name, call="cart")
+            raise ProtocolError("the cart answer has no totals or no products; is this really the store's API?",
+                                status=answer.status, body=answer.text, dialect=self.name, call="cart")
         self.learn_decimals(body.get("totals"))
         order = [l.product_id for l in draft.lines] if draft else None
         products = parse_products(body.get("products"), self.decimals, order=order)

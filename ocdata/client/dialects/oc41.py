@@ -261,14 +261,21 @@ class OC41(Dialect):
             self.warn(PRICING_WARNING)
 
     def check(self, body: Any, call: str, *, answer: HttpAnswer | None = None) -> None:
+        """Raise the store's refusal; an answer that is not a JSON object is a :class:`ProtocolError`."""
         self.raise_for_error(body, f"call={call}", answer)
+        if not isinstance(body, dict):
+            raise ProtocolError(f"call={call} answered {json_type(body)}, not an object; check the store URL and "
+                                f"that it runs OpenCart 4.1", status=answer.status if answer else None,
+                                body=answer.text if answer else None, dialect=self.name, call=call)
 
     def _products(self, body: dict, draft) -> tuple:
-        return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+        return parse_products(self.need(body, "products", "cart"), self.decimals,
+                              order=[l.product_id for l in draft.lines])
 
-    def _totals(self, body: dict) -> tuple[TotalLine, ...]:
-        self.learn_decimals(body.get("totals") or ())
-        return parse_totals(body.get("totals"), self.decimals)
+    def _totals(self, body: dict, *, required: bool = False) -> tuple[TotalLine, ...]:
+        rows = self.need(body, "totals", "shipping_method") if required else body.get("totals")
+        self.learn_decimals(rows)
+        return parse_totals(rows, self.decimals)
 
     # ------------------------------------------------------------------ operations
     def cart(self, draft: OrderDraft) -> Cart:
@@ -282,12 +289,12 @@ class OC41(Dialect):
     def shipping_listing(self, draft: OrderDraft) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
         answer, body = self.priced("shipping_methods", draft.with_shipping(None).with_payment(None))
         self.check(body, "shipping_methods", answer=answer)
-        return self.read_shipping(body.get("shipping_methods"))
+        return self.read_shipping(self.need(body, "shipping_methods", "shipping_methods", answer))
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
         answer, body = self.priced("payment_methods", draft.with_payment(None), prime="shipping_methods")
         self.check(body, "payment_methods", answer=answer)
-        return parse_payment_methods(body.get("payment_methods"))
+        return parse_payment_methods(self.need(body, "payment_methods", "payment_methods", answer))
 
     def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
         if isinstance(draft.shipping_method, ShippingQuote):
@@ -296,7 +303,7 @@ class OC41(Dialect):
         else:
             answer, body = self.priced("cart", draft)
             self.check(body, "cart", answer=answer)
-        return self._totals(body)
+        return self._totals(body, required=True)
 
     def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
         """Every quote priced: list, then per quote ``shipping_method`` (its totals and the cart)
@@ -387,7 +394,7 @@ class OC41(Dialect):
             self.check(body, "shipping_method", answer=answer)
         except ValidationError as exc:
             return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message)), None
-        totals = self._totals(body)
+        totals = self._totals(body, required=True)
 
         def lookup() -> tuple[PaymentMethod, ...]:
             answer, listed = priced.call("payment_methods")
@@ -450,7 +457,7 @@ class OC41(Dialect):
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
         answer, body = self.send("payment_methods", self._sub_form(draft), route=SUBSCRIPTION)
         self.check(body, "subscription payment_methods", answer=answer)
-        return parse_payment_methods(body.get("payment_methods"))
+        return parse_payment_methods(self.need(body, "payment_methods", "payment_methods", answer))
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         answer, body = self.send("confirm", self._sub_form(draft), route=SUBSCRIPTION, writes=True)
@@ -485,6 +492,10 @@ class OC41(Dialect):
         else:
             result.evidence = f"HTTP {answer.status} {answer.content_type or ''}".strip()
         return result
+
+
+def json_type(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {str(value)[:20]!r}"
 
 
 class _DraftBody:

@@ -183,18 +183,20 @@ class Spec(SessionDialect):
 
     def _totals_of(self, body: dict, shipping_title: str | None = None) -> tuple[TotalLine, ...]:
         """CartTotal has no ``code``: inferred as for 4.0 (:func:`~.parse.total_code`)."""
-        self.learn_decimals(body.get("totals") or ())
-        return totals_wire(body.get("totals"), shipping_title=shipping_title, decimals=self.decimals)
+        rows = self.need(body, "totals", "cart/getTotals")
+        self.learn_decimals(rows)
+        return totals_wire(rows, shipping_title=shipping_title, decimals=self.decimals)
 
     def parse_total_rows(self, rows: list[dict]) -> tuple[TotalLine, ...]:
         return self._totals_of({"totals": rows})
 
     def _products_of(self, body: dict, draft: OrderDraft) -> tuple:
-        return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+        return parse_products(self.need(body, "products", "cart/getProducts"), self.decimals,
+                              order=[l.product_id for l in draft.lines])
 
     def _checked_products(self, body: dict, draft: OrderDraft) -> tuple:
-        """The cart's products, after checking the store holds no more of any product than the
-        draft asks (a cart add applied twice must never be priced): else the session is rebuilt."""
+        """The cart's products, after checking the store holds exactly the draft's quantities (a
+        cart add applied twice, or lost, must never be priced): else the session is rebuilt once."""
         items = self._products_of(body, draft)
         want: dict[int, int] = {}
         for line in draft.lines:
@@ -202,9 +204,9 @@ class Spec(SessionDialect):
         held: dict[int, int] = {}
         for p in items:
             held[p.product_id] = held.get(p.product_id, 0) + p.quantity
-        over = {pid: n for pid, n in held.items() if pid in want and n > want[pid]}
-        if over:
-            shown = ", ".join(f"product {pid}: {n} held, {want[pid]} asked" for pid, n in over.items())
+        if held != want:
+            shown = ", ".join(f"product {pid}: {held.get(pid, 0)} held, {want.get(pid, 0)} asked"
+                              for pid in sorted(set(held) | set(want)) if held.get(pid) != want.get(pid))
             raise SessionStateUnknown(ProtocolError(
                 f"the store's API cart does not hold the draft ({shown}); nothing was priced",
                 dialect=self.name, call="cart/getProducts"))
