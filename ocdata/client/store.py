@@ -33,7 +33,7 @@ from .models import (
     TotalLine,
     Zone,
 )
-from .transport import Hook, Transport
+from .transport import MAX_ANSWER_BYTES, Hook, Transport
 
 __all__ = ["Store", "connect"]
 
@@ -298,6 +298,7 @@ def connect(
     profile: str | None = None,
     default_order_status_id: int = 1,
     retries: int = 3,
+    max_answer_bytes: int = MAX_ANSWER_BYTES,
 ) -> Store:
     """Connect to an OpenCart store.
 
@@ -307,12 +308,16 @@ def connect(
     ``"storefront"`` session-primed calls that price like the checkout). ``hook`` receives a
     secret-free :class:`~ocdata.client.transport.RequestRecord` per HTTP request.
     ``default_order_status_id`` is sent by ``confirm`` when no status is given (OpenCart's default
-    "Pending" is 1).
+    "Pending" is 1). ``timeout`` (s) bounds each call as a whole — retries, backoff and reading
+    the answer included; ``retries`` is how often a read is repeated after a lost answer or a
+    429/502/503/504 (a session change or order write is repeated only after a connect error);
+    an answer larger than ``max_answer_bytes`` is refused.
     """
     credentials = resolve_credentials(url, username, key, profile=profile)
     if pricing not in ("api", "storefront"):
         raise ConfigurationError(f"pricing={pricing!r}: use 'api' or 'storefront'")
-    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries)
+    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
+                          max_answer_bytes=max_answer_bytes)
     config = DialectConfig(base_url=front_controller(credentials.url), credentials=credentials, store_id=int(store_id),
                            language=language, currency=currency, pricing=pricing,
                            default_order_status_id=int(default_order_status_id))

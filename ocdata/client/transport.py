@@ -40,6 +40,7 @@ from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+import urllib3.exceptions
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 from urllib3.util.retry import Retry
@@ -373,8 +374,16 @@ class Transport:
             raise _TooBig(f"Content-Length {declared}", resp.status_code)
         parts: list[bytes] = []
         size = 0
+        raw = resp.raw
         try:
-            for chunk in resp.iter_content(_CHUNK):
+            while True:
+                # read1: whatever has arrived (a dripping answer gives control back per packet)
+                try:
+                    chunk = raw.read1(_CHUNK, decode_content=True)
+                except (ReadTimeoutError, Urllib3ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
+                    raise requests.exceptions.ConnectionError(exc) from None
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > self.max_answer_bytes:
                     raise _TooBig(f"more than {size} bytes", resp.status_code)
