@@ -8,14 +8,16 @@ session dialects keep one server session per thread.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import threading
 import warnings as _warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator
+from urllib.parse import unquote, urlsplit
 
-from .credentials import redact, resolve_credentials
+from .credentials import display_url, redact, register_secret, resolve_credentials
 from .dialects import detect, dialect_class
 from .dialects.base import PAYMENT_LOOKUPS, Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
 from .errors import ConfigurationError, OcdataError, OcdataWarning, ProtocolError, ValidationError
@@ -316,9 +318,12 @@ def connect(
     credentials = resolve_credentials(url, username, key, profile=profile)
     if pricing not in ("api", "storefront"):
         raise ConfigurationError(f"pricing={pricing!r}: use 'api' or 'storefront'")
+    # a user name and password in the URL (a shop behind HTTP basic auth) travel as a header,
+    # never in the URL that is shown, logged or stored
+    site, auth_header = _split_userinfo(credentials.url)
     transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
-                          max_answer_bytes=max_answer_bytes)
-    config = DialectConfig(base_url=front_controller(credentials.url), credentials=credentials, store_id=int(store_id),
+                          max_answer_bytes=max_answer_bytes, headers=auth_header)
+    config = DialectConfig(base_url=front_controller(site), credentials=credentials, store_id=int(store_id),
                            language=language, currency=currency, pricing=pricing,
                            default_order_status_id=int(default_order_status_id))
     probes: list[ProbeResult] = []
@@ -335,3 +340,19 @@ def connect(
         transport.close()
         raise
     return Store(chosen, transport=transport, workers=workers, probes=probes)
+
+
+def _split_userinfo(url: str) -> tuple[str, dict[str, str]]:
+    """``http://user:pw@shop/`` -> (``http://shop/``, a basic-auth header); the password and
+    the header are registered as secrets."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, {}
+    userinfo = parts.netloc.rsplit("@", 1)[0]
+    user, _, password = userinfo.partition(":")
+    user, password = unquote(user), unquote(password)
+    register_secret(password, owner=None) if password else None
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    register_secret(token)
+    register_secret(userinfo)
+    return display_url(url), {"Authorization": f"Basic {token}"}

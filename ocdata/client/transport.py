@@ -45,7 +45,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 from urllib3.util.retry import Retry
 
-from .credentials import redact
+from .credentials import display_url, redact
 from .errors import OcdataError, ProtocolError, TransportError
 
 __all__ = ["Transport", "HttpAnswer", "RequestRecord", "Hook", "display_url", "MAX_ANSWER_BYTES", "RETRY_AFTER_CAP"]
@@ -204,6 +204,7 @@ class Transport:
         user_agent: str = USER_AGENT,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         retry_after_cap: float = RETRY_AFTER_CAP,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.timeout = float(timeout)
         self.pool = max(int(workers), 10)
@@ -213,6 +214,7 @@ class Transport:
         self.user_agent = user_agent
         self.max_answer_bytes = int(max_answer_bytes)
         self.retry_after_cap = float(retry_after_cap)
+        self.headers = dict(headers or {})  # sent with every request (e.g. a shop's basic auth)
         self._local = threading.local()
         self._all: list[requests.Session] = []
         self._all_lock = threading.Lock()
@@ -235,6 +237,7 @@ class Transport:
         s.cookies = _KeepNothingJar(policy=_NoCookies())
         s.trust_env = False  # a proxy from the environment would change the client IP the store checks
         s.headers["User-Agent"] = self.user_agent
+        s.headers.update(self.headers)
         # urllib3 makes one attempt; :meth:`request` drives the retries against the call's deadline
         adapter = _Adapter(pool_connections=self.pool, pool_maxsize=self.pool,
                            max_retries=Retry(total=0, redirect=0, raise_on_status=False))
@@ -445,15 +448,6 @@ def _for_policy(cause: BaseException) -> Exception:
     if isinstance(cause, (ReadTimeoutError, Urllib3ProtocolError)):
         return cause  # type: ignore[return-value]
     return Urllib3ProtocolError(str(cause))
-
-
-def display_url(url: str) -> str:
-    """``url`` as it may be shown or stored: without user name and password (``user:pw@``)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def _prepared(session: requests.Session, method: str, url: str, body: str | None,

@@ -112,7 +112,8 @@ class FaultProxy:
             h.connection.shutdown(2)
             return
         if isinstance(fault, tuple):
-            status, data = fault[0], fault[1].encode("utf-8")
+            # "{signature}" in the text echoes the request's signature (as a careless store would)
+            status, data = fault[0], fault[1].replace("{signature}", query.get("signature", "")).encode("utf-8")
             resp_headers = [("Content-Type", "application/json; charset=utf-8"), *(fault[2].items() if len(fault) > 2
                                                                                     else ())]
         elif fault:

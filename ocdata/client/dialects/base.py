@@ -608,8 +608,9 @@ class SessionDialect(Dialect):
         answer = self.http("POST", route=self.login_route, call="login",
                            params=[("route", self.login_route)] + self.extra_query(), data=self.login_form())
         token = self.parse_login(answer)
-        register_secret(token)
-        return ServerSession(token=token)
+        session = ServerSession(token=token)
+        register_secret(token, owner=session)  # masked for as long as the session lives
+        return session
 
     def session(self) -> ServerSession:
         """This thread's session, logging in on first use and when it went stale."""

@@ -60,7 +60,7 @@ import dataclasses
 import socket
 import time as _time
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from ..errors import (
     ConfigurationError,
@@ -170,6 +170,7 @@ class OC41(Dialect):
         else:
             answer = self.http("POST", route=route, call=call, query_string=query, data=form, cookies=cookies,
                                writes=writes, order_id=order_id)
+        answer = _without_signature(answer, query)
         if answer.status == 403:
             raise self._forbidden(answer, call)  # refused before anything was written
         try:
@@ -492,6 +493,17 @@ class OC41(Dialect):
         else:
             result.evidence = f"HTTP {answer.status} {answer.content_type or ''}".strip()
         return result
+
+
+def _without_signature(answer: HttpAnswer, query: str) -> HttpAnswer:
+    """``answer`` with this request's signature masked wherever the store echoed it (a 403 page
+    may quote it), raw or percent-encoded: it must not reach an error, a log or a cache."""
+    encoded = next((v for k, v in (p.partition("=")[::2] for p in query.split("&")) if k == "signature"), "")
+    raw = unquote(encoded)
+    if not raw or (raw not in answer.text and encoded not in answer.text):
+        return answer
+    masked = answer.text.replace(encoded, "********").replace(raw, "********")
+    return dataclasses.replace(answer, text=masked)
 
 
 def json_type(value: Any) -> str:
