@@ -47,9 +47,9 @@ def _junk(value: str) -> str:
 
 
 HOSTILE = {
-    "list": "[]", "null": "null", "string": '"ok"', "number": "42", "bool": "true", "empty-object": "{}",
-    "blank": "", "html": "<html><body><b>Fatal error</b>: oops</body></html>",
-    "deep-list": "[" * 100_000 + "]" * 100_000, "deep-object": '{"a":' * 50_000 + "1" + "}" * 50_000,
+    "list": "[]", "null": "null", "string": '"ok"', "bool": "true", "empty-object": "{}",
+    "html": "<html><body><b>Fatal error</b>: oops</body></html>",
+    "deep": '{"a":' + "[" * 100_000 + "]" * 100_000 + "}",
     "fields-abc": _junk('"abc"'), "fields-Infinity": _junk("Infinity"), "fields-NaN": _junk("NaN"),
     "fields-1e400": _junk("1e400"), "fields-inf-string": _junk('"inf"'), "fields-null": _junk("null"),
     "fields-list": _junk("[1, 2]"), "fields-object": _junk('{"a": 1}'),

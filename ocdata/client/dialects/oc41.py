@@ -64,6 +64,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from ..errors import (
     ConfigurationError,
+    NotFoundError,
     OcdataError,
     PermissionDeniedError,
     ProtocolError,
@@ -261,6 +262,16 @@ class OC41(Dialect):
             self._warned_pricing = True
             self.warn(PRICING_WARNING)
 
+    def check_write(self, body: Any, call: str, answer: HttpAnswer, order_id: int | None = None) -> None:
+        """:meth:`check` for an order write: a refusal is raised as it is (nothing was written),
+        any other unusable answer as :class:`OrderStateUnknownError` (the write may have happened)."""
+        try:
+            self.check(body, call, answer=answer)
+        except (ValidationError, NotFoundError, UnsupportedOperationError):
+            raise
+        except OcdataError as exc:
+            raise self.order_may_exist(exc, call, order_id, body=answer.text) from None
+
     def check(self, body: Any, call: str, *, answer: HttpAnswer | None = None) -> None:
         """Raise the store's refusal; an answer that is not a JSON object is a :class:`ProtocolError`."""
         self.raise_for_error(body, f"call={call}", answer)
@@ -412,7 +423,7 @@ class OC41(Dialect):
         status = self.order_status(order_status_id)
         extra = confirm_fields(draft.order_id, status, comment or draft.comment)
         answer, body = self.priced("confirm", draft, prime="cart", extra=extra, writes=True)
-        self.check(body, "confirm", answer=answer)  # a refusal: nothing was written
+        self.check_write(body, "confirm", answer, draft.order_id)
         try:
             if not isinstance(body, dict):
                 raise ProtocolError(f"confirm answered {type(body).__name__}, not an object with an order_id",
@@ -429,7 +440,7 @@ class OC41(Dialect):
                     override: bool = False) -> None:
         form = history_fields(order_status_id, comment, notify, override, order_id=order_id)
         answer, body = self.send("history_add", form, writes=True, order_id=order_id)
-        self.check(body, "history_add", answer=answer)
+        self.check_write(body, "history_add", answer, order_id)
         if not isinstance(body, dict):
             raise self.order_may_exist(f"history_add answered {type(body).__name__}, not an object", "history_add",
                                        order_id, body=answer.text)
@@ -462,7 +473,7 @@ class OC41(Dialect):
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         answer, body = self.send("confirm", self._sub_form(draft), route=SUBSCRIPTION, writes=True)
-        self.check(body, "subscription confirm", answer=answer)
+        self.check_write(body, "subscription confirm", answer)
         sid = as_int(body.get("subscription_id"), None) if isinstance(body, dict) else None
         if sid is None or sid <= 0:
             raise ProtocolError("subscription confirm answered without a subscription_id (4.1.0.4 cannot create "
@@ -474,7 +485,7 @@ class OC41(Dialect):
                                  notify: bool = False) -> None:
         form = subscription_history_fields(subscription_id, subscription_status_id, comment, notify)
         answer, body = self.send("history_add", form, route=SUBSCRIPTION, writes=True)
-        self.check(body, "subscription history_add", answer=answer)
+        self.check_write(body, "subscription history_add", answer)
 
     # ------------------------------------------------------------------ discovery
     @classmethod
