@@ -66,7 +66,10 @@ _compiled: tuple[int, list[str], "re.Pattern[str] | None"] = (-1, [], None)
 
 def display_url(url: str) -> str:
     """``url`` as it may be shown or stored: without a user name and password (``user:pw@``)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL at all: show it without anything before an "@"
+        return url.rsplit("@", 1)[-1] if "@" in url else url
     if "@" not in parts.netloc:
         return url
     host = parts.netloc.rsplit("@", 1)[1]

@@ -320,7 +320,7 @@ def connect(
         raise ConfigurationError(f"pricing={pricing!r}: use 'api' or 'storefront'")
     # a user name and password in the URL (a shop behind HTTP basic auth) travel as a header,
     # never in the URL that is shown, logged or stored
-    site, auth_header = _split_userinfo(credentials.url)
+    site, auth_header = _split_userinfo(_usable_url(credentials.url))
     transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
                           max_answer_bytes=max_answer_bytes, headers=auth_header)
     config = DialectConfig(base_url=front_controller(site), credentials=credentials, store_id=int(store_id),
@@ -340,6 +340,20 @@ def connect(
         transport.close()
         raise
     return Store(chosen, transport=transport, workers=workers, probes=probes)
+
+
+def _usable_url(url: str) -> str:
+    """``url`` if it names an http(s) shop; else a :class:`ConfigurationError` saying what to pass."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigurationError(f"the store URL {display_url(url)!r} cannot be used; pass the shop's address with "
+                                 f"http:// or https://, e.g. https://shop.example/")
+    return url
 
 
 def _split_userinfo(url: str) -> tuple[str, dict[str, str]]:

@@ -46,7 +46,7 @@ from urllib3.exceptions import ProtocolError as Urllib3ProtocolError
 from urllib3.util.retry import Retry
 
 from .credentials import display_url, redact
-from .errors import OcdataError, ProtocolError, TransportError
+from .errors import ConfigurationError, OcdataError, ProtocolError, TransportError
 
 __all__ = ["Transport", "HttpAnswer", "RequestRecord", "Hook", "display_url", "MAX_ANSWER_BYTES", "RETRY_AFTER_CAP"]
 
@@ -291,7 +291,11 @@ class Transport:
         base = self._urls.get(url)
         if base is None:
             prepared_url = requests.PreparedRequest()
-            prepared_url.prepare_url(url, None)
+            try:
+                prepared_url.prepare_url(url, None)
+            except (requests.RequestException, ValueError) as exc:
+                raise ConfigurationError(f"the store URL {display_url(url)!r} cannot be used ({exc}); pass the "
+                                         f"shop's address, e.g. https://shop.example/", dialect=dialect) from None
             base = self._urls[url] = prepared_url.url
         full = base + (("&" if "?" in base else "?") + qs if qs else "")
         if body is None and data is not None:
@@ -324,6 +328,10 @@ class Transport:
                            f"({big.size}); this is not an API answer — check the store URL, or raise "
                            f"max_answer_bytes= if the store really sends that much", ProtocolError,
                            status=big.status) from None
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema) as exc:
+                raise fail(f"the store URL {where} cannot be used ({_short_reason(exc)}); pass the shop's address, "
+                           f"e.g. https://shop.example/", ConfigurationError) from None
             except requests.RequestException as exc:
                 cause = _root(exc)
                 reason = redact(f"{type(exc).__name__}: {_short_reason(exc)}")

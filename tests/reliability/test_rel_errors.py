@@ -79,3 +79,10 @@ def test_server_failure_after_retries_is_a_retryable_transport_error(dialect, st
         store_.close()
     assert type(err.value) is E.TransportError and err.value.should_retry and err.value.status == status
     assert store_.hits == (3 if status != 500 else 1)  # gateway errors and 429 are retried, a 500 page is not
+
+
+@pytest.mark.parametrize("url", ["htp://shop.example/", "http://[bad/", "shop.example/index.php"])
+def test_an_unusable_store_url_is_a_configuration_error_at_once(url):
+    with pytest.raises(E.ConfigurationError) as err:
+        oc.connect(url, "Default", "k" * 64, dialect="spec", timeout=2)
+    assert "https://shop.example/" in str(err.value) and not err.value.should_retry
