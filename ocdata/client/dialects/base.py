@@ -21,6 +21,14 @@ the session last saw it. A subclass describes its wire with :meth:`SessionDialec
 * when the store says the token is gone (:meth:`session_lost`), the base logs in once
   more, rebuilds the session from the draft and repeats the operation; a second loss is
   raised as :class:`~ocdata.client.errors.SessionExpiredError`;
+* a call that changes the session (every POST: cart add, address, method…) is never sent
+  twice on one session: when its answer is lost, late, a 5xx or not JSON, what the session
+  holds is unknown (a cart add may have happened), so the session is dropped and the draft
+  rebuilt once on a fresh login (:class:`SessionStateUnknown`), then the error is raised;
+  reads are retried by the transport. An order write is never repeated at all, not even
+  after a re-login: an unusable answer is :class:`~ocdata.client.errors.OrderStateUnknownError`;
+  any other failure but a store refusal drops the session, so the next operation starts
+  from a known state;
 * a session the store is about to drop is replaced before use rather than after a refused
   call: every authenticated call stamps ``ServerSession.last_used`` and
   :meth:`session_stale` compares it with the version's :attr:`idle_ttl` (subclasses add

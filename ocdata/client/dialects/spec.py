@@ -9,7 +9,9 @@ Its server is ``index.php?route=api`` so every path is a route: ``POST route=api
 each with ``api_token`` in the query string. The server session holds the draft; this
 dialect sends only what changed since the session last saw it (see
 :class:`~ocdata.client.dialects.base.SessionDialect`). The file is silent on expired
-tokens; the ocdata sandbox answers 401, which triggers one re-login. A session left unused for
+tokens; the ocdata sandbox answers 401, which triggers one re-login (never for an order write:
+a 401 to confirm raises OrderStateUnknownError rather than confirming again). A quote prices
+the session only once ``cart/getProducts`` shows exactly the draft's quantities. A session left unused for
 nearly an hour (OpenCart 4.0's API session lifetime, the sandbox's default) is replaced
 before its next call instead.
 
