@@ -34,6 +34,8 @@ class LenientReplay(ReplayServer):
         self._server.server_close()
 from scenario import SESSION_VERSIONS, dialect_for
 
+pytestmark = pytest.mark.slow  # ~400 cases; still run by default
+
 _QUOTE = '{"code": "flat.flat", "title": "Flat", "name": "Flat", "cost": %s, "tax_class_id": 0, "text": "$5.00"}'
 _METHODS = '{"shipping_methods": {"flat": {"code": "flat", "title": "Flat", "name": "Flat", "quote": {"flat": %s}}}}'
 
