@@ -86,3 +86,34 @@ def test_an_unusable_store_url_is_a_configuration_error_at_once(url):
     with pytest.raises(E.ConfigurationError) as err:
         oc.connect(url, "Default", "k" * 64, dialect="spec", timeout=2)
     assert "https://shop.example/" in str(err.value) and not err.value.should_retry
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirecting_store_says_which_url_to_use_and_nothing_is_followed(status):
+    store_ = StatusStore(status)
+    hits_before = store_.hits
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            store_.hits += 1
+            self.send_response(status)
+            self.send_header("Location", "https://shop.example/index.php?route=api/login")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _any
+
+        def log_message(self, *args):
+            pass
+
+    store_.server.RequestHandlerClass = Handler
+    try:
+        with pytest.raises(E.ProtocolError) as err:
+            oc.connect(store_.url, "Default", "k" * 64, timeout=3)  # auto: the first probe is redirected
+    finally:
+        store_.close()
+    assert "redirected" in str(err.value) and "https://shop.example/index.php" in str(err.value)
+    assert "use that URL" in str(err.value) and store_.hits - hits_before == 1
