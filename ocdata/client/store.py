@@ -32,6 +32,7 @@ from .models import (
     TotalLine,
     Zone,
 )
+from .politeness import Politeness, PoliteTransport
 from .transport import Hook, Transport
 
 __all__ = ["Store", "connect"]
@@ -66,6 +67,11 @@ class Store:
     @property
     def pricing(self) -> str:
         return self.dialect.pricing
+
+    @property
+    def politeness(self) -> Politeness | None:
+        """The store's request limits (``connect(max_concurrency=, max_rps=)``); None: unlimited."""
+        return getattr(self.transport, "politeness", None)
 
     @property
     def username(self) -> str:
@@ -258,6 +264,8 @@ def connect(
     profile: str | None = None,
     default_order_status_id: int = 1,
     retries: int = 3,
+    max_concurrency: int | None = None,
+    max_rps: float | None = None,
 ) -> Store:
     """Connect to an OpenCart store.
 
@@ -267,12 +275,16 @@ def connect(
     ``"storefront"`` session-primed calls that price like the checkout). ``hook`` receives a
     secret-free :class:`~ocdata.client.transport.RequestRecord` per HTTP request.
     ``default_order_status_id`` is sent by ``confirm`` when no status is given (OpenCart's default
-    "Pending" is 1).
+    "Pending" is 1). ``max_concurrency``/``max_rps`` bound what this client asks of the store
+    (requests in flight, requests per second; a 429/503 with ``Retry-After`` pauses every request
+    to it, at most 30 s): see :mod:`ocdata.client.politeness`.
     """
     credentials = resolve_credentials(url, username, key, profile=profile)
     if pricing not in ("api", "storefront"):
         raise ConfigurationError(f"pricing={pricing!r}: use 'api' or 'storefront'")
-    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries)
+    transport: Any = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries)
+    if max_concurrency is not None or max_rps is not None:
+        transport = PoliteTransport(transport, Politeness(max_concurrency, max_rps))
     config = DialectConfig(base_url=front_controller(credentials.url), credentials=credentials, store_id=int(store_id),
                            language=language, currency=currency, pricing=pricing,
                            default_order_status_id=int(default_order_status_id))
