@@ -52,7 +52,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -336,12 +336,16 @@ class Study:
 
     # ------------------------------------------------------------------ running
     def run(self, concurrency: int = 8, progress: bool = True, refresh: bool = False,
-            max_age: Any = None) -> pd.DataFrame:
+            max_age: Any = None, executor: Executor | None = None) -> pd.DataFrame:
         """Quote every scenario not already cached and return the study's frame (:data:`STUDY_COLUMNS`).
 
         At most ``concurrency`` quote calls are in flight. ``progress`` shows a tqdm bar
         (a widget in Jupyter). Interrupting (Ctrl-C) lets the calls in flight finish,
         commits every finished scenario, then re-raises; run again to resume.
+        ``executor`` (any :class:`concurrent.futures.Executor`, e.g. Dask's
+        ``client.get_executor()``) quotes on its workers instead of threads here; the
+        answers come back to this process, which alone writes the cache (see
+        :mod:`ocdata.distributed`).
         """
         store, cache = self.store, self.cache
         identity = store_identity(store)
@@ -368,7 +372,13 @@ class Study:
             with warnings.catch_warnings(record=True) as caught:
                 # the store warns from worker threads; collected here and shown once below
                 warnings.simplefilter("always")
-                self._fetch(store, cache, skey, todo, drafts, draft_json, keys, report, concurrency, progress)
+                if executor is None:
+                    self._fetch(store, cache, skey, todo, drafts, draft_json, keys, report, concurrency, progress)
+                else:
+                    from ocdata.distributed import fetch_on
+
+                    fetch_on(executor, self, store, cache, skey, todo, drafts, draft_json, keys, report,
+                             concurrency, progress)
         finally:
             report.seconds = time.monotonic() - started
             cache.flush()
