@@ -40,6 +40,7 @@ from .client import (
 from .frames import to_frame
 from .study import Study
 from .webhooks import events
+from . import distributed, merge  # noqa: E402 - Study.run(executor=...); combining caches, Parquet export
 
 __version__ = "0.1.0"
 
