@@ -51,7 +51,8 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -369,9 +370,8 @@ class Study:
         started = time.monotonic()
         caught: list[warnings.WarningMessage] = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with _recording_warnings() as caught:
                 # the store warns from worker threads; collected here and shown once below
-                warnings.simplefilter("always")
                 if executor is None:
                     self._fetch(store, cache, skey, todo, drafts, draft_json, keys, report, concurrency, progress)
                 else:
@@ -462,6 +462,37 @@ class Study:
                              aggfunc="sum", observed=True)
         wide.columns = [str(c) for c in wide.columns]
         return wide.reset_index()
+
+
+_CAPTURE_LOCK = threading.Lock()
+_CAPTURE: dict[str, Any] = {"depth": 0, "manager": None, "log": []}
+
+
+@contextmanager
+def _recording_warnings() -> Iterator[list]:
+    """``warnings.catch_warnings(record=True)`` that runs in several threads at once can share
+    (:class:`~ocdata.multistore.MultiStoreStudy`): ``catch_warnings`` swaps process-wide state,
+    and threads restoring it out of order would leave a recorder installed for good. The
+    first run in installs it, the last one out removes it; each gets what was raised meanwhile."""
+    with _CAPTURE_LOCK:
+        if _CAPTURE["depth"] == 0:
+            manager = warnings.catch_warnings(record=True)
+            _CAPTURE["log"] = manager.__enter__()
+            _CAPTURE["manager"] = manager
+            warnings.simplefilter("always")
+        _CAPTURE["depth"] += 1
+        log = _CAPTURE["log"]
+        start = len(log)
+    caught: list = []
+    try:
+        yield caught
+    finally:
+        with _CAPTURE_LOCK:
+            caught.extend(log[start:])
+            _CAPTURE["depth"] -= 1
+            if _CAPTURE["depth"] == 0:
+                _CAPTURE["manager"].__exit__(None, None, None)
+                _CAPTURE["manager"], _CAPTURE["log"] = None, []
 
 
 def _present(value: Any) -> bool:
