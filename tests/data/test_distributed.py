@@ -93,8 +93,10 @@ def test_dask_local_cluster_run_equals_local_run(sandbox, tmp_path):
             frame = study.run(concurrency=4, progress=False, executor=client.get_executor())
             assert study.last_run.fetched == 9 and study.last_run.failed == 0
             worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
-            stores = client.run(lambda: len(__import__("ocdata.distributed").distributed._STORES))
+            caps = client.run(lambda: [s.politeness.max_concurrency
+                                       for s in __import__("ocdata.distributed").distributed._STORES.values()])
     _same(frame, expected)
     assert len(worker_pids) == 2 and __import__("os").getpid() not in worker_pids
-    assert sum(stores.values()) >= 1  # the quotes were made on the workers
+    # the quotes were made on the workers, each with half the store's budget of 4 requests in flight
+    assert sum(len(c) for c in caps.values()) >= 1 and all(cap == 2 for c in caps.values() for cap in c)
     store.close()
