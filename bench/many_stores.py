@@ -1,4 +1,4 @@
-"""Benchmark 5: one study over N stores — does throughput scale with the number of stores?
+"""Benchmark (scale): one study over N stores — does throughput scale with the number of stores?
 
 ``python -m bench.many_stores [--quick] [--stores 1,4,8] [--latency-ms 50] [--cap 4] [--scenarios 60]
 [--dialect spec]``
@@ -29,10 +29,23 @@ import warnings
 from pathlib import Path
 
 from bench.common import SandboxProcess, header
-from bench.scenarios import scenarios
-from bench.study_throughput import make_study
+from bench.scenarios import CUSTOMER, scenarios, to_draft
 
 TARGET = 0.90
+
+
+def make_study(store, chosen: list, cache, name: str):
+    """An ocdata Study over exactly these benchmark scenarios (the drafts ``bench.scenarios`` posts)."""
+    from ocdata.client.models import Customer
+    from ocdata.study import Scenario as StudyScenario
+    from ocdata.study import Study
+
+    cells = []
+    for i, s in enumerate(chosen):
+        draft = to_draft(s)
+        cells.append(StudyScenario(i, "+".join(f"{l.product_id}x{l.quantity}" for l in s.cart), s.destination.label,
+                                   draft.lines, draft.shipping_address, s.customer_group_id))
+    return Study(store, scenarios=cells, cache=cache, name=name, customer=Customer(**CUSTOMER))
 
 
 def run(stores: list[SandboxProcess], chosen: list, cap: int, dialect: str, workdir: Path) -> dict:
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     latency = 10.0 if args.quick else args.latency_ms
     per_store = 8 if args.quick else args.scenarios
     chosen = scenarios()[::3][:per_store]
-    header("Benchmark 5: one study over N stores", args.quick)
+    header("Benchmark (scale): one study over N stores", args.quick)
     print(f"{per_store} scenarios per store ({args.dialect}), {latency:g} ms per request, per-store max_concurrency "
           f"{args.cap}; each store its own process")
     warnings.simplefilter("ignore")  # oc41's pricing notice, once per store

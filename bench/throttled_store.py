@@ -1,4 +1,4 @@
-"""Benchmark 6: a store that throttles — per-store politeness against a rate limiter.
+"""Benchmark (scale): a store that throttles — per-store politeness against a rate limiter.
 
 ``python -m bench.throttled_store [--quick] [--limit-rps 40] [--latency-ms 10] [--scenarios 40]
 [--concurrency 8] [--dialect spec]``
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bench.common import SandboxProcess, header
 from bench.scenarios import scenarios
-from bench.study_throughput import make_study
+from bench.many_stores import make_study
 
 
 def run(store: SandboxProcess, label: str, chosen: list, dialect: str, concurrency: int, workdir: Path,
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     limit = 30.0 if args.quick else args.limit_rps
     chosen = scenarios()[::3][:8 if args.quick else args.scenarios]
-    header("Benchmark 6: a store that throttles", args.quick)
+    header("Benchmark (scale): a store that throttles", args.quick)
     print(f"{len(chosen)} scenarios ({args.dialect}), {args.latency_ms:g} ms per request, the store refuses (429, "
           f"Retry-After: 1) beyond {limit:g} requests a second; concurrency {args.concurrency}")
     warnings.simplefilter("ignore")

@@ -77,26 +77,5 @@ def test_cache_rerun_needs_no_request_and_gives_the_same_frame():
     assert re.search(r"re-run wall time = [\d.]+% of the first run's", out)
 
 
-def test_many_stores_reports_each_store_count_and_the_target():
-    out = quick("many_stores")
-    runs = rows(out, "     ")
-    assert [int(r[0]) for r in runs] == [1, 2], out
-    for r in runs:
-        assert int(r[1]) == 8 * int(r[0]), r  # every store's scenarios
-        assert r[4].endswith("x") and r[5].endswith("%"), r
-        assert float(r[6]) > 0 and float(r[7]) > 0, r  # requests per scenario, client CPU per scenario
-        assert int(r[-2]) == 0, r  # no scenario failed
-    assert re.search(r"target >= 90% of N x the single-store rate: N=2: \d+%", out)
-
-
-def test_throttled_store_polite_run_is_never_refused():
-    out = quick("throttled_store")
-    (unlimited,) = rows(out, "unlimited ")
-    (polite,) = rows(out, "max_rps ")
-    assert int(unlimited[3]) > 0 and int(polite[3]) > 0  # requests served
-    assert int(polite[4]) == 0 and int(polite[5]) <= 28, polite  # 27 req/s plus one token of burst
-    assert int(polite[-2]) == 0  # no scenario failed
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))

@@ -1,6 +1,6 @@
-"""Benchmark 7: the client's CPU per scenario — when does one machine stop being enough?
+"""Benchmark (scale): the client's CPU per scenario — when does one machine stop being enough?
 
-``python -m bench.client_cpu [--quick] [--dialects spec,oc41] [--scenarios 102] [--no-dask]``
+``python -m bench.scale_cpu [--quick] [--dialects spec,oc41] [--scenarios 102] [--no-dask]``
 
 The store runs in its own process (``bench.server``, 5 ms per request), so this process's
 CPU time (``time.process_time``: every thread, DuckDB's included) is the client's. Per
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench.common import SandboxProcess, header
 from bench.scenarios import scenarios
-from bench.study_throughput import make_study
+from bench.many_stores import make_study
 
 
 def measure(store: SandboxProcess, dialect: str, chosen: list, workdir: Path, executor=None, client=None) -> dict:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     dialects = ["spec"] if args.quick else args.dialects.split(",")
     chosen = scenarios()[::5][:12 if args.quick else args.scenarios]
-    header("Benchmark 7: client CPU per scenario", args.quick)
+    header("Benchmark (scale): client CPU per scenario", args.quick)
     print(f"{len(chosen)} scenarios, 5 ms per request, concurrency 4; the store in its own process")
     warnings.simplefilter("ignore")
     rows = []
