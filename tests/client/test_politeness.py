@@ -99,18 +99,20 @@ def test_retry_after_of_a_429_is_waited_before_the_call_is_sent_again():
 
 def test_429_that_reaches_the_politeness_layer_pauses_every_thread():
     # no Retry-After: the transport does not retry it, politeness backs the whole store off (1 s first)
-    sandbox, watch = served({"refuse": 3, "retry_after": None})
+    sandbox, watch = served({"refuse": 1, "retry_after": None})
     with sandbox:
         store = ocdata.connect(sandbox.url, sandbox.username, sandbox.key, dialect="oc41", max_concurrency=4)
-        quotes = store.quote_many([draft(LOS_ANGELES), draft(LONDON)] * 2, workers=4)
+        quotes = store.quote_many([draft(LOS_ANGELES), draft(LONDON)] * 4, workers=4)
         store.close()
     assert all(q.options for q in quotes)
-    assert store.politeness.throttled == 3
-    first, last = watch.refused_at[0], watch.refused_at[-1]
-    early = [t for t in watch.arrivals if last < t < first + 0.9]
-    # only requests already in flight when the first refusal came (at most 4 - 1) reach the store before the pause ends
-    assert len(early) <= 3, early
-    assert [t for t in watch.arrivals if t >= first + 0.95]
+    assert store.politeness.throttled == 1
+    refused = watch.refused_at[0]
+    early = [t for t in watch.arrivals if refused < t < refused + 0.9]
+    # only requests already on their way when the refusal came back (3 other threads; a little slack
+    # for the race) reach the store before the pause ends; without the store-wide pause the other
+    # threads would send their whole scenarios meanwhile
+    assert len(early) <= 5, len(early)
+    assert len([t for t in watch.arrivals if t >= refused + 0.95]) >= 20
 
 
 def test_retry_after_is_bounded_and_read_as_seconds_or_a_date():
