@@ -27,9 +27,10 @@ distinct value, so a million quote rows take a few seconds.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, is_
 from types import SimpleNamespace
 from typing import Any
 
@@ -433,6 +434,12 @@ class _Read:
         self.ids = np.fromiter(map(seen.__getitem__, map(attrgetter(*attrs), objects)), np.int32, count=len(objects))
         self.rows = seen.distinct()  # tuples; bare values for a single attribute
 
+    def part(self, start: int, stop: int) -> "_Read":
+        """The same read for objects ``start:stop`` only (the distinct rows are shared)."""
+        out = object.__new__(_Read)
+        out.attrs, out.ids, out.rows = self.attrs, self.ids[start:stop], self.rows
+        return out
+
     def values(self, attr: str) -> list:
         """The distinct rows' values of ``attr``."""
         if len(self.attrs) == 1:
@@ -464,20 +471,54 @@ class _Read:
 
 
 class _Items:
-    """The items (total lines, payment methods) of many groups, flattened once."""
+    """The items (total lines, payment methods) of many groups, flattened once.
 
-    def __init__(self, groups: list[tuple]) -> None:
+    ``same_as`` (optional): per group, the index of an earlier group holding equal items
+    (the same objects, as a quote's options share the payment methods looked up once per
+    band), or -1; such a group's items are read from that group instead of read again.
+    """
+
+    def __init__(self, groups: list[tuple], same_as: np.ndarray | None = None) -> None:
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
         self.items = [x for g in groups for x in g]
         self.owner = np.repeat(np.arange(len(groups), dtype=np.int64), self.lengths)  # each item's group
         self._reads: dict[tuple[str, ...], _Read] = {}
+        self._source: np.ndarray | None = None  # per item, the item it is read from
+        if same_as is not None and (same_as >= 0).any():
+            starts = np.cumsum(self.lengths) - self.lengths
+            own = same_as < 0
+            source_group = np.where(own, np.arange(len(groups)), same_as)
+            item_start = np.repeat(starts[source_group] - starts, self.lengths)
+            self._source = np.arange(len(self.items), dtype=np.int64) + item_start
+            self._read_items = [x for g, keep in zip(groups, own.tolist()) if keep for x in g]
+            # positions of the read items among all items: the first occurrence of each
+            first = np.flatnonzero(np.repeat(own, self.lengths))
+            rank = np.full(len(self.items), -1, dtype=np.int64)
+            rank[first] = np.arange(len(first))
+            self._source = rank[self._source]
 
     def read(self, *attrs: str) -> _Read:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
         done = self.read_already(*attrs)
         if done is None:
-            done = self._reads[attrs] = _Read(self.items, attrs)
+            if self._source is None:
+                done = _Read(self.items, attrs)
+            else:
+                done = _Read(self._read_items, attrs)
+                done.ids = done.ids[self._source]
+            self._reads[attrs] = done
         return done
+
+    def part(self, first: int, last: int) -> "_Items":
+        """Groups ``first:last`` only, with the reads made so far."""
+        starts = np.concatenate(([0], np.cumsum(self.lengths)))
+        i0, i1 = int(starts[first]), int(starts[last])
+        out = object.__new__(_Items)
+        out.lengths, out.items = self.lengths[first:last], self.items[i0:i1]
+        out.owner = self.owner[i0:i1] - first
+        out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
+        out._source = None
+        return out
 
     def read_already(self, *attrs: str) -> _Read | None:
         for read_attrs, done in self._reads.items():
@@ -550,8 +591,29 @@ class _QuoteBatch:
     @property
     def payments(self) -> _Items:
         if self._payments is None:
-            self._payments = _Items(self._groups("payment_methods"))
+            groups = self._groups("payment_methods")
+            # an option offering what the group before it in the same quote offers (the client looks
+            # payment methods up once per band of order total and hands every option the same ones)
+            # is read from that group; equal tuples of the very same objects compare without a field read
+            same_as = np.full(len(groups), -1, dtype=np.int64)
+            own = self.own_group.tolist()
+            for q, n in zip(own, self.n_options.tolist()):
+                for g in range(q + 1, q + 1 + n):
+                    if groups[g] and groups[g] is groups[g - 1] or (len(groups[g]) == len(groups[g - 1])
+                                                                    and all(map(is_, groups[g], groups[g - 1]))):
+                        same_as[g] = same_as[g - 1] if same_as[g - 1] >= 0 else g - 1
+            self._payments = _Items(groups, same_as)
         return self._payments
+
+    def part(self, start: int, stop: int) -> "_QuoteBatch":
+        """The batch of quotes ``start:stop``, keeping what was read already (the total lines)."""
+        out = _QuoteBatch(self.quotes[start:stop])
+        if self._totals is not None:
+            n_groups = len(self.group_quote)
+            first = int(self.own_group[start]) if start < len(self.quotes) else n_groups
+            last = int(self.own_group[stop]) if stop < len(self.quotes) else n_groups
+            out._totals = self._totals.part(first, last)
+        return out
 
     def sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per group: its sub_total line, the sum of its tax lines (NaN: a group without
@@ -560,13 +622,11 @@ class _QuoteBatch:
             return self._sums
         t = self.totals
         n_groups, owner = len(t.lengths), t.owner
-        wide = t.read_already("code", "value")
-        if wide is not None:
-            code = wide.coded("code")
-            value, amounts = wide.amounts("value")
-        else:  # two list comprehensions: CPython's specialised attribute loads beat attrgetter here
-            code = _coded([line.code for line in t.items], len(t.items))
-            value, amounts = _amounts([line.value for line in t.items], len(t.items))
+        # every column of the totals table in one pass (about what code and value alone cost): the
+        # cache writes that table from the same read when given this batch's frame
+        wide = t.read(*_TOTAL_LINE_ATTRS)
+        code = wide.coded("code")
+        value, amounts = wide.amounts("value")
         kind = np.array([_LINE_KIND.get(c, 0) for c in code.values] + [0], dtype=np.int8)[code.codes]
         sub, total = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
         for target, k in ((sub, _SUB_TOTAL), (total, _TOTAL)):
@@ -652,7 +712,7 @@ class _QuoteBatch:
 
     def totals_columns(self) -> dict[str, Any]:
         t = self.totals
-        lines = t.read("code", "title", "value", "sort_order")
+        lines = t.read(*_TOTAL_LINE_ATTRS)
         return {"quote": self.group_quote[t.owner], "option_index": self.group_option[t.owner],
                 "code": lines.coded("code"), "title": lines.coded("title"), "value": lines.amounts("value")[0],
                 "sort_order": lines.ints("sort_order")}
@@ -666,13 +726,32 @@ class _QuoteBatch:
                 "sort_order": methods.ints("sort_order")}
 
     def quotes_frame(self) -> pd.DataFrame:
-        return _frame(self.quote_columns(), QUOTE_COLUMNS)
+        frame = _frame(self.quote_columns(), QUOTE_COLUMNS)
+        _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
+        return frame
 
     def totals_frame(self) -> pd.DataFrame:
         return _frame(self.totals_columns(), QUOTE_TOTAL_COLUMNS)
 
     def payments_frame(self) -> pd.DataFrame:
         return _frame(self.payment_columns(), QUOTE_PAYMENT_COLUMNS)
+
+
+_TOTAL_LINE_ATTRS = ("code", "title", "value", "sort_order")
+#: id(quotes frame) -> (a weak reference to it, the batch that built it), while the frame lives
+_BUILT: dict[int, tuple[weakref.ref, _QuoteBatch]] = {}
+
+
+def built_from(frame: pd.DataFrame, quotes: Sequence[Quote]) -> _QuoteBatch | None:
+    """The batch that built ``frame`` (a :func:`quotes_frame`) from exactly these quote objects, if
+    it is still alive: the cache then writes the total lines from the read the frame was made with."""
+    known = _BUILT.get(id(frame))
+    if known is None or known[0]() is not frame:
+        return None
+    batch = known[1]
+    if len(batch.quotes) != len(quotes) or not all(map(is_, batch.quotes, quotes)):
+        return None
+    return batch
 
 
 def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
