@@ -28,7 +28,7 @@ distinct value, so a million quote rows take a few seconds.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from operator import attrgetter, is_
 from types import SimpleNamespace
@@ -480,8 +480,8 @@ class _Items:
 
     def __init__(self, groups: list[tuple], same_as: np.ndarray | None = None) -> None:
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
-        self.items = [x for g in groups for x in g]
-        self.owner = np.repeat(np.arange(len(groups), dtype=np.int64), self.lengths)  # each item's group
+        self.items: Sequence = [x for g in groups for x in g]
+        self._owner: np.ndarray | None = None
         self._reads: dict[tuple[str, ...], _Read] = {}
         self._source: np.ndarray | None = None  # per item, the item it is read from
         if same_as is not None and (same_as >= 0).any():
@@ -497,6 +497,17 @@ class _Items:
             rank[first] = np.arange(len(first))
             self._source = rank[self._source]
 
+    @property
+    def owner(self) -> np.ndarray:
+        """Each item's group (built when needed: cheap, and 8 bytes an item to keep)."""
+        if self._owner is None:
+            self._owner = np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
+        return self._owner
+
+    def release(self) -> None:
+        """Drop what is cheap to build again (while a frame keeps its builder for the cache)."""
+        self._owner = None
+
     def read(self, *attrs: str) -> _Read:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
         done = self.read_already(*attrs)
@@ -509,22 +520,43 @@ class _Items:
             self._reads[attrs] = done
         return done
 
-    def part(self, first: int, last: int) -> "_Items":
-        """Groups ``first:last`` only, with the reads made so far."""
-        starts = np.concatenate(([0], np.cumsum(self.lengths)))
-        i0, i1 = int(starts[first]), int(starts[last])
-        out = object.__new__(_Items)
-        out.lengths, out.items = self.lengths[first:last], self.items[i0:i1]
-        out.owner = self.owner[i0:i1] - first
-        out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
-        out._source = None
-        return out
-
     def read_already(self, *attrs: str) -> _Read | None:
         for read_attrs, done in self._reads.items():
             if set(attrs) <= set(read_attrs):
                 return done
         return None
+
+    def part(self, first: int, last: int) -> "_Items":
+        """Groups ``first:last`` only, with the reads made so far."""
+        starts = np.concatenate(([0], np.cumsum(self.lengths)))
+        i0, i1 = int(starts[first]), int(starts[last])
+        out = object.__new__(_Items)
+        out.lengths, out.items, out._owner = self.lengths[first:last], _Window(self.items, i0, i1), None
+        out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
+        out._source = None
+        return out
+
+
+class _Window(Sequence):
+    """``items[start:stop]`` without copying it (a chunk of a batch, read only if a read is missing)."""
+
+    __slots__ = ("_items", "_start", "_stop")
+
+    def __init__(self, items: Sequence, start: int, stop: int) -> None:
+        self._items, self._start, self._stop = items, start, stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._items[self._start + (i % len(self))]
+
+    def __iter__(self) -> Iterator:
+        return map(self._items.__getitem__, range(self._start, self._stop))
 
 
 class _NoOption:
@@ -727,6 +759,9 @@ class _QuoteBatch:
 
     def quotes_frame(self) -> pd.DataFrame:
         frame = _frame(self.quote_columns(), QUOTE_COLUMNS)
+        self._sums = None  # kept with the frame for the cache: only the total lines' read is needed
+        if self._totals is not None:
+            self._totals.release()
         _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
         return frame
 
