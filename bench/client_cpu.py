@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: store's answer on the socket, a lock or a queue. Reported apart, not as the client's CPU.
 WAITING = "(waiting: socket, locks; not CPU)"
 _WAITS = frozenset({"recv_into", "recv", "poll", "select", "wait", "acquire", "sleep", "get", "readinto"})
+_WAIT_FILES = ("<built-in>", "/threading.py", "/socket.py", "/selectors.py", "/queue.py")
 
 
 def _layer(path: str | None, inherited: str) -> str:
@@ -69,15 +70,15 @@ def _layer(path: str | None, inherited: str) -> str:
     return inherited
 
 
-def _attribute(frame: Any, inherited: str, out: Counter) -> None:
+def _attribute(frame: Any, inherited: str, out: Counter, parent: Any = None) -> None:
     layer = _layer(frame.file_path, inherited)
     own = frame.time - sum(child.time for child in frame.children)
-    if not frame.children and frame.function in _WAITS and (not frame.file_path or "<built-in>" in frame.file_path
-                                                            or "/threading.py" in frame.file_path):
-        layer = WAITING
+    if frame.function == "[self]" and parent is not None and parent.function in _WAITS and (
+            not parent.file_path or any(f in parent.file_path for f in _WAIT_FILES)):
+        layer = WAITING  # a blocking call made from there (pyinstrument books a function's own time as "[self]")
     out[layer] += max(own, 0.0)
     for child in frame.children:
-        _attribute(child, layer, out)
+        _attribute(child, layer, out, frame)
 
 
 def _run(sandbox: SandboxProcess, mode: str, chosen: list, profile: bool) -> tuple[int, float, float, Counter]:
@@ -100,7 +101,7 @@ def _run(sandbox: SandboxProcess, mode: str, chosen: list, profile: bool) -> tup
             from pyinstrument import Profiler
 
             drafts = [to_draft(s) for s in chosen]
-            profiler = Profiler(interval=0.0005, async_mode="disabled")
+            profiler = Profiler(interval=0.001, async_mode="disabled")
             profiler.start()
             for draft in drafts:
                 cache.record_quote(store, draft, store.quote(draft))

@@ -77,6 +77,17 @@ def test_study_throughput_reports_every_mode_and_concurrency_with_matching_count
     assert "load average at the start: " in out
 
 
+def test_client_cpu_attributes_each_modes_cpu_to_layers():
+    done = subprocess.run([sys.executable, "-m", "bench.client_cpu", "--quick", "--modes", "spec,oc41-storefront"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for mode in ("spec", "oc41-storefront"):
+        (line,) = [l for l in out.splitlines() if l.startswith(f"[{mode}] 6 scenarios, ")]
+        assert re.search(rf"client CPU {NUM} ms/req, wall {NUM} ms/req", line), line
+    assert out.count("profiled ") == 2 and "http: " in out and "signing (ocdata.client.signing)" in out
+
+
 def test_cache_rerun_needs_no_request_and_gives_the_same_frame():
     out = quick("cache_rerun")
     (first,) = rows(out, "first run (fetched)")
