@@ -762,6 +762,7 @@ class _QuoteBatch:
         self._sums = None  # kept with the frame for the cache: only the total lines' read is needed
         if self._totals is not None:
             self._totals.release()
+        _BUILT.clear()  # the latest frame only: a kept builder costs ~150 MB per million rows
         _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
         return frame
 
@@ -773,7 +774,8 @@ class _QuoteBatch:
 
 
 _TOTAL_LINE_ATTRS = ("code", "title", "value", "sort_order")
-#: id(quotes frame) -> (a weak reference to it, the batch that built it), while the frame lives
+#: id(quotes frame) -> (a weak reference to it, the batch that built it), for the latest quotes frame
+#: built, while it lives (``to_frame(quotes)`` then ``Cache.record_quotes(..., frame=...)``)
 _BUILT: dict[int, tuple[weakref.ref, _QuoteBatch]] = {}
 
 

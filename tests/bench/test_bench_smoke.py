@@ -13,9 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 NUM = r"[\d,]+(?:\.\d+)?"
 
 
-def quick(name: str) -> str:
+def quick(name: str, timeout: float = 120) -> str:
     done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick"], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, check=False)
+                          text=True, timeout=timeout, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("== Benchmark"), done.stdout
     assert "machine: " in done.stdout and " CPUs (" in done.stdout
@@ -53,7 +53,7 @@ MODES = ("spec", "oc41", "oc41-storefront", "oc40", "oc30")
 
 
 def test_study_throughput_reports_every_mode_and_concurrency_with_matching_counts():
-    out = quick("study_throughput")
+    out = quick("study_throughput", timeout=300)  # five modes, three sandbox stores
     for mode in MODES:
         (base,) = rows(out, f"baseline {mode} ")
         assert float(base[3]) > 0, base  # requests per scenario, counted by the store

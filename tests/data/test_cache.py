@@ -332,6 +332,9 @@ def test_record_quotes_writes_the_totals_from_the_frames_own_read(tmp_path, monk
     batch = frames.built_from(frame, qs)
     assert batch is not None and frames.built_from(frame, list(reversed(qs))) is None
     assert frames.built_from(frame.copy(), qs) is None and frames.built_from(frame, _quotes(5)) is None
+    to_frame(qs[:2])  # only the latest frame keeps its builder (memory)
+    assert frames.built_from(frame, qs) is None
+    frame = to_frame(qs)
     reads, original = [], frames._Read.__init__
 
     def counting(self, objects, attrs):
