@@ -471,31 +471,13 @@ class _Read:
 
 
 class _Items:
-    """The items (total lines, payment methods) of many groups, flattened once.
+    """The items (total lines, payment methods) of many groups, flattened once."""
 
-    ``same_as`` (optional): per group, the index of an earlier group holding equal items
-    (the same objects, as a quote's options share the payment methods looked up once per
-    band), or -1; such a group's items are read from that group instead of read again.
-    """
-
-    def __init__(self, groups: list[tuple], same_as: np.ndarray | None = None) -> None:
+    def __init__(self, groups: list[tuple]) -> None:
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
         self.items: Sequence = [x for g in groups for x in g]
         self._owner: np.ndarray | None = None
         self._reads: dict[tuple[str, ...], _Read] = {}
-        self._source: np.ndarray | None = None  # per item, the item it is read from
-        if same_as is not None and (same_as >= 0).any():
-            starts = np.cumsum(self.lengths) - self.lengths
-            own = same_as < 0
-            source_group = np.where(own, np.arange(len(groups)), same_as)
-            item_start = np.repeat(starts[source_group] - starts, self.lengths)
-            self._source = np.arange(len(self.items), dtype=np.int64) + item_start
-            self._read_items = [x for g, keep in zip(groups, own.tolist()) if keep for x in g]
-            # positions of the read items among all items: the first occurrence of each
-            first = np.flatnonzero(np.repeat(own, self.lengths))
-            rank = np.full(len(self.items), -1, dtype=np.int64)
-            rank[first] = np.arange(len(first))
-            self._source = rank[self._source]
 
     @property
     def owner(self) -> np.ndarray:
@@ -512,12 +494,7 @@ class _Items:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
         done = self.read_already(*attrs)
         if done is None:
-            if self._source is None:
-                done = _Read(self.items, attrs)
-            else:
-                done = _Read(self._read_items, attrs)
-                done.ids = done.ids[self._source]
-            self._reads[attrs] = done
+            done = self._reads[attrs] = _Read(self.items, attrs)
         return done
 
     def read_already(self, *attrs: str) -> _Read | None:
@@ -533,7 +510,6 @@ class _Items:
         out = object.__new__(_Items)
         out.lengths, out.items, out._owner = self.lengths[first:last], _Window(self.items, i0, i1), None
         out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
-        out._source = None
         return out
 
 
@@ -623,18 +599,7 @@ class _QuoteBatch:
     @property
     def payments(self) -> _Items:
         if self._payments is None:
-            groups = self._groups("payment_methods")
-            # an option offering what the group before it in the same quote offers (the client looks
-            # payment methods up once per band of order total and hands every option the same ones)
-            # is read from that group; equal tuples of the very same objects compare without a field read
-            same_as = np.full(len(groups), -1, dtype=np.int64)
-            own = self.own_group.tolist()
-            for q, n in zip(own, self.n_options.tolist()):
-                for g in range(q + 1, q + 1 + n):
-                    if groups[g] and groups[g] is groups[g - 1] or (len(groups[g]) == len(groups[g - 1])
-                                                                    and all(map(is_, groups[g], groups[g - 1]))):
-                        same_as[g] = same_as[g - 1] if same_as[g - 1] >= 0 else g - 1
-            self._payments = _Items(groups, same_as)
+            self._payments = _Items(self._groups("payment_methods"))
         return self._payments
 
     def part(self, start: int, stop: int) -> "_QuoteBatch":
