@@ -723,13 +723,15 @@ class _QuoteBatch:
                 "sort_order": methods.ints("sort_order")}
 
     def quotes_frame(self) -> pd.DataFrame:
-        frame = _frame(self.quote_columns(), QUOTE_COLUMNS)
-        self._sums = None  # kept with the frame for the cache: only the total lines' read is needed
+        return _frame(self.quote_columns(), QUOTE_COLUMNS)
+
+    def keep_for(self, frame: pd.DataFrame) -> None:
+        """Remember this batch as ``frame``'s builder (see :func:`built_from`)."""
+        self._sums = None  # only the total lines' read is wanted later
         if self._totals is not None:
             self._totals.release()
         _BUILT.clear()  # the latest frame only: a kept builder costs ~150 MB per million rows
         _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
-        return frame
 
     def totals_frame(self) -> pd.DataFrame:
         return _frame(self.totals_columns(), QUOTE_TOTAL_COLUMNS)
@@ -763,7 +765,10 @@ def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
     ``no_shipping`` (the cart ships nothing; the row has the cart's totals) or
     ``unavailable`` (``error`` holds the store's message, if it sent one).
     """
-    return _QuoteBatch(_as_list(quotes, Quote)).quotes_frame()
+    batch = _QuoteBatch(_as_list(quotes, Quote))
+    frame = batch.quotes_frame()
+    batch.keep_for(frame)  # the user's frames only: the cache's writer builds its own and must not evict them
+    return frame
 
 
 def quote_totals_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:

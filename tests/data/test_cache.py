@@ -335,6 +335,7 @@ def test_record_quotes_writes_the_totals_from_the_frames_own_read(tmp_path, monk
     to_frame(qs[:2])  # only the latest frame keeps its builder (memory)
     assert frames.built_from(frame, qs) is None
     frame = to_frame(qs)
+    batch = frames.built_from(frame, qs)
     reads, original = [], frames._Read.__init__
 
     def counting(self, objects, attrs):
@@ -344,6 +345,8 @@ def test_record_quotes_writes_the_totals_from_the_frames_own_read(tmp_path, monk
     monkeypatch.setattr(frames._Read, "__init__", counting)
     with Cache(tmp_path / "one.duckdb") as one, Cache(tmp_path / "bulk.duckdb") as bulk:
         keys = [one.record_quote(store, q.draft, q) for q in qs]
+        one.flush()  # its writer builds quotes frames of its own: they must not evict the user's frame's builder
+        assert frames.built_from(frame, qs) is batch
         reads.clear()
         assert bulk.record_quotes(store, qs, frame=frame) == keys
         bulk.flush()
