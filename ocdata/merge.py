@@ -89,7 +89,9 @@ def merge(inputs: Iterable[str | os.PathLike], output: str | os.PathLike) -> dic
         if not src.is_file():
             raise CacheError(f"no cache at {src}: give the path of an ocdata DuckDB file")
     with Cache(out_path) as cache:
-        tables = cache.tables()
+        # views (study_quotes) are derived from the tables: nothing of theirs to merge
+        tables = cache.sql("SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+                           "AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1")["table_name"].tolist()
         unknown = sorted(set(tables) - set(MERGE_RULES))
         if unknown:
             raise CacheError(f"the cache has tables this version of ocdata.merge does not know: {unknown}; "

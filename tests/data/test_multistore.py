@@ -18,7 +18,8 @@ def test_multi_store_study_equals_each_store_alone_and_restores_warnings(tmp_pat
     show, filters = warnings.showwarning, list(warnings.filters)
     with serve(store="rich") as rich, serve(store="stock") as stock:
         stores = [ocdata.connect(rich.url, rich.username, rich.key, dialect="spec", max_concurrency=2),
-                  ocdata.connect(stock.url, stock.username, stock.key, dialect="oc41", max_rps=200)]
+                  ocdata.connect(stock.url, stock.username, stock.key, dialect="oc41", pricing="api",
+                                 max_rps=200)]
         with Cache(tmp_path / "multi.duckdb") as cache:
             multi = ocdata.MultiStoreStudy(stores, CARTS, DESTINATIONS, customer_groups=[1], name="chain", cache=cache)
             with pytest.warns(ocdata.OcdataWarning, match="pricing='api'"):  # oc41's warning still reaches the caller
