@@ -6,7 +6,7 @@
 ...     quote = store.quote(draft)
 """
 
-from . import compare, sandbox
+from . import compare, sandbox, storedb
 from .cache import Cache, sql
 from .client import (
     Address,
@@ -44,19 +44,20 @@ from .webhooks import events
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Store", "sandbox", "Study", "Cache", "sql", "to_frame", "compare", "plots", "events",
+    "connect", "Store", "sandbox", "storedb", "Study", "Cache", "sql", "to_frame", "compare", "plots", "events",
     "webhooks",
     "Address", "Cart", "CartLine", "CartProduct", "Country", "Customer", "OrderDraft", "OrderResult",
     "PaymentMethod", "Quote", "QuoteOption", "ShippingQuote", "SubscriptionDraft", "TotalLine", "Zone",
     "OcdataError", "AuthenticationError", "PermissionDeniedError", "ValidationError", "NotFoundError",
     "ProtocolError", "TransportError", "OrderStateUnknownError", "OcdataWarning",
+    "widgets",
 ]
 
 
 def __getattr__(name: str):
-    # matplotlib costs a third of a second to import: load the charts module on first use
-    if name == "plots":
+    # matplotlib and ipywidgets cost a third of a second each to import: load them on first use
+    if name in ("plots", "widgets"):
         import importlib
 
-        return importlib.import_module("ocdata.plots")
+        return importlib.import_module(f"ocdata.{name}")
     raise AttributeError(f"module 'ocdata' has no attribute {name!r}")

@@ -30,6 +30,7 @@ log keeps route, call, status, timing and sizes but not URLs.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import json
@@ -53,9 +54,17 @@ import pandas as pd
 import pyarrow as pa
 
 from ocdata import frames
-from ocdata.cache_schema import LATEST, SchemaError, current_version, migrate
+from ocdata.cache_schema import LATEST, MIGRATIONS, SchemaError, current_version, migrate
 from ocdata.client.credentials import redact
 from ocdata.client.models import OrderDraft, OrderResult, Quote
+from ocdata.study_schema import (
+    OUTCOME_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_REFUSED,
+    STUDY_COLUMNS,
+    classify,
+)
 
 __all__ = [
     "Cache",
@@ -67,6 +76,8 @@ __all__ = [
     "SchemaError",
     "default_path",
     "default_cache",
+    "using_default",
+    "reading_default",
     "sql",
     "record_order",
     "record_history",
@@ -218,6 +229,7 @@ class ScenarioRecord:
     retryable: bool = False
     elapsed_ms: float | None = None
     fetched_at: datetime = field(default_factory=_now)
+    status: str = STATUS_OK  # ok, refused or failed (ocdata.study_schema)
 
 
 @dataclass
@@ -275,6 +287,9 @@ class _QuotesRecord:
     fetched_at: datetime = field(default_factory=_now)
 
 
+# the cache's own tables (written only by the record_* methods)
+_OWN_TABLES = frozenset({"schema_version"} | {t for m in MIGRATIONS for s in m.statements
+                                              for t in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", s)})
 _SCENARIO_TABLES = ("scenarios", "quotes", "totals", "payment_methods", "cart_products")
 _CHUNK = 20_000  # scenarios per bulk record: about 100,000 quote rows and 600,000 total lines
 
@@ -347,13 +362,15 @@ class _Segment:
     retryable: list[bool] | None = None
     frame: pd.DataFrame | None = None
     frame_offset: int = 0
+    statuses: list[str] | None = None  # per scenario when some were refused or failed
 
     @classmethod
     def of_records(cls, records: list[ScenarioRecord]) -> "_Segment":
         records = list({r.key: r for r in records}.values())  # a key fetched twice: the last answer wins
         return cls([r.key for r in records], [r.store_key for r in records], [r.draft for r in records],
                    [r.quote for r in records], [r.fetched_at for r in records], [r.elapsed_ms for r in records],
-                   [r.error for r in records], [r.error_type for r in records], [bool(r.retryable) for r in records])
+                   [r.error for r in records], [r.error_type for r in records], [bool(r.retryable) for r in records],
+                   statuses=[r.status for r in records])
 
     @classmethod
     def of_bulk(cls, r: _QuotesRecord) -> "_Segment":
@@ -372,7 +389,7 @@ class _Segment:
         frame = _quote_rows(self.frame, np.asarray(keep), self.frame_offset) if self.frame is not None else None
         return _Segment(pick(self.keys), pick(self.store_keys), pick(self.drafts), pick(self.quotes),
                         pick(self.fetched_at), pick(self.elapsed_ms), pick(self.errors), pick(self.error_types),
-                        pick(self.retryable), frame)
+                        pick(self.retryable), frame, statuses=pick(self.statuses))
 
     def _column(self, values: list | Any, arrow_type: pa.DataType) -> pa.Array:
         if isinstance(values, list):
@@ -394,8 +411,7 @@ class _Segment:
             "store_key": self._column(self.store_keys, pa.string()),
             "draft": pa.array(self.drafts, pa.string()),
             "fetched_at": self._column(self.fetched_at, pa.timestamp("us")),
-            "status": self._column("ok", pa.string()) if answered else
-            pa.array(["ok" if q is not None else "error" for q in quotes], pa.string()),
+            "status": self._column(STATUS_OK, pa.string()) if answered else pa.array(self._statuses(), pa.string()),
             "error": pa.array(self.errors or nothing, pa.string()),
             "error_type": pa.array(self.error_types or nothing, pa.string()),
             "retryable": pa.array(self.retryable or [False] * n, pa.bool_()),
@@ -405,6 +421,12 @@ class _Segment:
             "elapsed_ms": pa.array(self.elapsed_ms or nothing, pa.float64()),
             "warnings": pa.array([json.dumps(list(w)) if w else None for w in of_quote("warnings")], pa.string()),
         })
+
+    def _statuses(self) -> list[str]:
+        if self.statuses is not None:
+            return self.statuses
+        return [STATUS_OK if q is not None else STATUS_FAILED if r else STATUS_REFUSED
+                for q, r in zip(self.quotes, self.retryable or [False] * len(self.quotes))]
 
     def rows(self) -> Iterator[tuple[str, pa.Table]]:
         """``(table, rows)`` to append, table by table."""
@@ -440,7 +462,7 @@ class _Segment:
                 "scenario_key": pa.array([self.keys[i] for i in failed], pa.string()),
                 "option_index": pa.array(np.full(len(failed), -1, dtype=np.int64)),
                 "n_payment_methods": pa.array(np.zeros(len(failed), dtype=np.int64)),
-                "status": pa.array([frames.STATUS_ERROR] * len(failed), pa.string()),
+                "status": pa.array([self._statuses()[i] for i in failed], pa.string()),
                 "error": pa.array([self.errors[i] for i in failed], pa.string()),
             })
 
@@ -628,6 +650,26 @@ _WRITERS: dict[type, Callable[[duckdb.DuckDBPyConnection, list], None]] = {
     _HistoryRecord: _write_history,
     _CallRecord: _write_calls,
 }
+
+
+# ---- tables outside the cache's own schema (Cache.append_table): created from the data's columns
+@dataclass
+class _TableRecord:
+    table: str
+    data: Any  # pd.DataFrame | pa.Table
+
+
+def _write_tables(con: duckdb.DuckDBPyConnection, records: list[_TableRecord]) -> None:
+    for r in records:
+        con.register("_ocdata_append", r.data)
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {r.table} AS SELECT * FROM _ocdata_append LIMIT 0")
+        finally:
+            con.unregister("_ocdata_append")
+        _insert(con, r.table, r.data)  # the name was checked to be a plain identifier
+
+
+_WRITERS[_TableRecord] = _write_tables
 
 
 class _Writer:
@@ -874,12 +916,13 @@ class Cache:
             written[table] = target
         return written
 
-    def fresh_keys(self, keys: Iterable[str], max_age: Any = None) -> set[str]:
+    def fresh_keys(self, keys: Iterable[str], max_age: Any = None, *, retry_errors: bool = False) -> set[str]:
         """The scenario keys already cached with an answer worth reusing.
 
-        A cached answer is reused unless it is older than ``max_age`` or was a retryable
-        failure (network error, HTTP 5xx...). A store's own refusal (validation, not found)
-        is an answer and is reused.
+        A cached answer is reused unless it is older than ``max_age`` or the scenario
+        ``failed`` (network error, HTTP 5xx, unreadable answer...): a failure is never an
+        answer. A store's refusal of the scenario (validation, not found) is reused
+        unless ``retry_errors``.
         """
         keys = list(dict.fromkeys(keys))
         if not keys:
@@ -891,7 +934,8 @@ class Cache:
         try:
             rows = cur.execute(
                 "SELECT DISTINCT s.scenario_key FROM scenarios s JOIN _ocdata_lookup k USING (scenario_key) "
-                "WHERE NOT coalesce(s.retryable, false) AND s.fetched_at >= ?", [cutoff]).fetchall()
+                "WHERE NOT coalesce(s.retryable, false) AND s.status <> ? AND (s.status = ? OR NOT ?) "
+                "AND s.fetched_at >= ?", [STATUS_FAILED, STATUS_OK, bool(retry_errors), cutoff]).fetchall()
         finally:
             cur.unregister("_ocdata_lookup")
         return {r[0] for r in rows}
@@ -931,6 +975,15 @@ class Cache:
                 except duckdb.Error:
                     pass
             self._con.close()
+
+    def append_table(self, table: str, data: pd.DataFrame | pa.Table) -> None:
+        """Append rows to a table of your own (created from the data's columns on first use;
+        later rows are matched by column name) through the writer and its Arrow bulk insert.
+        Asynchronous like ``record_*``: :meth:`flush` waits for the commit."""
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table) or table in _OWN_TABLES:
+            raise CacheError(f"cannot append to {table!r}: use a new table name of letters, digits and '_' "
+                             f"(the cache's own tables are written by its record_* methods)")
+        self._put(_TableRecord(table, data))
 
     def register_store(self, store: Any) -> str:
         """Record a store's identity (first/last seen); returns its key."""
@@ -1009,11 +1062,13 @@ class Cache:
             raise ValueError("record_quote needs a quote or the error it raised")
         if error is None:
             return ScenarioRecord(key, skey, draft_json, quote, elapsed_ms=elapsed_ms)
-        retry = getattr(error, "should_retry", None)
-        if retry is None:  # not a client error: a bug or an unexpected failure; worth another try
-            retry = True
+        status = classify(error)
+        if status == "stop":
+            raise ValueError(f"{type(error).__name__} is the store refusing the caller, not an answer about this "
+                             f"scenario: it is not cached (fix the credentials, IP or clock and fetch again)")
         return ScenarioRecord(key, skey, draft_json, None, error=redact(str(error) or type(error).__name__),
-                              error_type=type(error).__name__, retryable=bool(retry), elapsed_ms=elapsed_ms)
+                              error_type=type(error).__name__, retryable=status == STATUS_FAILED,
+                              elapsed_ms=elapsed_ms, status=status)
 
     def record_study(self, study_id: str, store: Any, scenarios: pd.DataFrame, definition: Any = None) -> None:
         """Record a study's grid: ``scenarios`` has scenario_id, scenario_key, cart, destination,
@@ -1046,11 +1101,33 @@ class Cache:
 
     # ------------------------------------------------------------------ studies
     def study_frame(self, study_id: str) -> pd.DataFrame:
-        """Every scenario of a study with its quote rows (see :mod:`ocdata.study` for the columns)."""
-        from ocdata.study import STUDY_COLUMNS  # the study module documents this frame
+        """Every scenario of a study with its quote rows (columns: :data:`~ocdata.study_schema.STUDY_COLUMNS`)."""
+        df = self.sql("SELECT * FROM study_quotes WHERE study = ? ORDER BY scenario_id, option_index", [study_id])
+        return frames.conform(df[[c for c in STUDY_COLUMNS if c in df.columns]], STUDY_COLUMNS)
 
-        df = self.sql(_STUDY_QUERY, [study_id])
-        return frames.conform(df, STUDY_COLUMNS)
+    def study_outcomes(self, study_id: str) -> pd.DataFrame:
+        """One row per scenario of a study: its status (ok, refused, failed, pending) and error."""
+        df = self.sql("""
+            SELECT ss.scenario_id, ss.cart, ss.destination, ss.customer_group_id,
+                   coalesce(s.status, 'pending') AS status, s.error_type, s.error, s.fetched_at, ss.scenario_key
+            FROM study_scenarios ss LEFT JOIN scenarios s USING (scenario_key)
+            WHERE ss.study_id = ? ORDER BY ss.scenario_id""", [study_id])
+        return frames.conform(df, OUTCOME_COLUMNS)
+
+    def studies(self) -> pd.DataFrame:
+        """The studies in the cache: name, store, scenarios per status, last update."""
+        return self.sql("""
+            SELECT st.study_id AS study, sto.url AS store, sto.dialect, sto.pricing, st.n_scenarios AS scenarios,
+                   count(*) FILTER (WHERE s.status = 'ok') AS ok,
+                   count(*) FILTER (WHERE s.status = 'refused') AS refused,
+                   count(*) FILTER (WHERE s.status = 'failed') AS failed,
+                   count(*) FILTER (WHERE s.status IS NULL) AS pending,
+                   st.updated_at
+            FROM studies st
+            LEFT JOIN stores sto ON sto.store_key = st.store_key
+            LEFT JOIN study_scenarios ss ON ss.study_id = st.study_id
+            LEFT JOIN scenarios s ON s.scenario_key = ss.scenario_key
+            GROUP BY ALL ORDER BY st.updated_at DESC, st.study_id""")
 
     def study_totals(self, study_id: str) -> pd.DataFrame:
         """Every total line of a study's quotes, long form (tax lines keep their titles)."""
@@ -1064,23 +1141,6 @@ class Cache:
         return frames.conform(df, {"scenario_id": ("int64", ""), "option_index": ("int64", ""),
                                    "quote_code": ("category", ""), "code": ("category", ""),
                                    "sort_order": ("int64", "")})
-
-
-_STUDY_QUERY = """
-    SELECT st.study_id AS study, sto.url AS store, ss.scenario_id, ss.cart, ss.destination, ss.country, ss.zone,
-           ss.customer_group_id, coalesce(q.option_index, -1) AS option_index, q.method_code, q.quote_code,
-           q.method_name, q.name, q.cost, q.tax_class_id, q.sort_order, q.sub_total, q.cart_tax, q.tax,
-           q.shipping_tax, q.cost_with_tax, q.total, q.payment_methods, coalesce(q.n_payment_methods, 0) AS n_payment_methods,
-           coalesce(q.status, 'pending') AS status, q.error, s.dialect, s.pricing, s.fetched_at,
-           ss.scenario_key
-    FROM study_scenarios ss
-    JOIN studies st ON st.study_id = ss.study_id
-    LEFT JOIN stores sto ON sto.store_key = st.store_key
-    LEFT JOIN scenarios s ON s.scenario_key = ss.scenario_key
-    LEFT JOIN quotes q ON q.scenario_key = ss.scenario_key
-    WHERE ss.study_id = ?
-    ORDER BY ss.scenario_id, option_index
-"""
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -1149,19 +1209,81 @@ _DEFAULTS: dict[str, Cache] = {}
 _DEFAULTS_LOCK = threading.Lock()
 
 
+_OPENED_FOR_USE: set[str] = set()  # default caches opened by using_default(), closed by its last user
+_USERS: dict[str, int] = {}
+
+
 def default_cache() -> Cache:
-    """The process's cache at :func:`default_path` (opened once, read-write)."""
+    """The process's cache at :func:`default_path` (opened once, read-write, kept open)."""
     path = str(default_path())
     with _DEFAULTS_LOCK:
-        cache = _DEFAULTS.get(path)
-        if cache is None or cache._closed:
-            cache = _DEFAULTS[path] = Cache(path)
-        return cache
+        _OPENED_FOR_USE.discard(path)  # asked for by name: the caller keeps it open
+        return _default(path)
+
+
+def _default(path: str) -> Cache:
+    cache = _DEFAULTS.get(path)
+    if cache is None or cache._closed:
+        cache = _DEFAULTS[path] = Cache(path)
+    return cache
+
+
+@contextlib.contextmanager
+def using_default() -> Iterator[Cache]:
+    """The default cache for a while (a study's run): the open one, or opened read-write and
+    committed and closed when its last user is done, so a Jupyter kernel does not keep other
+    processes (``ocdata study``, another kernel) from writing it between runs."""
+    path = str(default_path())
+    with _DEFAULTS_LOCK:
+        opened = path not in _DEFAULTS or _DEFAULTS[path]._closed
+        cache = _default(path)
+        if opened:
+            _OPENED_FOR_USE.add(path)
+        _USERS[path] = _USERS.get(path, 0) + 1
+    try:
+        yield cache
+    finally:
+        with _DEFAULTS_LOCK:
+            _USERS[path] -= 1
+            close = _USERS[path] == 0 and path in _OPENED_FOR_USE
+            if close:
+                _OPENED_FOR_USE.discard(path)
+                _DEFAULTS.pop(path, None)
+        if close:
+            cache.close()
+
+
+@contextlib.contextmanager
+def reading_default() -> Iterator[Cache]:
+    """The default cache for a few reads: this process's open one (pending writes committed
+    first), else the file opened read-only and closed after (created or migrated first when
+    needed), so reading never locks it for other processes."""
+    path = str(default_path())
+    with _DEFAULTS_LOCK:
+        open_cache = _DEFAULTS.get(path)
+    if open_cache is not None and not open_cache._closed:
+        open_cache.flush()
+        yield open_cache
+        return
+    if path != ":memory:" and not Path(path).expanduser().exists():
+        Cache(path).close()  # a first read: an empty cache, as a study would create
+    try:
+        reader = Cache(path, read_only=True)
+    except SchemaError:
+        Cache(path).close()  # an older schema: migrate once, then read
+        reader = Cache(path, read_only=True)
+    with reader:
+        yield reader
 
 
 def sql(query: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Query the default cache: ``ocdata.sql("SELECT * FROM quotes LIMIT 5")``."""
-    return default_cache().sql(query, params)
+    """Query the default cache: ``ocdata.sql("SELECT * FROM study_quotes LIMIT 5")``.
+
+    The file is opened read-only for the query and closed again (:func:`reading_default`), so a
+    notebook calling this never keeps other processes from writing the cache.
+    """
+    with reading_default() as cache:
+        return cache.sql(query, params)
 
 
 def record_order(cache: Cache, draft: OrderDraft | None, result: OrderResult, *, store: Any = None,

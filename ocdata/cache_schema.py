@@ -35,6 +35,9 @@ _PRODUCT_COLUMNS = """
     in_stock BOOLEAN, minimum_ok BOOLEAN, reward BIGINT, points BIGINT, weight DOUBLE, shipping BOOLEAN,
     tax_class_id BIGINT, subscription_plan_id BIGINT"""
 
+# error classes of a store refusing the caller rather than a scenario (ocdata.study_schema.STOP_ERRORS)
+_STOP_ERRORS = "'AuthenticationError', 'PermissionDeniedError', 'ConfigurationError'"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "stores, studies, scenarios and what each scenario's quote returned", (
         # store_key: hash of the store identity (url, dialect, store_id, language, currency, pricing)
@@ -97,6 +100,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             event_id VARCHAR PRIMARY KEY, type VARCHAR NOT NULL, created_at TIMESTAMP, received_at TIMESTAMP,
             store_url VARCHAR, store_id BIGINT, order_id BIGINT, order_status_id BIGINT, customer_id BIGINT,
             product_id BIGINT, total DOUBLE, currency VARCHAR, payload VARCHAR)""",
+    )),
+    # A scenario is ok, refused (the store refused this scenario: an answer, cached) or failed (no usable
+    # answer: fetched again by the next run). Rows written before said 'error' for both; 'retryable' told
+    # them apart. Refusals of the caller (bad key, IP, signature, clock) are no answer about a scenario:
+    # they are dropped, so the next run fetches those scenarios again.
+    # (version 4 is main's webhook_events table, merged from another branch: this one follows it)
+    Migration(5, "scenario status ok/refused/failed; caller refusals dropped; the study_quotes view", (
+        f"""DELETE FROM quotes WHERE scenario_key IN (
+            SELECT scenario_key FROM scenarios WHERE status = 'error' AND error_type IN ({_STOP_ERRORS}))""",
+        f"DELETE FROM scenarios WHERE status = 'error' AND error_type IN ({_STOP_ERRORS})",
+        """UPDATE scenarios SET status = CASE WHEN coalesce(retryable, false) THEN 'failed' ELSE 'refused' END
+           WHERE status = 'error'""",
+        """UPDATE quotes SET status = s.status FROM scenarios s
+           WHERE quotes.scenario_key = s.scenario_key AND quotes.status = 'error' AND quotes.option_index = -1
+             AND s.status IN ('refused', 'failed')""",
+        # what `ocdata sql` users join by hand otherwise: quotes with the labels of their study's scenarios
+        """CREATE VIEW study_quotes AS
+           SELECT st.study_id AS study, sto.url AS store, ss.scenario_id, ss.cart, ss.destination, ss.country,
+                  ss.zone, ss.customer_group_id, coalesce(q.option_index, -1) AS option_index, q.method_code,
+                  q.quote_code, q.method_name, q.name, q.cost, q.tax_class_id, q.sort_order, q.sub_total,
+                  q.cart_tax, q.tax, q.shipping_tax, q.cost_with_tax, q.total, q.payment_methods,
+                  coalesce(q.n_payment_methods, 0) AS n_payment_methods, coalesce(q.status, 'pending') AS status,
+                  coalesce(q.error, s.error) AS error, coalesce(s.status, 'pending') AS scenario_status,
+                  s.error_type, s.dialect, s.pricing, s.fetched_at, ss.scenario_key
+           FROM study_scenarios ss
+           JOIN studies st ON st.study_id = ss.study_id
+           LEFT JOIN stores sto ON sto.store_key = st.store_key
+           LEFT JOIN scenarios s ON s.scenario_key = ss.scenario_key
+           LEFT JOIN quotes q ON q.scenario_key = ss.scenario_key""",
     )),
 )
 

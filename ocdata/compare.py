@@ -4,8 +4,8 @@ Every function takes a frame shaped like :meth:`ocdata.study.Study.run`'s (sever
 studies' frames concatenated work too: ``study``/``store`` columns tell them apart) and
 first makes every (scenario, shipping method) pair explicit with :func:`complete`: a
 method a destination is not offered becomes a row with ``status="unavailable"``, a
-scenario the store refused gives each method a row with ``status="error"`` and its
-message. Nothing is dropped; numbers of such rows are NaN.
+scenario the store refused (or that failed) gives each method a row with
+``status="refused"`` (``"failed"``) and its message. Nothing is dropped; numbers of such rows are NaN.
 
 Methods are identified by ``quote_code`` (``"flat.flat"``, ``"weight.weight_5"``).
 :func:`rank` says when methods tie (``tied``, ``n_cheapest``), so a tie for cheapest is never
@@ -31,7 +31,8 @@ __all__ = ["complete", "rank", "deltas", "effective_tax", "shipping_costs", "piv
            "stores", "stores_summary", "method_keys", "normalise_code", "OFFERED"]
 
 SCENARIO_COLUMNS = ("study", "store", "scenario_id", "scenario_key", "cart", "destination", "country", "zone",
-                    "customer_group_id", "sub_total", "cart_tax", "dialect", "pricing", "fetched_at")
+                    "customer_group_id", "sub_total", "cart_tax", "dialect", "pricing", "fetched_at",
+                    "scenario_status", "error_type")
 """Columns that describe a scenario (the same on each of its rows)."""
 
 _METHOD_COLUMNS = ("method_code", "quote_code", "method_name", "name", "sort_order")

@@ -64,6 +64,7 @@ class DemoResult:
     fetched: int
     failed: int
     files: list[Path]
+    refused: int = 0
 
 
 def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency: int = 8, progress: bool = True,
@@ -88,9 +89,10 @@ def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency
             report = study.last_run
             order = confirm_test_order(cache.recording(store), study, quotes)
         view_columns = _study_quotes_columns(cache)
-    echo(f"{report.scenarios} scenarios ({len(CARTS)} carts x {len(DESTINATIONS)} destinations x "
-         f"{len(CUSTOMER_GROUPS)} customer groups): {report.from_cache} from cache, {report.fetched} fetched, "
-         f"{report.failed} failed.")
+    echo(f"{len(CARTS)} carts x {len(DESTINATIONS)} destinations x {len(CUSTOMER_GROUPS)} customer groups = "
+         f"{report.summary()}.")
+    for group in report.errors:
+        echo(f"  {group}")
     for message in report.warnings:
         echo(f"warning: {message}")
     echo("")
@@ -105,7 +107,7 @@ def run_demo(out: Path, db: Path | str, *, port: int = DEFAULT_PORT, concurrency
     echo("Wrote " + ", ".join(str(f) for f in files))
     echo("")
     echo(next_steps(db, view_columns=view_columns))
-    return DemoResult(quotes, report.from_cache, report.fetched, report.failed, files)
+    return DemoResult(quotes, report.from_cache, report.fetched, report.failed, files, report.refused)
 
 
 def confirm_test_order(store, study: Study, quotes: pd.DataFrame):

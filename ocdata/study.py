@@ -4,7 +4,7 @@
 ...               destinations={"London": "GB-LDN", "Berlin": {"country": "DE", "zone": "BER"}},
 ...               customer_groups=[1, 2], name="eu-shipping")                     # doctest: +SKIP
 >>> df = study.run(concurrency=8)                                                  # doctest: +SKIP
->>> study.last_run                       # RunReport(from_cache=0, fetched=8, failed=0, ...)  # doctest: +SKIP
+>>> study.last_run.summary()      # '8 scenarios: 8 ok, 0 refused, 0 failed; 0 from cache, 8 fetched'  # doctest: +SKIP
 
 **The returned frame** (:data:`STUDY_COLUMNS`) has one row per scenario x shipping quote:
 the scenario (``scenario_id``, ``cart``, ``destination``, ``country``, ``zone``,
@@ -12,12 +12,20 @@ the scenario (``scenario_id``, ``cart``, ``destination``, ``country``, ``zone``,
 ``cost`` (before tax, OpenCart's cost), ``tax`` (all tax lines with that quote chosen),
 ``cart_tax`` (tax of the cart alone) and ``shipping_tax`` (what the quote adds: tax -
 cart_tax), ``sub_total``, ``total``, the ``payment_methods`` offered, and
-``status``/``error``. Tax stays one number per row so frames of stores with different
+``status``/``scenario_status``/``error_type``/``error``. Tax stays one number per row so frames of stores with different
 tax titles line up; every tax line with its title is in :meth:`Study.totals` (long) and
-:meth:`Study.taxes` (one column per title). A scenario the store refused or that failed
-on the network is a row with ``status="error"`` and the message: it never aborts the study.
-``status`` is ``ok``, ``error``, ``unavailable`` (no quote offered), ``no_shipping`` (the
-cart ships nothing) or ``pending`` (not fetched yet, e.g. after an interruption).
+:meth:`Study.taxes` (one column per title).
+
+**Every scenario ends ok, refused or failed** (:mod:`ocdata.study_schema`;
+:meth:`Study.outcomes` has one row per scenario with the error class and message). A
+refused or failed scenario is one row carrying that status and the message: it never
+aborts the study. ``refused`` (the store refused this scenario: validation, unknown
+product or zone) is cached as the scenario's answer; ``retry_errors=True`` asks again.
+``failed`` (network, timeout, HTTP 5xx, an unreadable answer) is never an answer: the
+next run fetches it again. A store refusing the *caller* (API key, IP, signature, clock)
+stops the run with that error and caches nothing. Row ``status`` values of priced
+scenarios: ``ok``, ``unavailable`` (no quote offered), ``no_shipping`` (the cart ships
+nothing), ``error`` (one shipping quote's own error); ``pending``: not fetched yet.
 
 **Caching and resume**: every finished scenario is committed to the cache (see
 :mod:`ocdata.cache`) within ``flush_interval`` seconds by the cache's writer thread, so
@@ -29,15 +37,19 @@ everything again; ``max_age`` ("12h", seconds, timedelta) re-fetches older answe
     name: eu-shipping                  # the study's id in the cache (default: derived from the grid)
     store: {url: "http://shop/", dialect: spec}   # optional: ocdata.connect(**store) when no store is given
     customer: {firstname: Ann, lastname: Lee, email: ann@example.com}   # optional
-    customer_groups: [1, 2]            # optional; omitted = the customer's own group
+    customer_groups: [1, 2]            # optional ("1,2" too); omitted = the customer's own group
     carts:                             # label: cart
-      phone: "40x1"                    #   "product_id x quantity", comma-separated
+      phone: "40x1"                    #   "product_id x quantity", comma-separated (quantity >= 1)
+      camera: "30x1 [226=15]"          #   options in brackets: product_option_id=value_id; ...
       phone and camera:
         - {product_id: 40, quantity: 1}
         - {product_id: 30, quantity: 1, options: {226: 15}}
     destinations:                      # label: destination
       London: GB-LDN                   #   "COUNTRY-ZONE" (ISO country, store zone code) or "COUNTRY"
       Berlin: {country: DE, zone: BER, postcode: "10115", city: Berlin}
+
+A cart, destination, group or customer that cannot be read raises :class:`StudyInputError`
+naming it (``cart 'phone': ...``) and saying how to write it, before any request.
 
 Addresses only need a country (and zone): empty name, street and city are filled with
 placeholders the stores accept, since shipping and tax depend on country and zone (and
@@ -53,6 +65,7 @@ keyed by that store's identity, so each store resumes and caches on its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -62,35 +75,37 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pandas as pd
+from pydantic import ValidationError as PydanticValidationError
 
 from ocdata import frames
-from ocdata.cache import Cache, _digest, canonical_json, default_cache, scenario_key, store_identity, store_key
+from ocdata.cache import (
+    Cache,
+    _digest,
+    canonical_json,
+    default_cache,
+    reading_default,
+    scenario_key,
+    store_identity,
+    store_key,
+    using_default,
+)
 from ocdata.client.errors import OcdataWarning
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft
+from ocdata.study_schema import (
+    OUTCOME_COLUMNS,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_PENDING,
+    STATUS_REFUSED,
+    STUDY_COLUMNS,
+    classify,
+)
 
-__all__ = ["Study", "Scenario", "RunReport", "STUDY_COLUMNS", "parse_cart", "parse_destination"]
-
-STUDY_COLUMNS: dict[str, tuple[str, str]] = {
-    "study": ("category", "study name (its id in the cache)"),
-    "store": ("category", "store URL"),
-    "scenario_id": ("int64", "position of the scenario in the grid"),
-    "cart": ("category", "cart label"),
-    "destination": ("category", "destination label"),
-    "country": ("category", "ISO country code (or store country id) of the destination"),
-    "zone": ("category", "zone code (or store zone id) of the destination; empty: none"),
-    "customer_group_id": ("int64", "customer group priced (0: the store's default)"),
-    **{k: v for k, v in frames.QUOTE_COLUMNS.items() if k not in ("quote", "dialect", "pricing", "text")},
-    "status": ("category", "ok, error, unavailable, no_shipping or pending"),
-    "dialect": ("category", "wire dialect"),
-    "pricing": ("category", "api, storefront or session"),
-    "fetched_at": ("datetime64[us]", "when the store answered (UTC)"),
-    "scenario_key": ("str", "cache key: hash of store identity and draft"),
-    **frames.CURRENCY_COLUMNS,  # which currency cost and the totals are in (see ocdata.frames)
-}
-"""Columns of :meth:`Study.run`'s frame: ``{column: (dtype, meaning)}``."""
+__all__ = ["Study", "Scenario", "RunReport", "STUDY_COLUMNS", "OUTCOME_COLUMNS", "StudyInputError", "parse_cart",
+           "parse_destination", "parse_customer_groups", "parse_options", "format_options", "error_groups"]
 
 DEFAULT_CUSTOMER = Customer(firstname="Study", lastname="Shopper", email="study@example.com",
                             telephone="5550100")
@@ -124,52 +139,234 @@ class Scenario:
 
 @dataclass
 class RunReport:
-    """What the last :meth:`Study.run` did."""
+    """What the last :meth:`Study.run` did, counted in scenarios of the grid.
+
+    ``ok + refused + failed + pending == scenarios``. ``from_cache`` scenarios were answered
+    by the cache (``refused_from_cache`` of them refusals), ``fetched`` requests were sent
+    (identical scenarios share one). ``errors`` groups the refused and failed scenarios
+    by error (see :func:`error_groups`).
+    """
 
     scenarios: int = 0
-    from_cache: int = 0
-    fetched: int = 0
+    ok: int = 0
+    refused: int = 0
     failed: int = 0
+    pending: int = 0
+    from_cache: int = 0
+    refused_from_cache: int = 0
+    fetched: int = 0
     seconds: float = 0.0
     interrupted: bool = False
     warnings: list[str] = field(default_factory=list)
+    errors: list["ErrorGroup"] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every scenario was priced: nothing refused, failed or pending."""
+        return self.ok == self.scenarios
+
+    def summary(self) -> str:
+        """``"12 scenarios: 0 ok, 12 refused (all from cache), 0 failed; 12 from cache, 0 fetched"``."""
+        cached = self.refused_from_cache
+        refused = f"{self.refused} refused" + (
+            f" ({'all' if cached == self.refused else cached} from cache)" if cached else "")
+        pending = f", {self.pending} pending" if self.pending else ""
+        return (f"{self.scenarios} scenarios: {self.ok} ok, {refused}, {self.failed} failed{pending}; "
+                f"{self.from_cache} from cache, {self.fetched} fetched")
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Scenarios that ended with the same status and error: how many, and which first."""
+
+    status: str
+    error_type: str
+    error: str
+    count: int
+    examples: tuple[str, ...]
+
+    def __str__(self) -> str:
+        more = f", +{self.count - len(self.examples)} more" if self.count > len(self.examples) else ""
+        return (f"{self.status} x{self.count}: {self.error_type}: {self.error} "
+                f"(e.g. {'; '.join(self.examples)}{more})")
+
+
+def error_groups(outcomes: pd.DataFrame, examples: int = 3) -> list[ErrorGroup]:
+    """The refused and failed scenarios of :meth:`Study.outcomes`, grouped by error, most frequent first."""
+    bad = outcomes[outcomes["status"].astype(str).isin([STATUS_REFUSED, STATUS_FAILED])]
+    groups = []
+    for (status, error_type, error), rows in bad.groupby(
+            [bad["status"].astype(str), bad["error_type"].astype(str), bad["error"].fillna("").astype(str)],
+            sort=False):
+        labels = tuple(f"{r.cart} / {r.destination} / group {r.customer_group_id}"
+                       for r in rows.head(examples).itertuples())
+        groups.append(ErrorGroup(status, error_type, error, len(rows), labels))
+    return sorted(groups, key=lambda g: -g.count)
+
+
+_NOT_CONNECTED = object()  # a study read from a file before its store is connected
+
+
+class _Stop(Exception):
+    """A worker met an error about the caller, not the scenario: the run stops (see study_schema)."""
 
 
 # --------------------------------------------------------------------------- parsing the grid
 
-_LINE = re.compile(r"^\s*(\d+)\s*(?:[x*:]\s*(\d+))?\s*$")
+OptionValue = Union[int, str, list[int]]
+
+_LINE = re.compile(r"^\s*(\d+)\s*(?:[x×]\s*(\d+))?\s*(?:\[(.*)\])?\s*$", re.I | re.S)
+_ID = re.compile(r"^\d+$")
+_HOW_LINE = ("write 'product_id x quantity', e.g. '40x1' (several lines: '40x1, 30x2'; options in brackets: "
+             "'30x1 [226=15]')")
+_HOW_OPTIONS = ("write options as {product_option_id: value_id}, e.g. {226: 15} (checkbox: {223: [8, 9]}, text: "
+                "{208: 'some text'}) or as text '226=15; 223=8,9'")
+
+
+class StudyInputError(ValueError):
+    """A cart, destination, customer group or customer of a study cannot be read; the message
+    names it and says how to write it. Raised before any request."""
+
+
+def parse_options(text: str) -> dict[int, OptionValue]:
+    """Options typed as ``"217=4; 223=8,9; 208=some text"`` -> ``{217: 4, 223: [8, 9], 208: "some text"}``.
+
+    Pairs are separated by ``;`` or new lines; the key is the ``product_option_id``. A
+    number is a value id, numbers separated by commas (or ``[8]``) are checkbox value
+    ids, anything else is text. Raises ``ValueError`` with a message naming the bad pair.
+    """
+    options: dict[int, OptionValue] = {}
+    for raw in re.split(r"[;\n]", text or ""):
+        pair = raw.strip()
+        if not pair:
+            continue
+        key, sep, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not _ID.match(key):
+            raise ValueError(f"option {pair!r}: write product_option_id=value, e.g. 217=4")
+        if not value:
+            raise ValueError(f"option {key} has no value")
+        bracketed = value.startswith("[") and value.endswith("]")
+        inner = value[1:-1] if bracketed else value
+        parts = [p.strip() for p in inner.split(",")]
+        if bracketed or (len(parts) > 1 and all(_ID.match(p) for p in parts)):
+            if not all(_ID.match(p) for p in parts):
+                raise ValueError(f"option {key}: checkbox values must be value ids, e.g. {key}=[8,9]")
+            options[int(key)] = [int(p) for p in parts]
+        elif _ID.match(value):
+            options[int(key)] = int(value)
+        else:
+            options[int(key)] = value
+    return options
+
+
+def format_options(options: Mapping[int, OptionValue]) -> str:
+    """The inverse of :func:`parse_options` (lists always bracketed, so they parse back as lists)."""
+    parts = []
+    for key, value in options.items():
+        if isinstance(value, list):
+            value = "[" + ",".join(str(v) for v in value) + "]"
+        parts.append(f"{key}={value}")
+    return "; ".join(parts)
+
+
+def _options(value: Any, product_id: Any) -> dict[int, OptionValue]:
+    where = f"options of product {product_id}"
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            return parse_options(value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: {value!r} is not an option map; {_HOW_OPTIONS}")
+    out: dict[int, OptionValue] = {}
+    for key, v in value.items():
+        if isinstance(key, bool) or not (isinstance(key, int) or isinstance(key, str) and _ID.match(key.strip())):
+            raise ValueError(f"{where}: {key!r} is not a product_option_id (a number); {_HOW_OPTIONS}")
+        if isinstance(v, bool) or v is None or v == "" or not isinstance(v, (int, str, list, tuple)):
+            raise ValueError(f"{where}: option {key} has no usable value ({v!r}); {_HOW_OPTIONS}")
+        if isinstance(v, (list, tuple)):
+            if not v or not all(isinstance(x, int) and not isinstance(x, bool) or isinstance(x, str) and _ID.match(x)
+                                for x in v):
+                raise ValueError(f"{where}: checkbox option {key} takes value ids, e.g. {{{key}: [8, 9]}}")
+            v = [int(x) for x in v]
+        out[int(key)] = v
+    return out
+
+
+def _positive(value: Any, what: str, spec: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValueError(f"cart line {spec!r}: {what} must be a whole number; {_HOW_LINE}")
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"cart line {spec!r}: {what} must be 1 or more, e.g. '40x1'" if what == "the quantity"
+                         else f"cart line {spec!r}: {what} must be 1 or more; {_HOW_LINE}")
+    return number
 
 
 def _line(spec: Any) -> CartLine:
     if isinstance(spec, CartLine):
+        if spec.quantity < 1:
+            raise ValueError(f"cart line of product {spec.product_id}: the quantity must be 1 or more, e.g. '40x1'")
         return spec
     if isinstance(spec, bool):
-        raise TypeError("a cart line cannot be a bool")
+        raise ValueError(f"cannot read a cart line from {spec!r}; {_HOW_LINE}")
     if isinstance(spec, int):
-        return CartLine(product_id=spec)
+        return CartLine(product_id=_positive(spec, "the product_id", spec))
     if isinstance(spec, Mapping):
-        return CartLine(**spec)
+        unknown = set(spec) - {"product_id", "quantity", "options", "subscription_plan_id"}
+        if unknown or "product_id" not in spec:
+            raise ValueError(f"cart line {dict(spec)!r}: a line is {{product_id: 40, quantity: 1, options: "
+                             f"{{226: 15}}}}" + (f"; unknown keys {sorted(map(str, unknown))}" if unknown else
+                                                 "; product_id is missing"))
+        fields: dict[str, Any] = {"product_id": _positive(spec["product_id"], "the product_id", dict(spec)),
+                                  "quantity": _positive(spec.get("quantity", 1), "the quantity", dict(spec)),
+                                  "options": _options(spec.get("options"), spec["product_id"])}
+        if spec.get("subscription_plan_id") is not None:
+            fields["subscription_plan_id"] = _positive(spec["subscription_plan_id"], "subscription_plan_id",
+                                                       dict(spec))
+        return CartLine(**fields)
     if isinstance(spec, tuple) and 1 <= len(spec) <= 2:
-        return CartLine(product_id=int(spec[0]), quantity=int(spec[1]) if len(spec) > 1 else 1)
+        return CartLine(product_id=_positive(spec[0], "the product_id", spec),
+                        quantity=_positive(spec[1], "the quantity", spec) if len(spec) > 1 else 1)
     if isinstance(spec, str):
         m = _LINE.match(spec)
         if m:
-            return CartLine(product_id=int(m.group(1)), quantity=int(m.group(2) or 1))
+            product = _positive(m.group(1), "the product_id", spec)
+            quantity = _positive(m.group(2) or "1", "the quantity", spec)
+            options = _options(m.group(3), product) if m.group(3) is not None else {}
+            return CartLine(product_id=product, quantity=quantity, options=options)
+        raise ValueError(f"cannot read the cart line {spec.strip()!r}: {_HOW_LINE}")
     raise ValueError(f"cannot read a cart line from {spec!r}: use CartLine(...), a dict, (product_id, quantity) "
                      f"or 'product_id x quantity'")
 
 
 def parse_cart(spec: Any) -> tuple[CartLine, ...]:
-    """A cart from a CartLine, a list of lines, a dict, ``(product_id, qty)``, ``"40x2, 28"`` or JSON text."""
+    """A cart from a CartLine, a list of lines, a dict, ``(product_id, qty)``, ``"40x2, 28"`` or JSON text.
+
+    A text line is ``product_id x quantity`` with options in brackets (``"30x1 [226=15]"``,
+    see :func:`parse_options`). Raises ``ValueError`` saying how to write what it cannot read
+    (a quantity below 1, ``40*1``, an option map that is not ``{product_option_id: value}``).
+    """
     if isinstance(spec, str):
         text = spec.strip()
         if text.startswith("["):
-            return parse_cart(json.loads(text))
-        return tuple(_line(part) for part in text.split(",") if part.strip())
+            try:
+                return parse_cart(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"cannot read the cart {text!r} as JSON ({exc.msg}); {_HOW_LINE}") from None
+        lines = tuple(_line(part) for part in re.split(r",(?![^\[]*\])", text) if part.strip())
+        if not lines:
+            raise ValueError(f"the cart {spec!r} is empty; {_HOW_LINE}")
+        return lines
     if isinstance(spec, tuple) and spec and all(isinstance(x, CartLine) for x in spec):
-        return spec  # already a parsed cart (what this function returns)
+        return tuple(_line(x) for x in spec)  # already a parsed cart (what this function returns)
     if isinstance(spec, (CartLine, Mapping, int, tuple)):
         return (_line(spec),)
+    if spec is None or isinstance(spec, (float, bool)):
+        raise ValueError(f"cannot read a cart from {spec!r}; {_HOW_LINE}")
     lines = tuple(_line(item) for item in spec)
     if not lines:
         raise ValueError("a cart needs at least one line")
@@ -185,11 +382,60 @@ def parse_destination(spec: Any) -> Address:
     if isinstance(spec, Address):
         return spec
     if isinstance(spec, Mapping):
-        return Address(**spec)
-    if isinstance(spec, str):
+        try:
+            return Address(**spec)
+        except TypeError as exc:  # keys that are not strings
+            raise ValueError(f"cannot read the destination {dict(spec)!r}: {exc}") from None
+        except PydanticValidationError as exc:
+            raise ValueError(f"cannot read the destination {dict(spec)!r}: {_readable(exc)}; "
+                             f"{_HOW_DESTINATION}") from None
+    if isinstance(spec, str) and spec.strip():
         country, _, zone = _split_destination(spec)
+        if not country:
+            raise ValueError(f"cannot read the destination {spec!r}: {_HOW_DESTINATION}")
         return Address(country=country, zone=zone or None)
-    raise ValueError(f"cannot read a destination from {spec!r}: use Address(...), a dict or 'COUNTRY-ZONE'")
+    raise ValueError(f"cannot read a destination from {spec!r}: {_HOW_DESTINATION} (or an Address)")
+
+
+_HOW_DESTINATION = ("write 'COUNTRY-ZONE' (ISO country, store zone code), e.g. 'GB-LDN', 'US-CA' or 'DE', or a "
+                    "mapping {country: DE, zone: BE, postcode: '10115'}")
+
+
+def _readable(exc: PydanticValidationError) -> str:
+    """A pydantic error as ``field: message; ...`` (no URLs, no input dump)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(x) for x in error.get("loc", ()))
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def parse_customer_groups(spec: Any) -> list[int | None]:
+    """Customer group ids from a list, one id, or text ``"1,3"``/``"1 3"``; None: the customer's own."""
+    if spec is None:
+        return [None]
+    items: list[Any]
+    if isinstance(spec, str):
+        items = [x for x in re.split(r"[\s,;]+", spec.strip()) if x]
+    elif isinstance(spec, (int, str)) or isinstance(spec, bool):
+        items = [spec]
+    else:
+        try:
+            items = list(spec)
+        except TypeError:
+            items = [spec]
+    groups = []
+    for item in items:
+        if isinstance(item, bool) or not (isinstance(item, int) or isinstance(item, str) and item.strip().isdigit()):
+            raise ValueError(f"customer_groups: {item!r} is not a customer group id; write the ids, e.g. [1, 3] "
+                             f"or 1,3 (OpenCart: Customers > Customer Groups)")
+        groups.append(int(item))
+    if not groups:
+        raise ValueError("customer_groups is empty; write the ids, e.g. [1, 3], or leave it out for the customer's own")
+    return groups
 
 
 def _split_destination(text: str) -> tuple[str, str, str]:
@@ -204,13 +450,43 @@ def _destination_label(a: Address) -> str:
     return f"{label} {a.postcode}" if a.postcode else label
 
 
-def _labelled(items: Any, parse, label) -> list[tuple[str, Any]]:
+def _labelled(items: Any, parse, label, kind: str) -> list[tuple[str, Any]]:
+    """``[(label, parsed)]``; an item that cannot be read raises naming its label (or position)."""
+    if items is None:
+        raise ValueError(f"the study has no {kind}s; give them as {{label: {kind}}}")
     if isinstance(items, Mapping):
-        return [(str(k), parse(v)) for k, v in items.items()]
-    if isinstance(items, (str, Address)):
-        items = [items]
-    parsed = [parse(v) for v in items]
-    return [(label(v), v) for v in parsed]
+        named = [(str(k), v) for k, v in items.items()]
+    else:
+        if isinstance(items, (str, Address)):
+            items = [items]
+        elif not isinstance(items, Iterable):
+            raise ValueError(f"cannot read the {kind}s from {items!r}; give them as {{label: {kind}}}")
+        named = [(None, v) for v in items]
+    out = []
+    for i, (name, value) in enumerate(named):
+        try:
+            parsed = parse(value)
+        except (ValueError, TypeError) as exc:
+            where = f"{kind} {name!r}" if name is not None else f"{kind} #{i + 1}"
+            raise StudyInputError(f"{where}: {exc}") from None
+        out.append((name if name is not None else label(parsed), parsed))
+    if not out:
+        raise ValueError(f"the study has no {kind}s")
+    return out
+
+
+def _customer(spec: Any) -> Customer:
+    if spec is None:
+        return DEFAULT_CUSTOMER
+    if isinstance(spec, Customer):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise StudyInputError(f"customer: {spec!r} is not a customer; write {{firstname: Ann, lastname: Lee, "
+                              f"email: ann@example.com}}")
+    try:
+        return Customer(**spec)
+    except PydanticValidationError as exc:
+        raise StudyInputError(f"customer: {_readable(exc)}") from None
 
 
 def _complete(address: Address, customer: Customer) -> Address:
@@ -241,13 +517,16 @@ class Study:
                  scenarios: Sequence[Scenario] | None = None, stores: Mapping[str, Any] | None = None) -> None:
         self.stores = _store_labels(store, stores)
         self.store = store
-        self.customer = Customer(**customer) if isinstance(customer, Mapping) else (customer or DEFAULT_CUSTOMER)
+        self.customer = _customer(customer)
         if scenarios is None:
             if carts is None or destinations is None:
                 raise ValueError("a Study needs carts and destinations (or scenarios=...)")
-            cart_items = _labelled(carts, parse_cart, _cart_label)
-            dest_items = _labelled(destinations, parse_destination, _destination_label)
-            groups = list(customer_groups) if customer_groups is not None else [None]
+            cart_items = _labelled(carts, parse_cart, _cart_label, "cart")
+            dest_items = _labelled(destinations, parse_destination, _destination_label, "destination")
+            try:
+                groups = parse_customer_groups(customer_groups)
+            except ValueError as exc:
+                raise StudyInputError(str(exc)) from None
             scenarios = [
                 Scenario(0, cart_label, dest_label, lines, address, group)
                 for cart_label, lines in cart_items
@@ -293,24 +572,44 @@ class Study:
         import yaml
 
         spec = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        unknown = set(spec) - {"name", "store", "customer", "customer_groups", "carts", "destinations"}
+        if not isinstance(spec, Mapping):
+            raise StudyInputError(f"{path}: a study file is a mapping with carts: and destinations: (see "
+                                  f"examples/study.yml), not a {type(spec).__name__}")
+        known = ("name", "store", "customer", "customer_groups", "carts", "destinations")
+        unknown = set(spec) - set(known)
         if unknown:
-            raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
-        if store is None:
+            raise StudyInputError(f"{path}: unknown keys {sorted(map(str, unknown))}; a study file has "
+                                  f"{', '.join(known)}")
+        missing = [k for k in ("carts", "destinations") if not spec.get(k)]
+        if missing:
+            raise StudyInputError(f"{path}: no {' and no '.join(missing)}; see examples/study.yml")
+        try:
+            plan = cls(_NOT_CONNECTED, spec["carts"], spec["destinations"], spec.get("customer_groups"),
+                       name=None if spec.get("name") is None else str(spec["name"]), cache=cache,
+                       customer=spec.get("customer"))
+        except StudyInputError as exc:
+            raise StudyInputError(f"{path}: {exc}") from None
+        if store is None:  # the file is read first: its mistakes are told before any request
             if not spec.get("store"):
                 raise ValueError(f"{path} has no 'store:' section; pass store=ocdata.connect(...)")
             from ocdata.client import connect
 
             store = connect(**spec["store"])
-        return cls(store, spec.get("carts"), spec.get("destinations"), spec.get("customer_groups"),
-                   name=spec.get("name"), cache=cache, customer=spec.get("customer"))
+        plan.store = store
+        return plan
 
     # ------------------------------------------------------------------ the grid
     @property
     def cache(self) -> Cache:
-        if self._cache is None:
-            self._cache = default_cache()
-        return self._cache
+        """The study's cache; without one given, the default cache (:func:`~ocdata.cache.default_cache`,
+        then kept open). Runs and reads of a study without a cache open the default cache only while
+        they need it, so a notebook does not lock it for other processes between them."""
+        return self._cache if self._cache is not None else default_cache()
+
+    def _using(self, write: bool):
+        if self._cache is not None:
+            return contextlib.nullcontext(self._cache)
+        return using_default() if write else reading_default()
 
     def draft(self, scenario: Scenario) -> OrderDraft:
         """The order draft quoted for a scenario."""
@@ -347,16 +646,28 @@ class Study:
 
     # ------------------------------------------------------------------ running
     def run(self, concurrency: int = 8, progress: bool = True, refresh: bool = False,
-            max_age: Any = None) -> pd.DataFrame:
+            max_age: Any = None, retry_errors: bool = False) -> pd.DataFrame:
         """Quote every scenario not already cached and return the study's frame (:data:`STUDY_COLUMNS`).
 
         At most ``concurrency`` quote calls are in flight. ``progress`` shows a tqdm bar
-        (a widget in Jupyter). Interrupting (Ctrl-C) lets the calls in flight finish,
+        (a widget in Jupyter). A scenario the store refused is cached as its answer and
+        counted as ``refused`` (``retry_errors=True`` asks the store again); one that
+        failed (network, 5xx, unreadable answer) is fetched again by every run until it
+        is answered. The store refusing the caller (API key, IP, signature, clock:
+        :data:`~ocdata.study_schema.STOP_ERRORS`) stops the run with that error and
+        caches nothing for it. Interrupting (Ctrl-C) lets the calls in flight finish,
         commits every finished scenario, then re-raises; run again to resume.
+        :attr:`last_run` counts what happened (:class:`RunReport`).
         """
         if self.stores is not None:
-            return self._run_stores(concurrency=concurrency, progress=progress, refresh=refresh, max_age=max_age)
-        store, cache = self.store, self.cache
+            return self._run_stores(concurrency=concurrency, progress=progress, refresh=refresh, max_age=max_age,
+                                    retry_errors=retry_errors)
+        with self._using(write=True) as cache:
+            return self._run(cache, concurrency, progress, refresh, max_age, retry_errors)
+
+    def _run(self, cache: Cache, concurrency: int, progress: bool, refresh: bool, max_age: Any,
+             retry_errors: bool) -> pd.DataFrame:
+        store = self.store
         identity = store_identity(store)
         skey = store_key(identity)
         drafts = [self.draft(s) for s in self.scenarios]
@@ -368,7 +679,7 @@ class Study:
         cache.record_study(self.name, store, grid, self._definition())
         cache.flush()
 
-        cached = set() if refresh else cache.fresh_keys(keys, max_age)
+        cached = set() if refresh else cache.fresh_keys(keys, max_age, retry_errors=retry_errors)
         todo: dict[str, int] = {}  # key -> first scenario with it (two identical drafts are fetched once)
         for i, k in enumerate(keys):
             if k not in cached and k not in todo:
@@ -385,29 +696,46 @@ class Study:
         finally:
             report.seconds = time.monotonic() - started
             cache.flush()
+            self._count(report, cached, cache)
             report.warnings = self._warnings(cache, keys, caught)
             for message in report.warnings:
-                warnings.warn(message, OcdataWarning, stacklevel=2)
-        return self.results()
+                warnings.warn(message, OcdataWarning, stacklevel=3)  # the caller of run()
+        return frames.with_currency(cache.study_frame(self.name), store)  # as results(): amounts name their currency
+
+    def _count(self, report: RunReport, cached: set[str], cache: Cache) -> None:
+        outcomes = cache.study_outcomes(self.name)
+        status = outcomes["status"].astype(str)
+        report.ok = int((status == STATUS_OK).sum())
+        report.refused = int((status == STATUS_REFUSED).sum())
+        report.failed = int((status == STATUS_FAILED).sum())
+        report.pending = int((status == STATUS_PENDING).sum())
+        report.refused_from_cache = int(((status == STATUS_REFUSED) & outcomes["scenario_key"].isin(cached)).sum())
+        report.errors = error_groups(outcomes)
 
     def _fetch(self, store: Any, cache: Cache, skey: str, todo: dict[str, int], drafts: list[OrderDraft],
                draft_json: list[str], keys: list[str], report: RunReport, concurrency: int, progress: bool) -> None:
         from tqdm.auto import tqdm
 
         lock = threading.Lock()
+        stop: list[BaseException] = []
 
         def one(i: int) -> None:
+            if stop:
+                raise _Stop()
             t0 = time.perf_counter()
             quote = error = None
             try:
                 quote = store.quote(drafts[i])
             except Exception as exc:  # noqa: BLE001 - a failing scenario is a row, never the end of the study
                 error = exc
+            if error is not None and classify(error) == "stop":
+                with lock:
+                    stop.append(error)
+                raise _Stop()
             elapsed = (time.perf_counter() - t0) * 1000
             cache._put(cache._scenario_record(keys[i], skey, draft_json[i], quote, error, elapsed))
             with lock:
                 report.fetched += 1
-                report.failed += error is not None
 
         pending = iter(todo.values())
         in_flight: set[Future] = set()
@@ -416,7 +744,7 @@ class Study:
         pool = ThreadPoolExecutor(max_workers=max(1, int(concurrency)), thread_name_prefix="ocdata-study")
         try:
             while True:
-                while len(in_flight) < 2 * max(1, concurrency):
+                while not stop and len(in_flight) < 2 * max(1, concurrency):
                     i = next(pending, None)
                     if i is None:
                         break
@@ -425,7 +753,10 @@ class Study:
                     break
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
-                    future.result()  # re-raises KeyboardInterrupt/SystemExit from a worker
+                    try:
+                        future.result()  # re-raises KeyboardInterrupt/SystemExit from a worker
+                    except _Stop:
+                        continue
                     bar.update(1)
         except BaseException:
             report.interrupted = True
@@ -435,6 +766,14 @@ class Study:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # calls in flight finish and hand over their result
             bar.close()
+        if stop:
+            report.interrupted = True
+            error = stop[0]
+            note = ("the study stopped: the store refuses this client, not a scenario, so nothing was cached for "
+                    "it; fix this and run the study again (finished scenarios are kept)")
+            if hasattr(error, "add_note"):
+                error.add_note(note)
+            raise error
 
     @staticmethod
     def _warnings(cache: Cache, keys: list[str], caught: list) -> list[str]:
@@ -452,13 +791,23 @@ class Study:
         beyond learning its default currency once."""
         if self.stores is not None:
             return self._stacked(Study.results)
-        return frames.with_currency(self.cache.study_frame(self.name), self.store)
+        with self._using(write=False) as cache:
+            return frames.with_currency(cache.study_frame(self.name), self.store)
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per scenario: ``status`` (ok, refused, failed, pending), ``error_type`` and ``error``
+        (:data:`OUTCOME_COLUMNS`), from the cache."""
+        if self.stores is not None:
+            return self._stacked(Study.outcomes)
+        with self._using(write=False) as cache:
+            return cache.study_outcomes(self.name)
 
     def totals(self) -> pd.DataFrame:
         """Every total line of every scenario's quotes, long form (``option_index`` -1: the cart alone)."""
         if self.stores is not None:
             return self._stacked(Study.totals)
-        return self.cache.study_totals(self.name)
+        with self._using(write=False) as cache:
+            return cache.study_totals(self.name)
 
     def taxes(self) -> pd.DataFrame:
         """One row per scenario x shipping quote, one column per tax title (summed per title)."""
@@ -478,8 +827,7 @@ class Study:
         cache, sharing this study's grid and cache). A one-store study: ``{}``."""
         if self.stores is None:
             return {}
-        cache = self.cache
-        return {label: Study(store, name=f"{self.name} @ {label}", cache=cache, customer=self.customer,
+        return {label: Study(store, name=f"{self.name} @ {label}", cache=self._cache, customer=self.customer,
                              scenarios=self.scenarios)
                 for label, store in self.stores.items()}
 
@@ -497,6 +845,8 @@ class Study:
                 report = study.last_run
                 if report is not None:
                     report.warnings = [f"{label}: {w}" for w in report.warnings]
+                    report.errors = [ErrorGroup(g.status, g.error_type, g.error, g.count,
+                                                tuple(f"{label}: {e}" for e in g.examples)) for g in report.errors]
                     self.last_run_by_store[label] = report
                     _add_report(total, report)
                 for w in caught:  # each store's warnings, said once and named by its label

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .dialects.oc41 import MAX_SKEW_S, local_ip
-from .errors import OcdataError
+from .dialects.base import SessionDialect
+from .errors import AuthenticationError, OcdataError, PermissionDeniedError
 
 if TYPE_CHECKING:
     from .store import Store
@@ -74,8 +75,8 @@ def diagnose(store: "Store") -> DoctorReport:
     # reachability + the store's clock, through the unauthenticated storefront endpoint
     before = time.time()
     try:
-        answer = dialect.http("GET", route="localisation/country",
-                              params=[("route", "localisation/country"), ("country_id", "222")])
+        route = dialect.country_route  # 3.0 has no localisation/country: its own route answers 200
+        answer = dialect.http("GET", route=route, params=[("route", route), ("country_id", "222")])
     except OcdataError as exc:
         add(Check("reachable", FAIL, exc.message))
         return report
@@ -117,6 +118,14 @@ def diagnose(store: "Store") -> DoctorReport:
                 cause = (f"the API key or user name ({store.username!r}), or this machine's IP {ip} missing from the "
                          f"API user's allow-list (behind NAT the store sees your public IP)")
             add(Check("API access", FAIL, f"refused; likely cause: {cause}"))
+        elif probe.matches and isinstance(dialect, SessionDialect):
+            # a 4.0/3.0 probe logs in without credentials: only a real login tests the key and the IP
+            try:
+                dialect.login()
+            except (AuthenticationError, PermissionDeniedError) as exc:
+                add(Check("API access", FAIL, f"refused: {exc.message}"))
+            else:
+                add(Check("API access", OK, f"credentials and IP accepted (user {store.username!r})"))
         elif probe.matches:
             add(Check("API access", OK, f"credentials and IP accepted (user {store.username!r})"))
     if dialect.name == "oc41":

@@ -288,7 +288,7 @@ def connect(
     language: str = "en-gb",
     currency: str | None = None,
     timeout: float = 30,
-    pricing: str = "api",
+    pricing: str = "storefront",
     workers: int = 8,
     hook: Hook | None = None,
     profile: str | None = None,
@@ -299,8 +299,12 @@ def connect(
 
     ``url``/``username``/``key`` default to ``OCDATA_URL``/``OCDATA_API_USERNAME``/``OCDATA_API_KEY``,
     then the ``profile`` of ``~/.config/ocdata/config.toml``. ``dialect="auto"`` probes the store
-    (oc41, spec, oc40, oc30 in that order). ``pricing`` applies to oc41 (``"api"`` one-off calls,
-    ``"storefront"`` session-primed calls that price like the checkout). ``hook`` receives a
+    (oc41, spec, oc40, oc30 in that order). ``pricing`` applies to oc41: ``"storefront"`` (the
+    default) primes a server session per priced step so quotes are what the checkout charges
+    (destination tax, customer-group prices); ``"api"`` sends one-off calls, one request fewer
+    per step, but **ignores the destination for tax (taxed at the store's own address) and the
+    customer group for prices** — it warns once saying so. Session dialects (spec, oc40, oc30)
+    always price like the checkout and ignore ``pricing``. ``hook`` receives a
     secret-free :class:`~ocdata.client.transport.RequestRecord` per HTTP request.
     ``default_order_status_id`` is sent by ``confirm`` when no status is given (OpenCart's default
     "Pending" is 1).
@@ -318,9 +322,6 @@ def connect(
             cls, probes = detect(config, transport)
         else:
             cls = dialect_class(dialect)
-        if pricing == "storefront" and "storefront" not in cls.pricing_modes:
-            raise ConfigurationError(f"pricing='storefront' exists for oc41 only; {cls.name} sessions already price "
-                                     f"like the storefront — drop pricing=")
         chosen = cls(config, transport)
     except BaseException:
         transport.close()

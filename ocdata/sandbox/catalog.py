@@ -94,6 +94,9 @@ class Catalog:
     ) -> None:
         self.store = store
         self.unified = store.settings.discount_model == "unified"
+        # 4.1 reads a line's options back from typed columns (times gain seconds); 4.0/3.0 echo the posted text
+        major_minor = tuple(int(p) for p in store.settings.version.split(".")[:2] if p.isdigit())
+        self._typed_times = major_minor >= (4, 1)
         self.products = {p.product_id: p for p in store.products}
         self._options = {
             p.product_id: {o.product_option_id: o for o in p.options} for p in store.products
@@ -220,7 +223,7 @@ class Catalog:
                 text = value if isinstance(value, str) else ""
                 chosen.append(
                     CartOption(product_option_id, 0, option.option_id, 0, option.name,
-                               normalise_text_option(option.type, text), option.type,
+                               normalise_text_option(option.type, text) if self._typed_times else text, option.type,
                                price_prefix="", points_prefix="", weight_prefix="")
                 )
                 continue

@@ -374,3 +374,5 @@ class StoreConfig:
     geography: str = ""
     #: packaged release whose demo products the store starts from ("" = none)
     demo_data: str = ""
+    #: the fronts the sandbox serves this store with by default (empty: decided by ``settings.version``)
+    dialects: tuple[str, ...] = ()

@@ -3,15 +3,28 @@
 One server answers every enabled dialect at once, at ``/index.php?route=…`` and
 ``/?route=…`` (PHP_SELF is ``/index.php`` either way, oc41 PROTOCOL §1):
 
-* ``route=localisation/country`` → :class:`~ocdata.sandbox.fronts.storefront.StorefrontFront`;
-* ``route=api/…`` → a dialect. Routes only the ``spec`` dialect has (``api/login``,
-  ``api/cart/…``, ``api/customer``, …) go to it. ``api/order`` and
+* ``route=localisation/country`` (unless ``oc30`` is the only front),
+  ``checkout/checkout/country`` / ``account/account/country`` (3.0's, when ``oc30``
+  is served) and ``tool/upload`` (with ``oc40`` or ``oc30``) →
+  :class:`~ocdata.sandbox.fronts.storefront.StorefrontFront`;
+* ``route=api/account/…``, ``api/sale/…``, ``api/localisation/…`` → the ``oc40``
+  front when served; with ``oc30`` served, every other ``api/…`` route goes to it
+  except ``api/order`` / ``api/subscription`` when ``oc41`` is served too (3.0's
+  routes always carry a method: ``api/order/add``). ``oc30`` and ``spec`` both
+  own ``api/login``, so one server never carries both;
+* other ``route=api/…`` → ``spec`` or ``oc41``. Routes only the ``spec`` dialect has
+  (``api/login``, ``api/cart/…``, ``api/customer``, …) go to it. ``api/order`` and
   ``api/subscription`` exist in both: a request carrying ``signature`` in the query
   is an oc41 call, one carrying ``api_token`` (query or POST) a spec call, anything
   else goes to oc41 (which refuses it with its 403). When ``spec`` is not served,
-  every ``api/…`` request goes to oc41, so ``api_token`` gets 4.1's 500 and
-  ``api/login`` its 403 (transcripts 090–093);
+  they all go to oc41, so ``api_token`` gets 4.1's 500 and ``api/login`` its 403
+  (transcripts 090–093); an ``oc40``-only server gives them to ``oc40`` (its 404);
 * no route → a minimal home page; any other route or path → a 404 HTML page.
+
+Which fronts a server carries: ``dialects=`` or, by default, the store's
+(:func:`default_dialects`: its file's ``dialects:`` key, else by its OpenCart
+version — 4.1 stores serve ``oc41`` + ``spec``, 4.0 stores ``oc40``, 3.0 stores
+``oc30``).
 
 Every response carries ``Access-Control-Allow-Origin: *`` (observed on 4.1) and the
 storefront cookies 4.1 sets on every request: ``OCSESSID`` (the request's own id
@@ -60,15 +73,21 @@ from urllib.parse import unquote, unquote_plus, urlsplit
 
 from ocdata._php import clean, parse_body, parse_pairs
 from ocdata.sandbox.apiusers import DEFAULT_USERNAME, ApiUser, ApiUsers, mask
+from ocdata.sandbox.fronts import DIALECTS  # every front the sandbox has
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
+from ocdata.sandbox.fronts.oc30 import Oc30Front
+from ocdata.sandbox.fronts.oc40 import PREFIXES as OC40_PREFIXES
+from ocdata.sandbox.fronts.oc40 import Oc40Front
 from ocdata.sandbox.fronts.oc41_auth import Oc41Auth
 from ocdata.sandbox.fronts.spec import SHARED_ROUTES, SPEC_ROUTES, SpecFront
+from ocdata.sandbox.fronts.storefront import CLASSIC_ROUTES
 from ocdata.sandbox.fronts.storefront import ROUTE as COUNTRY_ROUTE
-from ocdata.sandbox.fronts.storefront import StorefrontFront
+from ocdata.sandbox.fronts.storefront import UPLOAD_ROUTE, StorefrontFront
 
 LOG = logging.getLogger("ocdata.sandbox")
 
-DIALECTS = ("oc41", "spec")
+#: PHP's ``session.gc_maxlifetime`` default: 3.0's API session data dies after this long idle
+OC30_SESSION_TTL = 1440.0
 DEFAULT_STORE = "rich"
 #: Forwarding headers 4.1.0.4 takes the client IP from, in its order (PROTOCOL §3).
 CLIENT_IP_HEADERS = (
@@ -232,6 +251,19 @@ def _cookie(name: str, value: str, max_age: int, same_site: str) -> str:
     return f"{name}={value}; expires={_expires(max_age)}; Max-Age={max_age}; path=/; HttpOnly; SameSite={same_site}"
 
 
+def default_dialects(engine: Any) -> tuple[str, ...]:
+    """The fronts a store is served with by default: its file's ``dialects``, else by version."""
+    chosen = tuple(getattr(engine.store, "dialects", ()) or ())
+    if chosen:
+        return chosen
+    major_minor = tuple(engine.version[:2])
+    if major_minor == (4, 0):
+        return ("oc40",)
+    if major_minor < (4, 0):
+        return ("oc30",)
+    return ("oc41", "spec")
+
+
 class SandboxApp:
     """The WSGI application: routes requests to the dialect fronts (see the module doc)."""
 
@@ -240,22 +272,35 @@ class SandboxApp:
         engine: Any,
         users: ApiUsers,
         *,
-        dialects: Iterable[str] = DIALECTS,
+        dialects: Iterable[str] | None = None,
         latency_ms: float = 0,
         token_ttl: float = 3600.0,
         session_ttl: float = float(SESSION_COOKIE_AGE),
     ) -> None:
-        dialects = tuple(dialects)
+        dialects = default_dialects(engine) if dialects is None else tuple(dialects)
         unknown = set(dialects) - set(DIALECTS)
         if unknown or not dialects:
             raise ValueError(f"dialects must be a non-empty subset of {DIALECTS}, got {dialects}")
+        if {"spec", "oc30"} <= set(dialects):
+            raise ValueError("spec and oc30 both answer route=api/login: serve them from two sandboxes")
         self.engine = engine
         self.users = users
         self.dialects = dialects
         self.latency_ms = latency_ms
-        self.storefront = StorefrontFront(engine)
+        self.storefront = StorefrontFront(engine, classic=tuple(engine.version[:2]) < (4, 1))
+        uploads = self.storefront.uploads
+        self._storefront_routes = (CLASSIC_ROUTES if "oc30" in dialects else frozenset()) | (
+            frozenset() if dialects == ("oc30",) else frozenset({COUNTRY_ROUTE}))
+        if "oc40" in dialects or "oc30" in dialects:
+            self._storefront_routes |= {UPLOAD_ROUTE}
         self.oc41 = Oc41Auth(engine, users, SessionStore(session_ttl)) if "oc41" in dialects else None
         self.spec = SpecFront(engine, users, SessionStore(token_ttl)) if "spec" in dialects else None
+        # 4.0/3.0: token_ttl is the oc_api_session row's idle life, session_ttl the PHP session's
+        self.oc40 = Oc40Front(engine, users, SessionStore(session_ttl), api_ttl=token_ttl,
+                                uploads=uploads) if "oc40" in dialects else None
+        self.oc30 = (Oc30Front(engine, users, SessionStore(min(session_ttl, OC30_SESSION_TTL)), api_ttl=token_ttl,
+                                uploads=uploads)
+                     if "oc30" in dialects else None)
         settings = engine.store.settings
         self._default_currency = settings.currency
         self._currencies = frozenset(c.code for c in engine.store.currencies if c.status)
@@ -272,8 +317,11 @@ class SandboxApp:
                 return Response(NOT_FOUND_PAGE, status=404, content_type="text/html; charset=utf-8")
             if route.startswith("api/"):
                 return self._api(request, route)
-            if route == COUNTRY_ROUTE:
-                return self.storefront.handle(request)
+            if route in self._storefront_routes:
+                response = self.storefront.handle(request)
+                if self.oc30 is not None:
+                    response.set_cookies.update(self.oc30.COOKIES)  # 3.0 sets its language cookie everywhere
+                return response
             if route in ("", "common/home"):
                 return Response(self._home, content_type="text/html; charset=utf-8")
             return Response(NOT_FOUND_PAGE, status=404, content_type="text/html; charset=utf-8")
@@ -283,6 +331,10 @@ class SandboxApp:
 
     def _api(self, request: Request, route: str) -> Response:
         spec, oc41 = self.spec, self.oc41
+        if self.oc40 is not None and (route.startswith(OC40_PREFIXES) or not (spec or oc41 or self.oc30)):
+            return self.oc40.handle(request)
+        if self.oc30 is not None and (oc41 is None or route not in SHARED_ROUTES):
+            return self.oc30.handle(request)
         if spec is not None and "signature" not in request.query:
             if route in SPEC_ROUTES and route not in SHARED_ROUTES:
                 return spec.handle(request)
@@ -290,7 +342,9 @@ class SandboxApp:
                 return spec.handle(request)
         if oc41 is not None:
             return oc41.handle(request)
-        return spec.handle(request)  # type: ignore[union-attr]  # spec-only server
+        if spec is not None:
+            return spec.handle(request)
+        return self.oc40.handle(request)  # type: ignore[union-attr]  # an oc40 server without oc41/spec
 
     # ---- cookies
     def _set_cookies(self, request: Request, response: Response) -> list[str]:
@@ -599,7 +653,7 @@ class Sandbox:
         port: int = 0,
         host: str = "127.0.0.1",
         latency_ms: float = 0,
-        dialects: Iterable[str] = DIALECTS,
+        dialects: Iterable[str] | None = None,
         token_ttl: float = 3600.0,
         session_ttl: float = float(SESSION_COOKIE_AGE),
         username: str = DEFAULT_USERNAME,
@@ -642,6 +696,12 @@ class Sandbox:
     @property
     def key(self) -> str:
         return self.user.key
+
+    def storedb(self) -> Any:
+        """This store's own data (catalog, customers, orders) as :mod:`ocdata.storedb` frames, read live."""
+        from ocdata.storedb.sandbox import SandboxStoreDB  # lazily: the HTTP server does not need it
+
+        return SandboxStoreDB(self.engine)
 
     @property
     def dialects(self) -> tuple[str, ...]:
@@ -723,7 +783,7 @@ def serve(
     port: int = 0,
     store: Any = None,
     latency_ms: float = 0,
-    dialects: Iterable[str] = DIALECTS,
+    dialects: Iterable[str] | None = None,
     host: str = "127.0.0.1",
     **options: Any,
 ) -> Sandbox:
@@ -732,8 +792,11 @@ def serve(
     ``store`` is a built-in store name (``"stock"``, ``"rich"`` — the default), a
     store file path, a loaded :class:`~ocdata.sandbox.model.StoreConfig` or an
     :class:`~ocdata.sandbox.engine.Engine`. ``latency_ms`` delays every request.
-    ``options``: ``token_ttl`` (idle lifetime of a spec ``api_token``, s),
-    ``session_ttl`` (OCSESSID sessions, s), ``username``, ``key``, ``webhooks`` (a
+    ``dialects``: the fronts served (any of ``oc41``, ``spec``, ``oc40``, ``oc30``;
+    not ``spec`` with ``oc30``); default: the store's (:func:`default_dialects`).
+    ``options``: ``token_ttl`` (idle lifetime of a spec ``api_token`` and of a 4.0/3.0
+    ``oc_api_session`` row, s), ``session_ttl`` (OCSESSID sessions and 4.0's API session
+    data; 3.0's data lives at most 1440 s), ``username``, ``key``, ``webhooks`` (a
     :class:`~ocdata.sandbox.webhooks.Webhook`, a dict of its fields, or a list: every order,
     customer and product change is sent there, signed; see :mod:`ocdata.sandbox.webhooks`).
     Use it as a context manager to stop it: ``with serve() as sandbox: ...``.

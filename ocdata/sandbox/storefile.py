@@ -16,6 +16,9 @@ Top-level keys (all optional except ``settings``)::
                     demo products item by item (as with ``extends``) and ``zones`` over
                     the zones. Without it the store has only its listed products and the
                     countries/zones of the packaged release matching ``settings.version``
+    dialects:       the fronts ``serve()`` gives this store by default, e.g. ``[oc40]``
+                    (default: by ``settings.version`` — 4.1: ``[oc41, spec]``, 4.0: ``[oc40]``,
+                    3.0: ``[oc30]``); ``spec`` and ``oc30`` exclude each other
     extends:        another store (built-in name or path, relative to this file);
                     ``settings`` merge key by key, list sections merge item by item on
                     their id (an item with an existing id is merged over it — nested
@@ -60,6 +63,7 @@ import yaml
 from ocdata.sandbox import geo as _geo
 from ocdata.sandbox import installdata as _install
 from ocdata.sandbox import model as m
+from ocdata.sandbox.fronts import DIALECTS
 from ocdata.sandbox.payment import PAYMENT_CODES
 from ocdata.sandbox.payment import SETTING_KEYS as PAYMENT_KEYS
 from ocdata.sandbox.shipping import SETTING_KEYS as SHIPPING_KEYS
@@ -89,7 +93,7 @@ SECTIONS: dict[str, tuple[type, str]] = {
     "coupons": (m.Coupon, "coupon_id"),
     "order_statuses": (m.OrderStatus, "order_status_id"),
 }
-TOP_KEYS = {"key", "description", "extends", "demo_data", "settings", *SECTIONS}
+TOP_KEYS = {"key", "description", "extends", "demo_data", "settings", "dialects", *SECTIONS}
 
 
 class StoreFileError(ValueError):
@@ -255,6 +259,7 @@ def build_store(raw: dict[str, Any], default_key: str = "custom") -> m.StoreConf
     )
     store = m.StoreConfig(
         key=str(raw.get("key") or default_key),
+        dialects=_dialects(raw.get("dialects")),
         settings=settings,
         countries=countries,
         geo_zones=geo_zones,
@@ -265,6 +270,16 @@ def build_store(raw: dict[str, Any], default_key: str = "custom") -> m.StoreConf
     )
     _check_references(store)
     return store
+
+
+def _dialects(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value or not all(isinstance(d, str) and d in DIALECTS for d in value):
+        raise StoreFileError(f"dialects: must be a non-empty list of {', '.join(DIALECTS)}, got {value!r}")
+    if {"spec", "oc30"} <= set(value):
+        raise StoreFileError("dialects: spec and oc30 both answer route=api/login; choose one")
+    return tuple(value)
 
 
 _EACH = -1  # placeholder zone id for {country_id, zones: each}
@@ -370,7 +385,7 @@ def _convert(cls: type, data: Any, path: str) -> Any:
         raise StoreFileError(f"{path}: expected a mapping")
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    allowed = set(fields) - ({"key", "countries", "geo_zones", "description", "settings"} if cls is m.StoreConfig else set())
+    allowed = set(fields) - ({"key", "countries", "geo_zones", "description", "settings", "dialects"} if cls is m.StoreConfig else set())
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise StoreFileError(f"{path}.{unknown[0]}: unknown key (expected one of {', '.join(sorted(allowed))})")

@@ -7,12 +7,17 @@ without a browser:
 * :class:`ComparisonPanel` / :class:`ComparisonModel` — carts x destinations x groups: the
   cheapest shipping method per scenario and a chart.
 
-Store errors never surface as tracebacks: they become a :class:`Notice` shown in the widget.
+Store errors never surface as tracebacks: they become a :class:`Notice` shown in the widget,
+and beside the form field they concern. Store calls run on a worker thread (a *Cancel* button
+stops waiting); ``widget.wait()`` waits for them from code. :class:`Catalogue` is what the
+order builder knows of a store's products (OpenCart's API cannot list them).
 """
 
+from ocdata.widgets.catalog import Catalogue, OptionInfo, ProductInfo
 from ocdata.widgets.comparison_model import ComparisonModel
 from ocdata.widgets.comparison_panel import ComparisonPanel
 from ocdata.widgets.messages import Notice, error_notice
+from ocdata.widgets.money import Money, infer_money
 from ocdata.widgets.order_builder import OrderBuilder
 from ocdata.widgets.order_model import OrderBuilderModel, format_options, parse_options
 
@@ -25,4 +30,9 @@ __all__ = [
     "error_notice",
     "parse_options",
     "format_options",
+    "Catalogue",
+    "ProductInfo",
+    "OptionInfo",
+    "Money",
+    "infer_money",
 ]

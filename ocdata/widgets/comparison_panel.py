@@ -1,26 +1,40 @@
 """``ComparisonPanel(store or study frame)``: pick carts, destinations and groups, compare methods.
 
 The decisions live in :class:`~ocdata.widgets.comparison_model.ComparisonModel`; this module
-wires widgets to it. The chart is rendered to PNG into an ``Image`` widget, so it shows
-the same in Jupyter, in a saved notebook and in tests without a kernel.
+wires widgets to it. A run goes to a worker thread (the notebook stays responsive, *Cancel*
+stops it between scenarios); :meth:`ComparisonPanel.wait` waits for it from code. Charts are
+inline SVG: sharp at any size, their text searchable, the same in Jupyter and a saved notebook.
 """
 
 from __future__ import annotations
 
 import html
-import io
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 
-from ocdata.widgets.comparison_model import CHARTS, METRICS, ComparisonModel
+from ocdata.widgets.comparison_model import CHARTS, COLLECTION_METHODS, METRICS, ComparisonModel
 from ocdata.widgets.messages import Notice, error_notice
-from ocdata.widgets.render import frame_html, notice_html
+from ocdata.widgets.money import Money
+from ocdata.widgets.render import figure_svg, frame_html, notice_html, static_html
+from ocdata.widgets.tasks import Runner
 
 __all__ = ["ComparisonPanel"]
 
-_LIST = W.Layout(width="260px")
+_LIST = W.Layout(width="250px")
+_LABELS = {"description_width": "110px"}
+
+
+def _named(widget: W.Widget, name: str) -> W.Widget:
+    widget.add_class(f"ocdata-{name}")
+    return widget
+
+
+def _titled(title: str, widget: W.Widget) -> W.VBox:
+    """A list with its title above it (a description beside a list box gets cut)."""
+    return W.VBox([W.HTML(f"<b>{html.escape(title)}</b>"), widget])
 
 
 class ComparisonPanel(W.VBox):
@@ -28,33 +42,45 @@ class ComparisonPanel(W.VBox):
 
     ``source``: a connected store (the panel runs a small study per *Run*) or a study
     frame (the panel filters it). Other arguments go to
-    :class:`~ocdata.widgets.comparison_model.ComparisonModel`. :attr:`frame` is the last
-    result, :attr:`model` the view model.
+    :class:`~ocdata.widgets.comparison_model.ComparisonModel` (``exclude`` defaults to the
+    collection methods, e.g. in-store pickup). :attr:`frame` is the last result,
+    :attr:`model` the view model.
     """
 
     def __init__(self, source: Any, *, carts: Mapping[str, Any] | None = None,
                  destinations: Mapping[str, Any] | None = None, customer_groups: Mapping[int, str] | None = None,
-                 cache: Any = None, metric: str = "total", concurrency: int = 8, name: str | None = None) -> None:
+                 cache: Any = None, metric: str = "total", concurrency: int = 8, name: str | None = None,
+                 exclude: Sequence[str] | None = COLLECTION_METHODS, money: Money | None = None,
+                 background: bool = True) -> None:
         self.model = m = ComparisonModel(source, carts=carts, destinations=destinations,
                                          customer_groups=customer_groups, cache=cache, metric=metric,
-                                         concurrency=concurrency, name=name)
-        self.carts = W.SelectMultiple(description="Carts", rows=5, layout=_LIST)
-        self.destinations = W.SelectMultiple(description="Destinations", rows=5, layout=_LIST)
-        self.groups = W.SelectMultiple(description="Groups", rows=5, layout=_LIST)
-        self.metric = W.Dropdown(description="Cheapest by", options=[(f"{k}: {v}", k) for k, v in METRICS.items()],
-                                 value=m.metric, layout=W.Layout(width="420px"))
-        self.chart = W.Dropdown(description="Chart", options=[(v, k) for k, v in CHARTS.items()], value="heatmap",
-                                layout=W.Layout(width="420px"))
-        self.exclude = W.SelectMultiple(description="Leave out", rows=4, layout=_LIST)
-        self.new_label = W.Text(description="Label", placeholder="Leeds / bundle", layout=_LIST)
-        self.new_spec = W.Text(description="Spec", placeholder="GB-YSW LS1 1AA  or  40x1, 48x2", layout=_LIST)
-        self.add_destination_button = W.Button(description="Add destination", icon="plus")
-        self.add_cart_button = W.Button(description="Add cart", icon="plus")
-        self.run_button = W.Button(description="Run" if m.store is not None else "Show", button_style="primary",
-                                   icon="play")
-        self.status = W.HTML()
-        self.table_html = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(max_width="900px"))
+                                         concurrency=concurrency, name=name, exclude=exclude, money=money)
+        self.runner = Runner(background=background)
+        self.run_label = "Run" if m.store is not None else "Show"
+        self.carts = _named(W.SelectMultiple(rows=5, layout=_LIST), "carts")
+        self.destinations = _named(W.SelectMultiple(rows=5, layout=_LIST), "destinations")
+        self.groups = _named(W.SelectMultiple(rows=5, layout=_LIST), "groups")
+        self.metric = _named(W.Dropdown(description="Cheapest by", options=[(v, k) for k, v in METRICS.items()],
+                                        value=m.metric, layout=W.Layout(width="460px"), style=_LABELS), "metric")
+        self.chart = _named(W.Dropdown(description="Chart", options=[(v, k) for k, v in CHARTS.items()],
+                                       value="heatmap", layout=W.Layout(width="460px"), style=_LABELS), "chart")
+        self.chart_cart = _named(W.Dropdown(description="Chart cart", options=[], value=None,
+                                            layout=W.Layout(width="460px"), style=_LABELS), "chart-cart")
+        self.exclude = _named(W.SelectMultiple(rows=4, layout=W.Layout(width="300px")), "exclude")
+        self.excluded_html = _named(W.HTML(), "excluded")
+        self.new_label = _named(W.Text(description="Label", placeholder="Leeds / bundle", layout=_LIST,
+                                       style={"description_width": "50px"}), "new-label")
+        self.new_spec = _named(W.Text(description="Spec", placeholder="GB-YSW LS1 1AA  or  40x1, 48x2",
+                                      layout=W.Layout(width="300px"), style={"description_width": "50px"}),
+                               "new-spec")
+        self.add_destination_button = _named(W.Button(description="Add destination", icon="plus",
+                                                      layout=W.Layout(width="auto")), "add-destination")
+        self.add_cart_button = _named(W.Button(description="Add cart", icon="plus"), "add-cart")
+        self.run_button = _named(W.Button(description=self.run_label, button_style="primary", icon="play"), "run")
+        self.cancel_button = _named(W.Button(description="Cancel", icon="times", disabled=True), "cancel")
+        self.status = _named(W.HTML(), "status")
+        self.table_html = _named(W.HTML(), "cheapest")
+        self.chart_html = _named(W.HTML(), "chart-html")
 
         self._syncing = False
         self._sync_choices()
@@ -62,9 +88,13 @@ class ComparisonPanel(W.VBox):
         adding = [W.HBox([self.new_label, self.new_spec, self.add_destination_button, self.add_cart_button])] \
             if m.can_add else []
         super().__init__(children=[
-            W.HBox([self.carts, self.destinations, self.groups]), *adding,
-            W.HBox([W.VBox([self.metric, self.chart]), self.exclude]), self.run_button, self.status, self.table_html, self.image,
+            W.HBox([_titled("Carts", self.carts), _titled("Destinations", self.destinations),
+                    _titled("Customer groups", self.groups)]), *adding,
+            W.HBox([W.VBox([self.metric, self.chart, self.chart_cart]), _titled("Leave out", self.exclude)]),
+            self.excluded_html, W.HBox([self.run_button, self.cancel_button]), self.status, self.table_html,
+            self.chart_html,
         ])
+        self.add_class("ocdata-comparison-panel")
         self._render()
 
     @property
@@ -76,6 +106,25 @@ class ComparisonPanel(W.VBox):
     def notice(self) -> Notice | None:
         return self.model.notice
 
+    @property
+    def chart_svg(self) -> str:
+        """The chart shown, as SVG markup (``""`` when there is none)."""
+        return self.chart_html.value
+
+    def wait(self, timeout: float | None = 120) -> bool:
+        """Block until a running study has finished (for scripts and tests)."""
+        return self.runner.wait(timeout)
+
+    def __repr__(self) -> str:
+        return ("ComparisonPanel: compare shipping methods over carts x destinations x customer groups. "
+                "Run the cell (or trust the notebook) to use it.")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = repr(self)
+        bundle["text/html"] = static_html("Comparison panel", self.model.notice, self.table_html.value)
+        return bundle
+
     # ------------------------------------------------------------------ wiring
     def _wire(self) -> None:
         m = self.model
@@ -86,16 +135,18 @@ class ComparisonPanel(W.VBox):
                     self._safely("selection", lambda: apply(change["new"]))
             widget.observe(observer, names="value")
 
-        on(self.carts, lambda v: setattr(m, "selected_carts", list(v)))
-        on(self.destinations, lambda v: setattr(m, "selected_destinations", list(v)))
-        on(self.groups, lambda v: setattr(m, "selected_groups", list(v)))
+        on(self.carts, lambda v: m.select(carts=v))
+        on(self.destinations, lambda v: m.select(destinations=v))
+        on(self.groups, lambda v: m.select(groups=v))
         on(self.metric, lambda v: setattr(m, "metric", v))
         on(self.chart, lambda v: None)
+        on(self.chart_cart, lambda v: setattr(m, "chart_cart", v))
         on(self.exclude, lambda v: setattr(m, "excluded_methods", list(v)))
         self.add_cart_button.on_click(lambda _b: self._safely("add cart", lambda: self._add(m.add_cart)))
         self.add_destination_button.on_click(
             lambda _b: self._safely("add destination", lambda: self._add(m.add_destination)))
         self.run_button.on_click(lambda _b: self._run())
+        self.cancel_button.on_click(lambda _b: self._cancel())
 
     def _add(self, add: Callable[[str, str], bool]) -> None:
         if add(self.new_label.value, self.new_spec.value):
@@ -103,12 +154,30 @@ class ComparisonPanel(W.VBox):
             self._sync_choices()
 
     def _run(self) -> None:
-        idle = self.run_button.description
+        m = self.model
+        job = m.begin_run(cancel=None)
+        if job is None:
+            self._render()
+            return
+
+        def work(cancel: Any) -> Any:
+            return m.begin_run(cancel=cancel)()
+
+        def done(frame: Any, error: BaseException | None) -> None:
+            self._safely("study", lambda: m.finish_run(frame, error))
+
         self.run_button.description, self.run_button.disabled = "Running…", True
-        try:
-            self._safely("study", self.model.run)
-        finally:
-            self.run_button.description, self.run_button.disabled = idle, False
+        self.cancel_button.disabled = False
+        m.notice = Notice("info", "Running the comparison… (Cancel stops it; priced scenarios stay cached)")
+        self.status.value = notice_html(m.notice)
+        if not self.runner.start("study", work, done):
+            m.notice = Notice("warning", "A comparison is still running.")
+        self._render()
+
+    def _cancel(self) -> None:
+        if self.runner.cancel():
+            self.model.cancelled()
+        self._render()
 
     def _safely(self, action: str, fn: Callable[[], Any]) -> None:
         try:
@@ -133,26 +202,36 @@ class ComparisonPanel(W.VBox):
 
     def _render(self) -> None:
         m = self.model
+        busy = self.runner.busy
+        self.run_button.description = "Running…" if busy else self.run_label
+        self.run_button.disabled = busy
+        self.cancel_button.disabled = not busy
         self._syncing = True
         try:
-            self.exclude.options = m.methods()
-            self.exclude.value = tuple(c for c in m.excluded_methods if c in m.methods())
+            methods = m.methods()
+            if list(self.exclude.options) != methods:
+                self.exclude.options = methods
+            self.exclude.value = tuple(c for c in m.excluded_methods if c in [v for _, v in methods])
+            carts = m.chart_carts()
+            if list(self.chart_cart.options) != carts:
+                self.chart_cart.options = carts
+            self.chart_cart.value = m.chart_cart if m.chart_cart in carts else None
+            self.chart_cart.layout.display = None if self.chart.value == "heatmap" else "none"
         finally:
             self._syncing = False
+        self.excluded_html.value = f"<div style='color:#555'>{html.escape(m.excluded_text())}</div>"
         self.status.value = notice_html(m.notice)
         if m.frame is None:
-            self.table_html.value = "<div style='color:#666'>Pick carts, destinations and groups, then press " \
-                                    f"<i>{html.escape(self.run_button.description)}</i>.</div>"
-            self.image.value = b""
+            self.table_html.value = ("<div style='color:#666'>Pick carts, destinations and groups, then press "
+                                     f"<i>{html.escape(self.run_label)}</i>.</div>")
+            self.chart_html.value = ""
             return
-        self.table_html.value = frame_html(m.cheapest_table(), f"Cheapest method by {m.metric}",
-                                           empty="no scenario")
-        self.image.value = _png(m.figure(self.chart.value))
+        self.table_html.value = frame_html(
+            m.shown_table(), f"Cheapest method per scenario by {METRICS[m.metric]} — amounts in {m.money.unit}",
+            empty="no scenario", money=m.money, headers=dict(_HEADERS))
+        self.chart_html.value = figure_svg(m.figure(self.chart.value), max_width="900px")
 
 
-def _png(figure: Any) -> bytes:
-    if figure is None:
-        return b""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return buffer.getvalue()
+_HEADERS = {"customer_group": "customer group", "method_name": "cheapest method", "name": "quote",
+            "cost": "shipping before tax", "cost_with_tax": "shipping with tax", "total": "order total",
+            "n_methods": "methods compared"}

@@ -40,7 +40,8 @@ def test_demo_writes_outputs_and_summary(demo_run):
     base, first, _ = demo_run
     assert first.returncode == 0, first.stderr
     out = first.stdout
-    assert "96 scenarios (4 carts x 12 destinations x 2 customer groups): 0 from cache, 96 fetched, 0 failed" in out
+    assert ("4 carts x 12 destinations x 2 customer groups = 96 scenarios: 96 ok, 0 refused, 0 failed; "
+            "0 from cache, 96 fetched") in out
     assert "dialect 'spec'" in out and "tax follows the destination" in out
     assert "Cheapest delivery" in out and "Effective tax rate" in out
     # the rich store's free shipping (UK, sub-total >= 200) wins for the iPhone + iPod cart in London
@@ -109,8 +110,8 @@ def test_study_command_runs_a_yaml_study_against_a_store(tmp_path, monkeypatch):
         first = ocdata(*args)
         second = ocdata(*args)
     assert first.returncode == 0, first.stderr
-    assert "2 scenarios, 0 from cache, 2 fetched, 0 failed" in first.stdout
-    assert "2 scenarios, 2 from cache, 0 fetched" in second.stdout
+    assert "2 scenarios: 2 ok, 0 refused, 0 failed; 0 from cache, 2 fetched" in first.stdout
+    assert "2 scenarios: 2 ok, 0 refused, 0 failed; 2 from cache, 0 fetched" in second.stdout
     assert shop.key not in first.stdout + first.stderr
     frame = pd.read_csv(tmp_path / "q.csv")
     assert set(frame["destination"]) == {"London", "Berlin"}

@@ -15,6 +15,32 @@ def start(**options: Any):
     return serve(store=options.pop("store", "rich"), **options)
 
 
+#: every dialect the client speaks, with the pricing its live tests use
+LIVE_DIALECTS = [("spec", "api"), ("oc41", "storefront"), ("oc41", "api"), ("oc40", "api"), ("oc30", "api")]
+LIVE_IDS = ["spec", "oc41-storefront", "oc41-api", "oc40", "oc30"]
+
+
+class Sandboxes:
+    """Rich-store sandboxes serving every dialect, started on first use: one carries oc41, spec
+    and oc40, another oc30 (3.0 and the seed file both answer ``route=api/login``). The same
+    store data behind every dialect lets one test body expect the same answers from each."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self._started: dict[str, Any] = {}
+
+    def for_dialect(self, dialect: str):
+        group = "oc30" if dialect == "oc30" else "main"
+        if group not in self._started:
+            served = ("oc30",) if group == "oc30" else ("oc41", "spec", "oc40")
+            self._started[group] = start(dialects=served, **self.options)
+        return self._started[group]
+
+    def stop(self) -> None:
+        for sandbox in self._started.values():
+            sandbox.stop()
+
+
 class Recorder:
     """A connect(hook=...) that keeps every request record (thread-safe)."""
 

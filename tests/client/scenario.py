@@ -144,6 +144,17 @@ class Recorded:
         with ReplayServer(exchanges) as srv:
             return action(dialect_for(self.dialect, srv, **config))
 
+    def live(self, sandbox: Any, action: Callable[[Any], Any], **config: Any) -> Any:
+        """``action(dialect)`` against a live sandbox serving this version's store and front."""
+        cfg = DialectConfig(base_url=sandbox.url + "index.php",
+                            credentials=Credentials(url=sandbox.url, username=sandbox.username,
+                                                    key=Secret(sandbox.key)), **config)
+        dialect = self.dialect(cfg, Transport(retries=0))
+        try:
+            return action(dialect)
+        finally:
+            dialect.close()
+
     def quote_exchanges(self, tag: str) -> list[Exchange]:
         """Scenario ``tag`` as the client replays it: S10's cart ships nothing, so the client skips
         listing shipping methods the recording still asked for."""

@@ -28,7 +28,7 @@ from oc41_transcripts import BASE, KEY, Oc41Replay, draft_from, form_of, load
 
 @pytest.fixture
 def store():
-    s = oc.connect(BASE, "Default", KEY, dialect="oc41")
+    s = oc.connect(BASE, "Default", KEY, dialect="oc41", pricing="api")  # the recordings are one-off calls
     yield s
     s.close()
 

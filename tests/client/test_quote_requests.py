@@ -1,6 +1,6 @@
 """A quote asks the store only what it cannot know otherwise, and answers what asking would.
 
-Against the live sandbox on both dialects it serves: the cart's own totals read from a free,
+Against the live sandbox on every dialect (4.0/3.0 fronts over the same store data): the cart's own totals read from a free,
 untaxed quote equal the cart fetched on its own; payment methods looked up once per band of
 order total equal a lookup per quote; spec drops a previous scenario's shipping method only
 when the store still holds it. :class:`PaymentBands` itself is checked offline.
@@ -21,6 +21,11 @@ from live_sandbox import JANE, LONDON, LOS_ANGELES, Recorder, draft, start
 
 DIALECTS = [("spec", "api"), ("oc41", "api"), ("oc41", "storefront")]
 IDS = ["spec", "oc41-api", "oc41-storefront"]
+#: 4.0/3.0 read the cart once per quote (their totals only come with the cart), so the free-quote
+#: shortcut is theirs too only in its answer: these tests check that answer on them as well
+ALL = DIALECTS + [("oc40", "api"), ("oc30", "api")]
+ALL_IDS = IDS + ["oc40", "oc30"]
+CART_CALL = {"oc41": "cart", "spec": "cart/getTotals", "oc40": "cart", "oc30": "cart"}
 MUNICH = oc.Address(firstname="Jane", lastname="Doe", address_1="1 Marienplatz", city="Munich", postcode="80331",
                     country="DE", zone="BY")
 CARTS = [
@@ -62,6 +67,19 @@ def stock():
     sb.stop()
 
 
+@pytest.fixture(scope="module")
+def session_fronts():
+    """The rich and stock stores' data behind the 4.0 and 3.0 fronts (``(store, dialect) -> sandbox``)."""
+    started = {(store, d): start(store=store, dialects=(d,)) for store in ("rich", "stock") for d in ("oc40", "oc30")}
+    yield started
+    for sb in started.values():
+        sb.stop()
+
+
+def served(dialect, default, store, session_fronts):
+    return session_fronts[(store, dialect)] if dialect in ("oc40", "oc30") else default
+
+
 def connect(sandbox, dialect, pricing, hook=None):
     store = oc.connect(sandbox.url, sandbox.username, sandbox.key, dialect=dialect, pricing=pricing, hook=hook,
                        timeout=10)
@@ -70,9 +88,10 @@ def connect(sandbox, dialect, pricing, hook=None):
     return store
 
 
-@pytest.mark.parametrize("dialect,pricing", DIALECTS, ids=IDS)
-def test_cart_totals_read_from_a_free_quote_equal_the_cart_alone(rich, dialect, pricing):
+@pytest.mark.parametrize("dialect,pricing", ALL, ids=ALL_IDS)
+def test_cart_totals_read_from_a_free_quote_equal_the_cart_alone(rich, session_fronts, dialect, pricing):
     hook = Recorder()
+    rich = served(dialect, rich, "rich", session_fronts)
     store, check = connect(rich, dialect, pricing, hook), connect(rich, dialect, pricing)
     for d in drafts():
         hook.clear()
@@ -90,15 +109,18 @@ def test_cart_totals_read_from_a_free_quote_equal_the_cart_alone(rich, dialect, 
         # no request for the cart alone: its totals came with the free quote
         if dialect == "oc41":
             assert "cart" not in calls, calls
-        else:
+        elif dialect == "spec":
             assert calls.count("cart/getTotals") == len(quote.options), calls
+        else:  # the cart once, then once per quote with its shipping chosen
+            assert calls.count(CART_CALL[dialect]) == 1 + len(quote.options), calls
     store.close()
     check.close()
 
 
-@pytest.mark.parametrize("dialect,pricing", DIALECTS, ids=IDS)
-def test_without_a_free_quote_the_cart_alone_is_fetched(stock, dialect, pricing):
+@pytest.mark.parametrize("dialect,pricing", ALL, ids=ALL_IDS)
+def test_without_a_free_quote_the_cart_alone_is_fetched(stock, session_fronts, dialect, pricing):
     hook = Recorder()
+    stock = served(dialect, stock, "stock", session_fronts)
     store, check = connect(stock, dialect, pricing, hook), connect(stock, dialect, pricing)
     for address in (LONDON, LOS_ANGELES):
         d = draft(address, (oc.CartLine(product_id=40), oc.CartLine(product_id=33)))
@@ -107,7 +129,7 @@ def test_without_a_free_quote_the_cart_alone_is_fetched(stock, dialect, pricing)
         assert [o.quote.code for o in quote.options] == ["flat.flat"]  # the demo store ships flat only
         assert lines(quote.totals) == lines(check.cart(d).totals)
         assert not [t for t in quote.totals if t.code == "shipping"]
-        assert hook.calls().count("cart" if dialect == "oc41" else "cart/getTotals") == 1 + (dialect == "spec")
+        assert hook.calls().count(CART_CALL[dialect]) == 1 + (dialect != "oc41")
     store.close()
     check.close()
 

@@ -82,7 +82,8 @@ def test_writes_are_not_retried_on_gateway_errors(flaky):
 @pytest.mark.parametrize("flaky", [["drop", "drop", "drop", "drop", "drop"]], indirect=True)
 def test_lost_answer_on_confirm_is_order_state_unknown_and_sent_once(flaky):
     hook = Recorder()
-    store = oc.connect(flaky.url, "Default", "k" * 64, dialect="oc41", hook=hook, timeout=5)
+    store = oc.connect(flaky.url, "Default", "k" * 64, dialect="oc41", pricing="api", hook=hook,
+                        timeout=5)  # one confirm request, no priming cart call
     d = draft().model_copy(update={"shipping_address": None, "payment_address": None})
     with pytest.raises(OrderStateUnknownError) as err:
         store.confirm(d, order_status_id=1)

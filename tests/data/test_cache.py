@@ -13,7 +13,13 @@ from fakes import FakeStore
 from ocdata import cache as cache_mod
 from ocdata.cache import Cache, CacheError, CacheLockedError, CacheReadOnlyError, SchemaError
 from ocdata.cache_schema import LATEST, MIGRATIONS, migrate
-from ocdata.client.errors import TransportError, ValidationError
+from ocdata.client.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    ProtocolError,
+    TransportError,
+    ValidationError,
+)
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft, OrderResult, Quote
 from ocdata.client.transport import RequestRecord
 
@@ -112,10 +118,30 @@ def test_fresh_keys_honour_max_age_and_retryable_failures(cache):
     assert cache.fresh_keys([ok_key, refused], max_age="1h") == {refused}
     assert cache.fresh_keys([ok_key, refused], max_age=timedelta(hours=3)) == {ok_key, refused}
     assert cache.fresh_keys([ok_key], max_age=3 * 3600) == {ok_key}
-    err = cache.sql("SELECT q.status, q.error, s.error_type, s.retryable FROM quotes q "
+    err = cache.sql("SELECT q.status, q.error, s.error_type, s.retryable, s.status FROM quotes q "
                     "JOIN scenarios s USING (scenario_key) WHERE scenario_key = ?", [refused]).iloc[0].tolist()
-    assert err[0] == "error" and err[1].startswith("Please select a country!")
-    assert err[2:] == ["ValidationError", False]
+    assert err[0] == "refused" and err[1].startswith("Please select a country!")
+    assert err[2:] == ["ValidationError", False, "refused"]
+    assert cache.sql("SELECT status, retryable FROM scenarios WHERE scenario_key = ?",
+                     [flaky]).iloc[0].tolist() == ["failed", True]
+    # retry_errors: a refusal is asked again too; an answer is still reused
+    assert cache.fresh_keys([ok_key, refused, flaky], retry_errors=True) == {ok_key}
+
+
+@pytest.mark.parametrize("error", [AuthenticationError("bad key"), PermissionDeniedError("IP not allowed"),
+                                   ProtocolError("not JSON"), RuntimeError("bug")])
+def test_caller_refusals_are_no_answer_and_protocol_errors_fail(cache, error):
+    store = FakeStore()
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        with pytest.raises(ValueError, match="not cached"):
+            cache.record_quote(store, draft(), error=error)
+        cache.flush()
+        assert cache.sql("SELECT count(*) n FROM scenarios")["n"][0] == 0
+        return
+    key = cache.record_quote(store, draft(), error=error)
+    cache.flush()
+    assert cache.sql("SELECT status FROM scenarios")["status"].tolist() == ["failed"]
+    assert cache.fresh_keys([key]) == set()
 
 
 def test_parse_max_age():
@@ -280,7 +306,28 @@ def test_module_sql_uses_the_default_cache(tmp_path, monkeypatch):
     df = cache_mod.sql("SELECT count(*) AS n FROM scenarios")
     assert df["n"][0] == 0 and (tmp_path / "dflt" / "x.duckdb").exists()
     assert cache_mod.default_cache() is cache_mod.default_cache()
+    cache_mod.default_cache().record_quote(FakeStore(), draft(), quote(draft()))
+    # a study's open default cache answers, pending writes included
+    assert cache_mod.sql("SELECT count(*) AS n FROM scenarios")["n"][0] == 1
     cache_mod.default_cache().close()
+
+
+_WRITE = textwrap.dedent("""
+    import sys
+    from ocdata.cache import Cache
+    with Cache(sys.argv[1]) as c:
+        c.sql("INSERT INTO stores (store_key, url) VALUES ('other', 'http://other/')")
+""")
+
+
+def test_module_sql_keeps_no_lock_between_calls(tmp_path, monkeypatch):
+    """A notebook's ocdata.sql() must not lock the cache: another process writes between two calls."""
+    path = tmp_path / "shared.duckdb"
+    monkeypatch.setenv("OCDATA_CACHE", str(path))
+    assert cache_mod.sql("SELECT count(*) AS n FROM stores")["n"][0] == 0
+    done = subprocess.run([sys.executable, "-c", _WRITE, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert cache_mod.sql("SELECT url FROM stores")["url"].tolist() == ["http://other/"]
 
 
 def _table(c, table, order):
@@ -400,3 +447,41 @@ def test_sql_gives_text_as_str_even_when_every_value_is_null(cache):
     mixed = cache.sql("SELECT 1::BIGINT AS i, NULL::BIGINT AS n, true AS b, TIMESTAMP '2024-01-02' AS t, "
                       "'a'::ENUM('a', 'b') AS e, NULL::VARCHAR AS s")
     assert [str(t) for t in mixed.dtypes] == ["int64", "Int64", "bool", "datetime64[us]", "category", "str"]
+
+
+def test_scenario_status_migration_upgrades_a_version_3_cache(tmp_path):
+    """A v3 file said 'error' for every failed scenario: refusals and failures are told apart by
+    'retryable', a refusal of the caller (wrong key) is dropped so the next run asks again, and
+    study_quotes reads quotes with their scenario labels."""
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    assert migrate(con, target=3) == [1, 2, 3]
+    con.execute("INSERT INTO stores (store_key, url, dialect) VALUES ('s1', 'http://shop/', 'spec')")
+    con.execute("INSERT INTO studies (study_id, store_key, n_scenarios) VALUES ('st', 's1', 4)")
+    rows = [("ok", "ok", None, False), ("refused", "error", "ValidationError", False),
+            ("failed", "error", "TransportError", True), ("badkey", "error", "AuthenticationError", False)]
+    for i, (key, status, error_type, retryable) in enumerate(rows):
+        con.execute("INSERT INTO study_scenarios VALUES ('st', ?, ?, ?, 'London', 'GB', 'LND', 1)", [i, key, f"c{i}"])
+        con.execute("INSERT INTO scenarios (scenario_key, store_key, status, error, error_type, retryable, fetched_at) "
+                    "VALUES (?, 's1', ?, ?, ?, ?, now())",
+                    [key, status, f"{error_type}!" if error_type else None, error_type, retryable])
+        con.execute("INSERT INTO quotes (scenario_key, option_index, quote_code, cost, status, error, "
+                    "n_payment_methods) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                    [key, 0 if status == "ok" else -1, "flat.flat" if status == "ok" else None,
+                     5.0 if status == "ok" else None, status, f"{error_type}!" if error_type else None])
+    con.close()
+    with Cache(path) as c:
+        assert c.schema_version == LATEST
+        got = c.sql("SELECT scenario_key, status, retryable FROM scenarios ORDER BY scenario_key").values.tolist()
+        assert got == [["failed", "failed", True], ["ok", "ok", False], ["refused", "refused", False]]
+        assert c.sql("SELECT scenario_key, status FROM quotes ORDER BY scenario_key").values.tolist() == \
+            [["failed", "failed"], ["ok", "ok"], ["refused", "refused"]]
+        # the failure and the dropped refusal of the caller are fetched again; the refusal is an answer
+        assert c.fresh_keys(["ok", "refused", "failed", "badkey"]) == {"ok", "refused"}
+        view = c.sql("SELECT study, store, cart, destination, customer_group_id, quote_code, status, scenario_status, "
+                     "coalesce(error_type, '-') FROM study_quotes ORDER BY scenario_id").values.tolist()
+        assert view[0] == ["st", "http://shop/", "c0", "London", 1, "flat.flat", "ok", "ok", "-"]
+        assert view[1][6:] == ["refused", "refused", "ValidationError"]
+        assert view[3][6:] == ["pending", "pending", "-"]  # the wrong key's scenario: not answered
+        outcomes = c.study_outcomes("st")
+        assert outcomes["status"].astype(str).tolist() == ["ok", "refused", "failed", "pending"]

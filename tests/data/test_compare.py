@@ -40,7 +40,7 @@ def test_complete_adds_unavailable_and_error_rows(df):
     ca_item = _row(full, scenario_id=2, quote_code="item.item")  # one, CA, group 1
     assert ca_item["status"] == "unavailable" and np.isnan(ca_item["cost"])
     bad = full[full["destination"] == "bad"]
-    assert len(bad) == 12 and (bad["status"] == "error").all() and bad["error"].notna().all()
+    assert len(bad) == 12 and (bad["status"] == "refused").all() and bad["error"].notna().all()
     assert set(bad["quote_code"]) == {"flat.flat", "item.item", "weight.weight_gb"}
 
 

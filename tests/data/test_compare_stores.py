@@ -164,7 +164,7 @@ def test_a_failure_on_one_store_is_unknown_never_not_offered(cache):
     berlin = d[d["destination"] == "Berlin"]
     # the baseline's methods for Berlin stay, each "unknown" with the other store's error
     assert len(berlin) == 4 and (berlin["offered"] == "unknown").all()
-    assert (berlin["status"] == "error").all() and berlin["error"].str.contains("connection reset").all()
+    assert (berlin["status"] == "failed").all() and berlin["error"].str.contains("connection reset").all()
     assert berlin["total_delta"].isna().all()
     s = compare.stores_summary(d).set_index(["destination", "method_key"])
     assert s.loc[("Berlin", "flat"), ["unknown", "both"]].tolist() == [2, 0]

@@ -23,7 +23,8 @@ def test_study_against_the_sandbox(sandbox, cache):
                       {"California": "US-CA", "New York": "US-NY", "Nowhere": "US-ZZ"}, [1, 2],
                       name="sandbox", cache=cache)
         df = study.run(concurrency=4, progress=False)
-        assert study.last_run.fetched == 12 and study.last_run.failed == 4  # US-ZZ: no such zone
+        report = study.last_run
+        assert (report.fetched, report.ok, report.refused, report.failed) == (12, 8, 4, 0)  # US-ZZ: no such zone
         ok = df[df["status"] == "ok"]
         assert set(ok["destination"]) == {"California", "New York"}
         assert (ok["dialect"] == "spec").all() and (ok["pricing"] == "session").all()

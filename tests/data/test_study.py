@@ -11,9 +11,9 @@ import pytest
 
 from fakes import FakeStore
 from ocdata.cache import Cache
-from ocdata.client.errors import OcdataWarning
+from ocdata.client.errors import AuthenticationError, OcdataWarning
 from ocdata.client.models import Address, CartLine
-from ocdata.study import STUDY_COLUMNS, Study, parse_cart, parse_destination
+from ocdata.study import OUTCOME_COLUMNS, STUDY_COLUMNS, Study, parse_cart, parse_destination
 
 CARTS = {"one": "40x1", "mix": "40x1, 30x2"}
 DESTS = {"London": "GB-LND", "CA": "US-CA", "Berlin": "DE-BER", "bad": "XX"}
@@ -85,10 +85,12 @@ def test_run_returns_documented_frame_with_errors_as_rows(cache):
     assert list(df.columns) == list(STUDY_COLUMNS)
     for name, (dtype, _) in STUDY_COLUMNS.items():
         assert dtype == "category" and isinstance(df[name].dtype, pd.CategoricalDtype) or str(df[name].dtype) == dtype, name
-    assert s.last_run.fetched == 16 and s.last_run.failed == 4 and s.last_run.from_cache == 0
+    report = s.last_run
+    assert (report.fetched, report.ok, report.refused, report.failed, report.from_cache) == (16, 12, 4, 0, 0)
     bad = df[df["destination"] == "bad"]
-    assert len(bad) == 4 and (bad["status"] == "error").all()
-    assert bad["error"].str.contains("select a country").all()
+    assert len(bad) == 4 and (bad["status"] == "refused").all() and (bad["scenario_status"] == "refused").all()
+    assert bad["error"].str.contains("select a country").all() and (bad["error_type"] == "ValidationError").all()
+    assert (df.loc[df["destination"] != "bad", "scenario_status"] == "ok").all()
     # hand-computed: mix cart (100 + 2 x 80 = 260) to London for group 2 (90 %) by item.item (3 items x 2.50)
     row = df[(df["cart"] == "mix") & (df["destination"] == "London") & (df["customer_group_id"] == 2)
              & (df["quote_code"] == "item.item")].iloc[0]
@@ -103,11 +105,13 @@ def test_rerun_uses_cache_refresh_and_retryable_failures(cache):
     store = FakeStore(fail={"DE"})
     s = Study(store, CARTS, DESTS, name="resume", cache=cache)
     first = s.run(progress=False)
-    assert (s.last_run.fetched, s.last_run.failed) == (8, 4)
+    assert (s.last_run.fetched, s.last_run.refused, s.last_run.failed) == (8, 2, 2)
+    assert (first.loc[first["destination"] == "Berlin", "status"] == "failed").all()
     store.fail = set()
     second = s.run(progress=False)
-    # the network failures (retryable) are fetched again, the store's refusals (XX) are answers
+    # the network failures are fetched again, the store's refusals (XX) are answers
     assert (s.last_run.from_cache, s.last_run.fetched, s.last_run.failed) == (6, 2, 0)
+    assert (s.last_run.refused, s.last_run.refused_from_cache) == (2, 2)
     assert (second.loc[second["destination"] == "Berlin", "status"] == "ok").all()
     assert len(second) > len(first)
     s.run(progress=False)
@@ -252,3 +256,78 @@ def test_parsed_cart_is_accepted_again_and_addresses_get_placeholders(cache):
     kept = Study(FakeStore(), carts={"c": cart},
                  destinations={"L": {"country": "GB", "zone": "LDN", "postcode": "SW1A 2AA"}}, cache=cache)
     assert kept.draft(kept.scenarios[0]).shipping_address.postcode == "SW1A 2AA"
+
+
+def test_refusals_count_in_the_summary_and_retry_errors_asks_again(cache):
+    store = FakeStore()
+    s = Study(store, CARTS, {"London": "GB-LND", "bad": "XX"}, name="refusals", cache=cache)
+    s.run(progress=False)
+    assert s.last_run.summary() == "4 scenarios: 2 ok, 2 refused, 0 failed; 0 from cache, 4 fetched"
+    assert not s.last_run.complete
+    [group] = s.last_run.errors
+    assert (group.status, group.error_type, group.count) == ("refused", "ValidationError", 2)
+    assert group.examples == ("one / bad / group 0", "mix / bad / group 0")
+    s.run(progress=False)  # a refusal is the scenario's answer: served from the cache, and still counted
+    assert s.last_run.summary() == "4 scenarios: 2 ok, 2 refused (all from cache), 0 failed; 4 from cache, 0 fetched"
+    calls = len(store.calls)
+    s.run(progress=False, retry_errors=True)
+    assert len(store.calls) == calls + 2 and s.last_run.fetched == 2 and s.last_run.refused_from_cache == 0
+    outcomes = s.outcomes()
+    assert list(outcomes.columns) == list(OUTCOME_COLUMNS)
+    assert outcomes["status"].astype(str).tolist() == ["ok", "refused", "ok", "refused"]
+
+
+class KeyRefusingStore(FakeStore):
+    """Refuses the API key (as a store does for a wrong key) until ``key_ok`` is set."""
+
+    key_ok = False
+
+    def quote(self, draft):
+        if not self.key_ok:
+            with self._lock:
+                self.calls.append(("refused", self.signature(draft)))
+            raise AuthenticationError("the store rejected the API key: check OCDATA_API_KEY")
+        return super().quote(draft)
+
+
+def test_a_wrong_key_stops_the_run_and_caches_nothing(cache):
+    store = KeyRefusingStore(delay=0.001)
+    dests = {f"d{i}": f"GB-Z{i}" for i in range(10)}
+    s = Study(store, CARTS, dests, name="wrong-key", cache=cache)
+    with pytest.raises(AuthenticationError, match="API key") as caught:
+        s.run(concurrency=2, progress=False)
+    assert "nothing was cached" in " ".join(getattr(caught.value, "__notes__", []))
+    assert len(store.calls) < 20  # stopped early, not one refusal per scenario
+    assert s.last_run.pending == 20 and s.last_run.interrupted
+    assert cache.sql("SELECT count(*) n FROM scenarios")["n"][0] == 0
+    store.key_ok = True  # the key fixed: everything is fetched, nothing served from the cache
+    s.run(concurrency=2, progress=False)
+    assert (s.last_run.from_cache, s.last_run.fetched, s.last_run.ok) == (0, 20, 20)
+
+
+_WRITE_OTHER = textwrap.dedent("""
+    import sys
+    from ocdata.cache import Cache
+    with Cache(sys.argv[1]) as c:
+        c.sql("INSERT INTO stores (store_key, url) VALUES ('other', 'http://other/')")
+""")
+
+
+def test_a_study_on_the_default_cache_does_not_lock_it_between_runs(tmp_path, monkeypatch):
+    """A notebook's study (no cache given) opens the default cache for its run only: `ocdata study`
+    in a terminal can write it in between, and the notebook still reads its results."""
+    path = tmp_path / "kernel.duckdb"
+    monkeypatch.setenv("OCDATA_CACHE", str(path))
+    s = Study(FakeStore(), CARTS, {"London": "GB-LND"}, name="kernel")
+    first = s.run(progress=False)
+    done = subprocess.run([sys.executable, "-c", _WRITE_OTHER, str(path)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(s.results(), first)
+    assert (s.outcomes()["status"] == "ok").all()
+    s.run(progress=False)
+    assert s.last_run.from_cache == 2
+    import ocdata
+
+    assert ocdata.sql("SELECT url FROM stores ORDER BY url")["url"].tolist() == ["http://fake.example/",
+                                                                                "http://other/"]

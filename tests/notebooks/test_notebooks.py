@@ -12,7 +12,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-REQUIRED = ("01-quickstart.ipynb", "02-shipping-study.ipynb", "03-widgets.ipynb")
+REQUIRED = ("01-quickstart.ipynb", "02-shipping-study.ipynb", "03-widgets.ipynb", "05-tax-by-destination.ipynb",
+            "06-test-orders.ipynb", "07-catalog-to-study.ipynb")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+TEXT_REPR = re.compile(r"\b(OrderBuilder|ComparisonPanel|VBox|HBox)\(children=")
 
 SECRET_PATTERNS = {
     "256-hex API key (or any 64+ hex run)": re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64,}(?![0-9A-Fa-f])"),
@@ -47,6 +51,28 @@ def test_required_notebooks_exist_and_are_executed():
         compared = [c for c in code if c["outputs"] and "NBVAL_IGNORE_OUTPUT" not in "".join(c["source"])]
         assert compared, f"{path.name}: nbval would compare nothing"
         assert not any(o.get("output_type") == "error" for c in code for o in c["outputs"]), path.name
+
+
+def test_analyses_open_with_their_question_and_end_with_their_answer():
+    for name in ("05-tax-by-destination.ipynb", "06-test-orders.ipynb"):
+        cells = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
+        assert "**Question.**" in "".join(cells[0]["source"]), name
+        answer = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Answer"))
+        printed = cells[answer + 1]
+        assert printed["cell_type"] == "code" and any(o.get("output_type") == "stream" for o in printed["outputs"])
+        assert all(c["cell_type"] == "markdown" for c in cells[answer + 2:]), name
+
+
+@pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.name)
+def test_saved_widgets_carry_their_state_not_a_text_repr(path):
+    """A saved notebook draws its widgets before it is run: every widget output has its state
+    in the notebook's metadata, and its text fallback is a sentence, not ipywidgets' repr."""
+    book = json.loads(path.read_text(encoding="utf-8"))
+    outputs = [o for c in book["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    views = [o["data"][WIDGET_VIEW]["model_id"] for o in outputs if WIDGET_VIEW in o.get("data", {})]
+    state = book["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    assert all(model_id in state for model_id in views), path.name
+    assert not TEXT_REPR.search(json.dumps(outputs)), path.name
 
 
 @pytest.mark.parametrize("kind, pattern", list(SECRET_PATTERNS.items()))

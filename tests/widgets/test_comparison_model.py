@@ -41,16 +41,24 @@ def test_cheapest_method_per_scenario(store, memory_cache):
     model = ipods(store, memory_cache)
     frame = model.run()
     assert frame is model.frame and model.notice.title == "Compared 4 scenario(s)."
-    assert set(frame["quote_code"].dropna()) >= {"free.free", "weight.weight_4", "weight.weight_5"}
-    # pickup costs nothing, so it is always among the cheapest; free shipping ties in London at 200.00
-    assert cheapest(model)[("London", 1)] == [("free.free", 242.0), ("pickup.pickup", 242.0)]
-    model.excluded_methods = ["pickup.pickup"]
+    assert set(frame["quote_code"].dropna()) >= {"free.free", "weight.weight_4", "weight.weight_5", "pickup.pickup"}
+    # like the demo, pickup is a collection, not a delivery: left out of "cheapest" by default, and said so
+    assert model.excluded_methods == ["pickup"]
+    assert "Left out of the comparison: Pickup (pickup) (a collection from the store, not a delivery)" in \
+        model.excluded_text()
     best = cheapest(model)
     assert best[("London", 1)] == [("free.free", 242.0)]
     # Wholesale pays 90.00 a unit: under the 200.00 free-shipping threshold; flat and item tie at 5.00
     assert best[("London", 3)] == [("flat.flat", 226.0), ("item.item", 226.0)]
     assert best[("New York", 1)] == [("flat.flat", 205.0), ("item.item", 205.0)]
     assert model.cheapest_table()["n_methods"].tolist()[0] == 4  # London g1 without pickup: flat, weight, item, free
+    table = model.shown_table()
+    assert table.loc[0, "method_name"] == "Free Shipping" and table.loc[0, "customer_group"] == "Default"
+    # asked for, pickup (free) wins everywhere
+    model.excluded_methods = []
+    assert cheapest(model)[("London", 1)] == [("free.free", 242.0), ("pickup.pickup", 242.0)]
+    assert cheapest(model)[("New York", 1)] == [("pickup.pickup", 200.0)]
+    assert model.excluded_text() == "Every shipping method is compared, collection methods included."
 
 
 def test_metric_changes_what_cheapest_means(store, memory_cache):
@@ -79,7 +87,7 @@ def test_unpriceable_scenario_is_reported_not_dropped(store, memory_cache):
     assert model.notice.level == "warning"
     assert model.notice.title == "1 of 2 scenario(s) could not be priced."
     # 4.1 runs the address step silently inside shipping_methods, so this is what the store says
-    assert model.notice.details == ("2 iPod Classic → Berlin, bad postcode (group 1): "
+    assert model.notice.details == ("2 iPod Classic → Berlin, bad postcode (Default): "
                                     "Warning: Shipping address required!",)
     table = model.cheapest_table()
     row = table[table["destination"] == "Berlin, bad postcode"].iloc[0]
@@ -100,12 +108,15 @@ def test_adding_choices_validates_them(store, memory_cache):
     assert parse_destination_text("US-CA") == Address(country="US", zone="CA")
 
 
-def test_empty_selection_is_explained(store, memory_cache):
+def test_empty_selection_is_explained_until_it_is_made(store, memory_cache):
     model = ComparisonModel(store, cache=memory_cache)
-    model.selected_destinations = []
-    model.selected_groups = []
+    model.select(destinations=[], groups=[])
     assert model.run() is None
     assert model.notice.details == ("Pick at least one destination.", "Pick at least one customer group.")
+    model.select(groups=[1])
+    assert model.notice.details == ("Pick at least one destination.",)
+    model.select(destinations=["London"])
+    assert model.notice is None
 
 
 def test_study_failure_is_a_notice_and_keeps_previous_results(store):
@@ -137,14 +148,45 @@ def test_not_a_store_nor_a_frame():
         ComparisonModel(None)
 
 
-def test_charts(store, memory_cache):
+def test_charts_compare_one_cart_with_names_and_currency(store, memory_cache):
     model = ipods(store, memory_cache)
+    model.selected_carts = ["iPhone", "2 iPod Classic"]
     model.run()
+    assert model.money.unit == "$"
+    assert model.chart_carts() == ["iPhone", "2 iPod Classic"] and model.chart_cart == "iPhone"
+    model.chart_cart = "2 iPod Classic"
     heat = model.figure()
-    # one panel per customer group (plots.cost_heatmap facets a frame of several), the title above them
-    assert isinstance(heat, Figure) and heat.get_suptitle().startswith("total by destination")
-    assert isinstance(model.figure("tax"), Figure)
+    ax = heat.axes[0]
+    assert isinstance(heat, Figure) and ax.get_title() == ("Order total ($), cart '2 iPod Classic', by destination "
+                                                           "and shipping method")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Flat Rate", "Free Shipping", "Per Item",
+                                                            "Weight Based Shipping"]
+    # one row per destination and group: every cell is one scenario's price, never a mean over carts
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["London · Default", "London · Wholesale",
+                                                            "New York · Default", "New York · Wholesale"]
+    cells = [t.get_text() for t in ax.texts]
+    assert "$242.00" in cells and "$226.00" in cells and all(c.startswith("$") or c == "n/a" for c in cells)
+    assert heat.axes[-1].get_ylabel() == "total ($)"
+    tax = model.figure("tax")
+    legend = tax.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["shipping", "Default", "Wholesale"]
+    assert legend.get_bbox_to_anchor().x0 >= tax.axes[0].get_window_extent().x1 - 1  # beside the bars, not on them
     with pytest.raises(ValueError, match="chart 'pie'"):
         model.figure("pie")
     assert isinstance(model.pivot_table(), pd.DataFrame)
-    assert "pickup.pickup" in model.pivot_table().columns
+    assert "pickup.pickup" not in model.pivot_table().columns
+
+
+def test_a_run_can_be_cancelled_and_resumed(store, memory_cache):
+    import threading
+
+    model = ipods(store, memory_cache)
+    cancel = threading.Event()
+    cancel.set()
+    job = model.begin_run(cancel=cancel)
+    with pytest.raises(BaseException) as caught:
+        job()
+    assert model.finish_run(None, caught.value) is None
+    assert model.notice.level == "warning" and model.notice.title.startswith("Run cancelled.")
+    assert model.frame is None
+    assert model.run() is not None and model.notice.title == "Compared 4 scenario(s)."

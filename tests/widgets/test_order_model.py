@@ -8,7 +8,9 @@ import pytest
 
 from ocdata.client.errors import NotFoundError, OrderStateUnknownError, TransportError
 from ocdata.client.models import CartLine, PaymentMethod, ShippingQuote
+from ocdata.widgets.catalog import Catalogue
 from ocdata.widgets.messages import field_label
+from ocdata.widgets.money import Money
 from ocdata.widgets.order_model import OrderBuilderModel, format_options, parse_options
 
 CINEMA_OPTIONS = ("208=some text; 209=more text; 217=4; 218=5; 219=2011-02-20; 220=2011-02-20 22:25; "
@@ -157,23 +159,127 @@ def test_customer_group_changes_prices(store):
     assert (default, wholesale) == (Decimal("100.00"), Decimal("90.00"))
 
 
-def test_store_refusal_is_a_notice_and_the_draft_is_kept(store):
-    model = london(OrderBuilderModel(store), (42, 2))
+def test_store_refusal_is_a_notice_beside_its_field_and_the_draft_is_kept(store):
+    # the catalogue cannot know stock: 3 red cameras pass the form's checks, the store refuses them
+    model = london(OrderBuilderModel(store, catalog="rich"))
+    assert model.add_line(30, 3, {226: 15})
     assert model.refresh_quote() is None
     notice = model.notice
     assert notice.level == "error" and "refused the quote" in notice.title
-    assert "line 1, option 218: Radio required!" in notice.details
+    assert notice.details == ("line 1, option 226: Option not available in the desired quantity or not in stock!",)
     assert not any("check the cart" in d for d in notice.details)
     assert "Traceback" not in notice.text
-    assert model.draft is not None and model.draft.lines[0].product_id == 42
+    assert model.field_errors() == {"lines": notice.details[0]}
+    assert model.quote_error is notice
+    assert model.draft is not None and model.draft.lines[0].product_id == 30
     assert model.quote is None and model.shipping_choices() == []
+    # fixing the lines drops the complaint; a successful quote drops the failure
+    model.remove_line(0)
+    assert model.field_errors() == {}
+    assert model.add_line(30, 1, {226: 16})
+    assert model.refresh_quote() is not None and model.quote_error is None
 
 
-def test_unknown_product_is_named(store):
-    model = london(OrderBuilderModel(store), (999, 1))
+def test_store_refusal_of_a_field_stays_until_that_field_changes(spec_store):
+    model = london(OrderBuilderModel(spec_store, catalog="rich"), (40, 1))
+    model.set_field("postcode", "12345678901")
+    assert model.refresh_quote() is None
+    assert model.field_errors() == {"postcode": "postcode: Postcode must be between 2 and 10 characters for this "
+                                                "country!"}
+    model.set_field("city", "Leeds")
+    assert "postcode" in model.field_errors()
+    model.set_field("postcode", "LS1 1AA")
+    assert model.field_errors() == {}
+
+
+def test_unknown_product_is_refused_at_add_by_the_store(store, wrap):
+    wrapped = wrap(store)
+    model = london(OrderBuilderModel(wrapped))
+    assert not model.add_line(99999, 1)
+    assert model.notice.title == "This product line cannot be added."
+    assert model.notice.details == ("the store has no product 99999: Warning: Product could not be found!",)
+    assert model.lines == [] and wrapped.calls == ["countries", "cart"]
+    # a product the store knows is learnt (name, the options it requires) and added
+    assert not model.add_line(42, 1)
+    assert "option 218: Radio required!" in model.notice.details
+    assert model.product(42).option(218).required and not model.product(42).complete
+    assert model.add_line(40, 1) and model.product(40).name == "iPhone"
+
+
+def test_unknown_product_is_refused_against_a_catalogue_without_a_request(store, wrap):
+    wrapped = wrap(store)
+    model = OrderBuilderModel(wrapped, catalog=Catalogue.from_store_file("rich"))
+    assert not model.add_line(99999, 1)
+    assert model.notice.details == ("the store has no product 99999 (its catalogue lists 13 products)",)
+    assert wrapped.calls == []
+
+
+@pytest.mark.parametrize("product_id, quantity, options, problem", [
+    (30, 1, "226=abc", "option 226 (Select) takes one value id: 15 = Red, 16 = Blue"),
+    (30, 1, "226=x=y", "option 226 (Select) takes one value id: 15 = Red, 16 = Blue"),
+    (30, 1, "226=17", "option 226 (Select) has no value 17: 15 = Red, 16 = Blue"),
+    (30, 1, "", "option 226 (Select) is required"),
+    (30, 1, "226=16; 999=1", "Canon EOS 5D has no option 999; its options: 226 (Select)"),
+    (30, 0, "226=16", "the quantity must be at least 1"),
+    (30, -2, "226=16", "the quantity must be at least 1"),
+    (30, "2.5", "226=16", "the quantity must be at least 1"),
+    ("abc", 1, "", "enter a product id (a positive whole number)"),
+    (47, 1, "225=22/04/2011", "option 225 (Delivery Date) needs a date like 2026-12-03, not '22/04/2011'"),
+    (42, 1, "218=5; 223=abc; 217=4", "option 223 (Checkbox) takes value ids, e.g. 223=[8]"),
+])
+def test_malformed_lines_are_refused_before_any_request(store, wrap, product_id, quantity, options, problem):
+    wrapped = wrap(store)
+    model = OrderBuilderModel(wrapped, catalog="rich")
+    assert not model.add_line(product_id, quantity, options)
+    assert any(problem in d for d in model.notice.details), model.notice.details
+    assert model.lines == [] and wrapped.calls == []
+
+
+def test_catalogue_describes_options_as_the_store_has_them():
+    cinema = Catalogue.from_store_file("rich")[42]
+    kinds = {o.product_option_id: (o.type, o.kind, o.required) for o in cinema.options}
+    assert kinds[217] == ("select", "choice", True) and kinds[223] == ("checkbox", "multi", True)
+    assert kinds[208] == ("text", "text", True) and kinds[219] == ("date", "text", True)
+    assert [v.label for v in cinema.option(217).values] == ["Green (+1.00)", "Yellow (+2.00)", "Blue (+3.00)",
+                                                            "Red (+4.00)"]
+    assert cinema.check(parse_options(CINEMA_OPTIONS)) == []
+
+
+def test_options_are_labelled_by_name_once_known(store):
+    model = london(OrderBuilderModel(store, catalog="rich"))
+    assert model.add_line(30, 1, {226: 16})
+    assert model.line_choices() == [("1. 1 × Canon EOS 5D (#30) [Select: Blue]", 0)]
+
+
+def test_incomplete_notice_goes_once_the_draft_is_complete(store):
+    model = OrderBuilderModel(store)
+    model.set_country("GB", "LDN")
+    model.add_line(40, 1)
+    model.build()
+    assert model.notice.details == ("Enter a postcode: United Kingdom requires one.",)
+    model.set_field("postcode", "SW1A 1AA")
+    model.build()
+    assert model.notice.level == "info" and "complete" in model.notice.title
+    assert "postcode" not in model.notice.text
+
+
+def test_amounts_carry_the_store_currency(store):
+    model = london(OrderBuilderModel(store), (48, 1))
     model.refresh_quote()
-    assert "does not know" in model.notice.title
-    assert "line 1: Warning: Product could not be found!" in model.notice.details
+    assert model.money == Money("$", "")
+    assert model.shipping_choices()[0][0] == "Flat Shipping Rate — $5.00 (order total $130.00)"
+    assert OrderBuilderModel(store, money=Money("", " €", "EUR")).money(1234.5) == "1,234.50 €"
+
+
+def test_quote_split_for_a_worker_thread_takes_late_answers(store):
+    model = london(OrderBuilderModel(store), (48, 1))
+    base = model.begin_quote()
+    quote = store.quote(base)
+    model.postcode = "EC1A 1BB"  # edited while the store was answering
+    model.finish_quote(base, quote)
+    assert model.quote is quote and not model.quote_is_current
+    model.cancel_quote()
+    assert model.notice.level == "warning" and "cancelled" in model.notice.title
 
 
 def test_network_failure_is_a_notice(sandbox, wrap, store):
@@ -220,7 +326,7 @@ def test_confirm_creates_the_order_once(store, wrap):
     expected = model.quote.option("weight.weight_4").total
     result = model.confirm()
     assert result is model.result and result.order_id > 0 and result.total == expected
-    assert model.notice.title == f"Order #{result.order_id} created (status 1), total {expected:.2f}."
+    assert model.notice.title == f"Order #{result.order_id} created (status 1), total ${expected:.2f}."
     assert model.draft.comment == "widget test"
     assert model.confirm() is None and "already order" in model.notice.details[0]
     assert wrapped.calls.count("confirm") == 1
@@ -250,9 +356,9 @@ def test_confirm_refusal_keeps_quote_and_draft(store, wrap):
 
 
 def test_spec_dialect_builds_and_confirms_too(spec_store):
-    model = london(OrderBuilderModel(spec_store), (30, 1))
+    model = london(OrderBuilderModel(spec_store))
     assert not model.add_line(30, 1, "226=")
-    model.lines[0] = CartLine(product_id=30, quantity=1, options={226: 16})
+    assert model.add_line(30, 1, "226=16")
     model.refresh_quote()
     assert model.products_table()["options"].tolist() == ["Select: Blue"]
     model.select_shipping("item.item")

@@ -3,12 +3,13 @@
 Every call carries the whole draft (no login, no session; ``tests/recordings/oc41/PROTOCOL.md``).
 Two pricing modes (``connect(pricing=...)``):
 
-* ``"api"`` (default): one-off calls, never a cookie. Cheapest, but 4.1 prices them for the
-  **store's own address** and the **default customer group** (PROTOCOL.md §4).
-* ``"storefront"``: what the shop's checkout would charge (``SESSION-MODE.md``): each priced
-  step first primes a fresh server session with the full draft (one-off call), then repeats
+* ``"storefront"`` (``connect()``'s default): what the shop's checkout would charge
+  (``SESSION-MODE.md``): each priced step first primes a fresh server session with the full draft (one-off call), then repeats
   the step carrying that session's ``OCSESSID`` cookie and no product lines. Each operation
   (and each quote's totals) gets its own cookie jar, local to the call and its thread.
+* ``"api"`` (opt-in): one-off calls, never a cookie. Cheaper, but 4.1 prices them for the
+  **store's own address** and the **default customer group** (PROTOCOL.md §4): destination
+  tax and group prices are ignored; the first priced call warns once saying so.
 
 HTTP requests per operation (q = number of shipping quotes offered, b = bands of order
 total among them — ``total <= 0`` or not, almost always 1):

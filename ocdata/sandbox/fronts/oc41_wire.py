@@ -15,46 +15,49 @@ from ocdata._php import php_int  # noqa: F401
 from ocdata.sandbox.catalog import php_empty
 from ocdata.sandbox.engine import CartOption, CartProduct, PaymentMethod, ShippingMethod, TotalLine
 from ocdata.sandbox.fronts.base import php_json_encode
+from ocdata.sandbox.fronts.messages import (  # noqa: F401  (the oc41 steps read them from here)
+    AFFILIATE_NOT_FOUND,
+    AFFILIATE_SUCCESS,
+    CALL_NOT_FOUND,
+    CART_SUCCESS,
+    CART_WARNING,
+    CONFIRM_STOCK,
+    COUPON_SUCCESS,
+    CUSTOMER_REQUIRED,
+    CUSTOMER_SUCCESS,
+    MINIMUM,
+    NO_PAYMENT_OPTIONS,
+    NO_SHIPPING_OPTIONS,
+    NO_SHIPPING_PRODUCTS,
+    OPTION_REQUIRED,
+    ORDER_NOT_FOUND,
+    ORDER_SUCCESS,
+    PAYMENT_ADDRESS_REQUIRED,
+    PAYMENT_ADDRESS_SUCCESS,
+    PAYMENT_METHOD_REQUIRED,
+    PAYMENT_METHOD_SUCCESS,
+    PRODUCT_NOT_FOUND,
+    REWARD_MAXIMUM,
+    REWARD_POINTS,
+    REWARD_SUCCESS,
+    SHIPPING_ADDRESS_REQUIRED,
+    SHIPPING_ADDRESS_SUCCESS,
+    SHIPPING_METHOD_REQUIRED,
+    SHIPPING_METHOD_SUCCESS,
+    SUBSCRIPTION_REQUIRED,
+)
 from ocdata.sandbox.model import Product
 
 # --------------------------------------------------------------------------- messages (en-gb)
-# Observed in transcripts unless marked [src?] (read from source/guessed, not observed).
-CALL_NOT_FOUND = "API call not found"
-CUSTOMER_SUCCESS = "You have successfully modified customers"
-CART_SUCCESS = "Success: You have modified your shopping cart!"
-CART_WARNING = "Warning: Please check the cart carefully for errors!"
-PRODUCT_NOT_FOUND = "Warning: Product could not be found!"
+# Observed in transcripts unless marked [src?] (read from source/guessed, not observed); the texts other
+# fronts answer too live in :mod:`.messages`.
 PRODUCT_STOCK = "Product not available in the desired quantity or not in stock!"
 OPTION_NOT_FOUND = "Option could not be found!"
 OPTION_STOCK = "Option not available in the desired quantity or not in stock!"
-OPTION_REQUIRED = "{} required!"
-MINIMUM = "Minimum order amount for {} is {}!"
 SUBSCRIPTION_INVALID = "Subscription Plan is not valid!"  # [src?]
-PAYMENT_ADDRESS_SUCCESS = "Success: Payment address has been set!"
-SHIPPING_ADDRESS_SUCCESS = "Success: Shipping address has been set!"
-SHIPPING_METHOD_SUCCESS = "Success: Shipping method has been set!"
-PAYMENT_METHOD_SUCCESS = "Success: Payment method has been set!"
-AFFILIATE_SUCCESS = "Success: Affiliate commission will be applied to this order!"
-AFFILIATE_NOT_FOUND = "Warning: Affiliate could not be found!"
-ORDER_SUCCESS = "Success: You have modified orders!"
-ORDER_NOT_FOUND = "Warning: Order could not be found!"
-CUSTOMER_REQUIRED = "Warning: Customer details required!"
-SHIPPING_ADDRESS_REQUIRED = "Warning: Shipping address required!"
-PAYMENT_ADDRESS_REQUIRED = "Warning: Payment address required!"
-NO_SHIPPING_PRODUCTS = "Warning: There are no products that require shipping"
-NO_SHIPPING_OPTIONS = "Warning: No Shipping options are available!"  # [src?]
-SHIPPING_METHOD_REQUIRED = "Warning: Shipping method required!"
-PAYMENT_METHOD_REQUIRED = "Warning: Payment method required!"
-NO_PAYMENT_OPTIONS = "Warning: No payment options are available!"
 CONFIRM_PRODUCT_REQUIRED = "Warning: Products required!"  # [src?] empty cart on confirm
-CONFIRM_STOCK = "Warning: Products marked with *** are not available in the desired quantity or not in stock!"  # [src?]
-SUBSCRIPTION_REQUIRED = "Warning: Subscription required!"
 SUBSCRIPTION_PLAN_REQUIRED = "Warning: Subscription plan required!"  # [src?]
-COUPON_SUCCESS = "Success: Your coupon discount has been applied!"  # [src?]
-REWARD_SUCCESS = "Success: Your reward points discount has been applied!"  # [src?]
 REWARD_NONE = "Warning: Please enter the amount of reward points to use!"  # [src?]
-REWARD_POINTS = "Warning: You don't have {} reward points!"  # [src?]
-REWARD_MAXIMUM = "Warning: The maximum number of points that can be applied is {}!"  # [src?]
 
 #: What PHP prints (display_errors on) when 4.1.0.4's api/cart reads the stock of an
 #: option value that does not exist: ``getOptionValue()`` returns ``[]`` and line 124
@@ -281,7 +284,8 @@ def total_row(line: TotalLine, text: str) -> dict[str, Any]:
 
 def shipping_methods_object(methods: list[ShippingMethod]) -> dict[str, Any]:
     """``shipping_methods`` keyed by extension; quotes keyed by the part after the dot,
-    ``cost``/``tax_class_id`` with the PHP types the extension produced."""
+    ``cost``/``tax_class_id`` with the PHP types the extension produced (4.0's shape too:
+    the ``oc40`` front answers it)."""
     out: dict[str, Any] = {}
     for m in methods:
         quotes = {}
@@ -305,7 +309,7 @@ def shipping_methods_object(methods: list[ShippingMethod]) -> dict[str, Any]:
 
 
 def payment_methods_object(methods: list[PaymentMethod]) -> dict[str, Any]:
-    """``payment_methods`` keyed by extension, each with its ``option`` object."""
+    """``payment_methods`` keyed by extension, each with its ``option`` object (4.0's too)."""
     out: dict[str, Any] = {}
     for m in methods:
         options = {}

@@ -94,46 +94,49 @@ from ocdata.sandbox.engine import (
     ShippingMethod,
     TotalLine,
 )
+from ocdata.sandbox.fronts import messages as _m
 from ocdata.sandbox.fronts.base import Request, Response, Session, SessionStore
 from ocdata.sandbox.records import posted_array, posted_text
 
 SHARED_ROUTES = frozenset({"api/order", "api/subscription"})
 
+# texts other fronts answer too (:mod:`.messages`), under this module's names
+INCORRECT_KEY = _m.INCORRECT_KEY
+IP_REFUSED = _m.IP_REFUSED
+LOGIN_OK = _m.LOGIN_SUCCESS
+CALL_NOT_FOUND = _m.CALL_NOT_FOUND
+CART_OK = _m.CART_SUCCESS
+CUSTOMER_OK = _m.CUSTOMER_SUCCESS
+PAYMENT_ADDRESS_OK = _m.PAYMENT_ADDRESS_SUCCESS
+SHIPPING_ADDRESS_OK = _m.SHIPPING_ADDRESS_SUCCESS
+SHIPPING_METHOD_OK = _m.SHIPPING_METHOD_SUCCESS
+PAYMENT_METHOD_OK = _m.PAYMENT_METHOD_SUCCESS
+AFFILIATE_OK = _m.AFFILIATE_SUCCESS
+ORDER_OK = _m.ORDER_SUCCESS
+E_PRODUCT = _m.PRODUCT_NOT_FOUND
+E_CART = _m.CART_WARNING
+E_PRODUCTS = _m.PRODUCTS_REQUIRED
+E_CUSTOMER = _m.CUSTOMER_REQUIRED
+E_CUSTOMER_UNKNOWN = _m.CUSTOMER_NOT_FOUND
+E_PAYMENT_ADDRESS = _m.PAYMENT_ADDRESS_REQUIRED
+E_SHIPPING_ADDRESS = _m.SHIPPING_ADDRESS_REQUIRED
+E_NO_SHIPPING = _m.NO_SHIPPING_PRODUCTS
+E_SHIPPING_METHOD = _m.SHIPPING_METHOD_REQUIRED
+E_NO_SHIPPING_OPTIONS = _m.NO_SHIPPING_OPTIONS
+E_PAYMENT_METHOD = _m.PAYMENT_METHOD_REQUIRED
+E_NO_PAYMENT_OPTIONS = _m.NO_PAYMENT_OPTIONS_CAPITALISED
+E_AFFILIATE = _m.AFFILIATE_NOT_FOUND
+E_ORDER = _m.ORDER_NOT_FOUND
+E_SUBSCRIPTION = _m.SUBSCRIPTION_REQUIRED
+
 TOKEN_REQUIRED = "Warning: api_token required! Log in with route=api/login first."
 TOKEN_INVALID = "Warning: api_token is unknown or has expired! Log in again with route=api/login."
-INCORRECT_KEY = "Warning: Incorrect API Key!"
-IP_REFUSED = "Warning: Your IP {ip} is not allowed to access this API!"
-LOGIN_OK = "Success: API session successfully started!"
-CALL_NOT_FOUND = "API call not found"
 
-CART_OK = "Success: You have modified your shopping cart!"
-CUSTOMER_OK = "You have successfully modified customers"
-PAYMENT_ADDRESS_OK = "Success: Payment address has been set!"
-SHIPPING_ADDRESS_OK = "Success: Shipping address has been set!"
-SHIPPING_METHOD_OK = "Success: Shipping method has been set!"
-PAYMENT_METHOD_OK = "Success: Payment method has been set!"
-AFFILIATE_OK = "Success: Affiliate commission will be applied to this order!"
-ORDER_OK = "Success: You have modified orders!"
 SUBSCRIPTION_OK = "Success: You have modified subscriptions!"
 
-E_PRODUCT = "Warning: Product could not be found!"
 E_QUANTITY = "Warning: Quantity must be at least 1!"
-E_CART = "Warning: Please check the cart carefully for errors!"
-E_PRODUCTS = "Warning: Products required!"
-E_CUSTOMER = "Warning: Customer details required!"
-E_CUSTOMER_UNKNOWN = "Warning: Customer could not be found!"
 E_ADDRESS_UNKNOWN = "Warning: Address could not be found!"
-E_PAYMENT_ADDRESS = "Warning: Payment address required!"
-E_SHIPPING_ADDRESS = "Warning: Shipping address required!"
-E_NO_SHIPPING = "Warning: There are no products that require shipping"
-E_SHIPPING_METHOD = "Warning: Shipping method required!"
-E_NO_SHIPPING_OPTIONS = "Warning: No Shipping options are available!"
-E_PAYMENT_METHOD = "Warning: Payment method required!"
-E_NO_PAYMENT_OPTIONS = "Warning: No Payment options are available!"
-E_AFFILIATE = "Warning: Affiliate could not be found!"
-E_ORDER = "Warning: Order could not be found!"
 E_ORDER_STATUS = "Warning: Order status could not be found!"
-E_SUBSCRIPTION = "Warning: Subscription required!"
 E_SUBSCRIPTION_STATUS = "Warning: Subscription status required!"
 
 #: The answer for each :meth:`Engine.shipping_gap`.
@@ -145,9 +148,6 @@ _PAYMENT_GAPS = {
     "shipping_address": E_SHIPPING_ADDRESS,
     "shipping_method": E_SHIPPING_METHOD,
 }
-
-_FREQUENCIES = {"day": "day", "week": "week", "semi_month": "half-month", "month": "month", "year": "year"}
-
 
 class _Refusal(Exception):
     """Ends a handler early with a ready response."""
@@ -329,24 +329,11 @@ class SpecFront:
     # ------------------------------------------------------------------ wire shapes
     def _subscription_text(self, product: CartProduct, state: Checkout) -> str:
         """The line's plan in words, with tax (``""`` for a line without one)."""
-        plan = product.subscription
-        if plan is None:
-            return ""
         ctx = self._ctx(state)
-        fmt = self.engine.format_money
-        tax = product.tax_class_id
-
-        def part(price: float, cycle: int, frequency: str, duration: int) -> str:
-            unit = _FREQUENCIES.get(frequency, frequency)
-            amount = fmt(self.engine.with_tax(price, tax, ctx))
-            if duration:
-                return f"{amount} every {cycle} {unit}(s) for {duration} payment(s)"
-            return f"{amount} every {cycle} {unit}(s) until canceled"
-
-        text = part(plan.price, plan.cycle, plan.frequency, plan.duration)
-        if plan.trial_status:
-            text = part(plan.trial_price, plan.trial_cycle, plan.trial_frequency, plan.trial_duration) + " then " + text
-        return text
+        return _m.subscription_text(
+            product.subscription,
+            lambda price: self.engine.format_money(self.engine.with_tax(price, product.tax_class_id, ctx)),
+        )
 
     def _cart_product(self, call: _Call, product: CartProduct) -> dict[str, Any]:
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 
 import requests
 from conftest import REPO
@@ -24,6 +25,35 @@ def test_cli_prints_credentials_that_work():
         assert "Ctrl-C" in lines[4]
         login = requests.post(url + "index.php?route=api/login", data={"username": username, "key": key}, timeout=30)
         assert login.status_code == 200 and login.json()["api_token"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_cli_serves_the_oc30_store_to_an_auto_detecting_client():
+    """``ocdata sandbox --store oc30`` serves 3.0's API, which ``connect(dialect="auto")`` finds and uses."""
+    import ocdata
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocdata.cli", "sandbox", "--port", "0", "--store", "oc30"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(5)]
+        assert "'oc30' serving dialects oc30" in lines[0]
+        fields = dict(line.split(":", 1) for line in lines[1:4])
+        store = ocdata.connect(fields["URL"].strip(), fields["Username"].strip(), fields["Key"].strip())
+        assert store.dialect_name == "oc30"
+        london = ocdata.Address(firstname="Ann", lastname="Lee", address_1="1 Market Street", city="Lancaster",
+                                postcode="LA1 1AA", country="GB", zone="Lancashire")
+        draft = ocdata.OrderDraft(
+            customer=ocdata.Customer(firstname="Ann", lastname="Lee", email="ann@example.com", telephone="01524 000000"),
+            lines=[ocdata.CartLine(product_id=40)]).with_addresses(london)
+        flat = store.quote(draft).option("flat.flat")
+        assert flat.total == Decimal("131.20")  # what the real 3.0 store totals (oc30 transcript 140)
+        store.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
