@@ -221,3 +221,30 @@ def test_several_stores_against_one_baseline_and_bad_input(cache):
         compare.stores(twice, baseline="a")
     with pytest.raises(ValueError, match="currency_mismatch='ignore'"):
         compare.stores(df, baseline="a", currency_mismatch="ignore")
+
+
+def test_chart_of_what_changes(cache):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from ocdata import plots
+
+    dearer = Store(url="http://dearer/", bump=Decimal("1.25"), only_in={"pickup.pickup": "DE"})
+    fewer = Store(url="http://fewer/", drop={("GB", "item.item")})
+    df = _run(cache, base=Store(), dearer=dearer, fewer=fewer)
+    fig = plots.store_deltas(compare.stores(df, baseline="base"), value="cost_delta")
+    assert isinstance(fig, Figure)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["dearer against base", "fewer against base"]
+    texts = {ax.get_title(): [t.get_text() for t in ax.texts] for ax in panels}
+    # rows London, CA, Berlin; columns flat, item, weight, pickup (the stores' order)
+    assert texts["dearer against base"] == ["+1.25", "+1.25", "+1.25", "n/a",
+                                            "+1.25", "n/a", "n/a", "n/a",
+                                            "+1.25", "+1.25", "n/a", "only on\ndearer"]
+    assert texts["fewer against base"][:3] == ["+0.00", "only on\nbase", "+0.00"]
+    colorbar = fig.axes[-1]
+    assert colorbar.get_ylabel() == "shipping cost before tax (USD): store minus base"
+    labels = [t.get_text() for t in panels[0].get_xticklabels()]
+    assert labels[:2] == ["Flat Shipping\nRate\nflat", "Per Item\nShipping Rate\nitem"]
