@@ -312,7 +312,8 @@ def _store_order(df: pd.DataFrame) -> list[Any]:
     return list(pd.unique(df["store"].dropna()))
 
 
-def _side(part: pd.DataFrame, match: list[str], label: Any, amounts: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _side(part: pd.DataFrame, match: list[str], label: Any,
+          amounts: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One store's rows keyed by scenario and method key, and its scenarios without a method."""
     cols = match + ["method_key"] + _present(part, _SIDE_COLUMNS + ("country", "zone")) + list(amounts)
     rows = part.loc[part["method_key"].notna(), cols]
@@ -443,8 +444,8 @@ def _check_currencies(out: pd.DataFrame, amounts: list[str], baseline: Any, mode
         if differ.any():
             for store, b_cur, o_cur in (out.loc[differ, ["store"]].assign(b=mine[differ], o=theirs[differ])
                                         .drop_duplicates().itertuples(index=False)):
-                problems.append(f"{', '.join(uses)}: store {store!r} in {o_cur if pd.notna(o_cur) else 'an unknown currency'}, "
-                                f"baseline {baseline!r} in {b_cur if pd.notna(b_cur) else 'an unknown currency'}")
+                problems.append(f"{', '.join(uses)}: store {store!r} in {_currency_name(o_cur)}, "
+                                f"baseline {baseline!r} in {_currency_name(b_cur)}")
             out.loc[differ, "currency_mismatch"] = True
             for a in uses:
                 out.loc[differ, f"_{a}_void"] = True
@@ -464,6 +465,10 @@ def _check_currencies(out: pd.DataFrame, amounts: list[str], baseline: Any, mode
             base = out["baseline_total"]
             out["total_delta_pct"] = out["total_delta"] / base.where(base != 0) * 100
     return out
+
+
+def _currency_name(code: Any) -> str:
+    return str(code) if isinstance(code, str) and code else "an unknown currency"
 
 
 def _warn_pricing(out: pd.DataFrame, baseline: Any) -> None:

@@ -186,7 +186,8 @@ def test_amounts_in_different_currencies_are_refused_or_flagged(cache):
     d = compare.stores(df, baseline="us", currency_mismatch="flag")
     assert (d["cost_delta"] == 0).all() and d["total_delta"].isna().all()
     # an unknown currency is not assumed to match
-    df = _run(cache, name="unknown", dests={"London": "GB-LND"}, us=Store(), dunno=Store(url="http://x/", currency=None))
+    df = _run(cache, name="unknown", dests={"London": "GB-LND"}, us=Store(),
+              dunno=Store(url="http://x/", currency=None))
     with pytest.raises(ValueError, match="store 'dunno' in an unknown currency"):
         compare.stores(df, baseline="us")
     with pytest.raises(ValueError, match="no \\['currency', 'session_currency'\\] column"):

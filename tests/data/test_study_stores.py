@@ -162,3 +162,15 @@ def test_a_what_if_store_file_against_its_base_over_http(cache, tmp_path):
     assert flat.loc["London", "cost_delta"] == 2.5 and flat.loc["London", "total_delta"] == pytest.approx(3.0)
     assert flat.loc["New York", "tax_delta"] == 0 and flat.loc["New York", "total_delta"] == pytest.approx(2.5)
     assert (d.loc[d["method_key"] != "flat", "total_delta"].abs() < 0.005).all()
+
+
+def test_outcomes_and_errors_say_which_store(cache):
+    study = Study(stores={"a": Store(), "b": Store(url="http://b/")}, carts={"one": "40x1"},
+                  destinations={"London": "GB-LND", "nowhere": "XX"}, name="outcomes", cache=cache)
+    study.run(progress=False)
+    outcomes = study.outcomes()
+    assert outcomes.groupby(["store", "status"], observed=True).size().to_dict() == {
+        ("a", "ok"): 1, ("a", "refused"): 1, ("b", "ok"): 1, ("b", "refused"): 1}
+    assert (study.last_run.ok, study.last_run.refused, study.last_run.scenarios) == (2, 2, 4)
+    examples = [e for group in study.last_run.errors for e in group.examples]
+    assert sorted(examples) == ["a: one / nowhere / group 0", "b: one / nowhere / group 0"]
