@@ -835,12 +835,13 @@ class Study:
         self.last_run_by_store = {}
         total = RunReport()
         self.last_run = total
+        results = {}
         for label, study in self.per_store().items():
             caught: list[warnings.WarningMessage] = []
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    study.run(**options)
+                    results[label] = study.run(**options)
             finally:
                 report = study.last_run
                 if report is not None:
@@ -852,13 +853,17 @@ class Study:
                 for w in caught:  # each store's warnings, said once and named by its label
                     prefix = f"{label}: " if issubclass(w.category, OcdataWarning) else ""
                     warnings.warn(f"{prefix}{w.message}", w.category, stacklevel=3)
-        return self.results()
+        return self._stack(results)
 
     def _stacked(self, part) -> pd.DataFrame:
-        """``part(study)`` of each store's study, stacked: ``store`` is the label, ``store_url`` the URL."""
+        """``part(study)`` of each store's study, stacked (see :meth:`_stack`)."""
+        return self._stack({label: part(study) for label, study in self.per_store().items()})
+
+    def _stack(self, parts: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """Each store's frame, stacked: ``store`` is the label, ``store_url`` the store's URL."""
         pieces = []
-        for label, study in self.per_store().items():
-            df = part(study)
+        for label, df in parts.items():
+            df = df.copy()
             url = df.pop("store").astype(object) if "store" in df.columns else None
             df.insert(0, "store", label)
             if url is not None:

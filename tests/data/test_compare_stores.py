@@ -13,6 +13,7 @@ import pytest
 
 from fakes import FakeStore
 from ocdata import compare
+from ocdata.cache import Cache
 from ocdata.client.errors import OcdataWarning, TransportError
 from ocdata.study import Study
 
@@ -59,6 +60,12 @@ class Store(FakeStore):
         title = {"flat.flat": "Flat Rate Shipping (3.0)"}.get(option.quote.code, option.quote.name)
         quote = option.quote.model_copy(update={"name": title, "method_name": ""})
         return option.model_copy(update={"quote": quote, "payment_methods": pays})
+
+
+@pytest.fixture
+def cache():
+    with Cache(":memory:", flush_interval=0.01) as c:  # these tests compare frames: no file needed
+        yield c
 
 
 def _run(cache, name="cmp", groups=(1,), dests=DESTS, **stores):
