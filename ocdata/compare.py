@@ -281,20 +281,34 @@ def _short_name(name: Any) -> str:
 
 def method_keys(df: pd.DataFrame) -> pd.Series:
     """Each row's shipping method as a key that matches across stores and versions
-    (:func:`normalise_code` of ``quote_code``). A row whose store sent no code (3.0/4.0 answers
-    carry titles without codes in places) is keyed by ``method_code``, else by its title
-    (``"title:flat rate/flat shipping rate"``). Rows without a method: None."""
-    def column(name: str) -> pd.Series:
-        return df[name].astype(object) if name in df.columns else pd.Series(None, index=df.index, dtype=object)
+    (:func:`normalise_code` of ``quote_code``, else of ``method_code``). A row whose store sent
+    no code (3.0/4.0 answers carry titles without codes in places) takes the key of the rows
+    with the same title that have one (anywhere in the frame, when that title means one key),
+    else a title key (``"title:flat rate/flat shipping rate"``). Rows without a method: None."""
+    def column(name: str) -> list:
+        return df[name].astype(object).tolist() if name in df.columns else [None] * len(df)
 
     codes, methods = column("quote_code"), column("method_code")
-    titles, names = column("method_name"), column("name")
-    out = []
-    for code, method, title, name in zip(codes, methods, titles, names):
-        key = normalise_code(code) or normalise_code(method)
+    titles = [(_short_name(m), _short_name(n)) for m, n in zip(column("method_name"), column("name"))]
+    keys = [normalise_code(c) or normalise_code(m) for c, m in zip(codes, methods)]
+    # what each title means where a store did send a code: (method, quote) title, quote title, method title
+    lookups: list[dict] = [{}, {}, {}]
+    for key, (method, quote) in zip(keys, titles):
         if key is None:
-            words = "/".join(w for w in (_short_name(title), _short_name(name)) if w)
-            key = f"title:{words}" if words else None
+            continue
+        for lookup, title in zip(lookups, ((method, quote), quote, method)):
+            if title and title != ("", ""):
+                lookup.setdefault(title, set()).add(key)
+    out = []
+    for key, (method, quote) in zip(keys, titles):
+        if key is None and (method or quote):
+            for lookup, title in zip(lookups, ((method, quote), quote, method)):
+                found = lookup.get(title) if title else None
+                if found and len(found) == 1:
+                    key = next(iter(found))
+                    break
+            else:
+                key = "title:" + "/".join(w for w in (method, quote) if w)
         out.append(key)
     return pd.Series(out, index=df.index, dtype=object, name="method_key")
 

@@ -25,7 +25,7 @@ class Store(FakeStore):
     """A FakeStore that knows its currencies and can answer in another version's words."""
 
     def __init__(self, *, currency="USD", session_currency=None, pricing="session", dialect="oc41",
-                 drop=(), only_in=None, oc30_names=False, no_shipping_to=(), **kw):
+                 drop=(), only_in=None, oc30_names=False, no_codes=False, no_shipping_to=(), **kw):
         super().__init__(**kw)
         self.default_currency = currency
         self.session_currency = session_currency or currency
@@ -34,6 +34,7 @@ class Store(FakeStore):
         self.drop = set(drop)            # (country, quote_code) never offered
         self.only_in = only_in           # {quote_code: country}: an extra method offered there only
         self.oc30_names = oc30_names
+        self.no_codes = no_codes
         self.no_shipping_to = set(no_shipping_to)
 
     def _quote(self, draft):
@@ -52,7 +53,13 @@ class Store(FakeStore):
                     options.append(options[0].model_copy(update={"quote": extra, "totals": q.totals}))
         if self.oc30_names:
             options = [self._as_oc30(o) for o in options]
+        if self.no_codes:
+            options = [self._without_codes(o) for o in options]
         return q.model_copy(update={"options": tuple(options), "pricing": self.pricing, "dialect": self.dialect_name})
+
+    @staticmethod
+    def _without_codes(option):
+        return option.model_copy(update={"quote": option.quote.model_copy(update={"code": "", "method_code": ""})})
 
     @staticmethod
     def _as_oc30(option):
@@ -94,6 +101,15 @@ def test_normalised_codes_and_keys():
                           "name": ["Flat Shipping Rate", "x", "UK Shipping  (Weight: 5.29kg)", "Pick&amp;up", None]})
     assert compare.method_keys(frame).tolist() == [
         "flat", "item", "title:weight based shipping/uk shipping", "title:pick&up", None]
+    # a row sent without any code takes the key its title has where a store did send one
+    frame = pd.DataFrame({"quote_code": ["weight.weight_4", "weight.weight_5", "", "", ""],
+                          "method_code": ["weight", "weight", "", "", ""],
+                          "method_name": ["Weight Based Shipping"] * 5,
+                          "name": ["UK Shipping  (Weight: 1.00kg)", "US Shipping", "UK Shipping (Weight: 5.29kg)",
+                                   "EU Shipping", "US Shipping"]})
+    assert compare.method_keys(frame).tolist() == [
+        "weight.weight_4", "weight.weight_5", "weight.weight_4",
+        "title:weight based shipping/eu shipping", "weight.weight_5"]
 
 
 def test_differently_named_methods_meet_on_one_key_and_keep_both_names(cache):
@@ -110,6 +126,15 @@ def test_differently_named_methods_meet_on_one_key_and_keep_both_names(cache):
     assert flat["payment_methods"] == "bank_transfer,cod"
     assert (d["payments_only_baseline"] == "").all() and (d["payments_only_store"] == "").all()
     assert (d["total_delta"] == 0).all() and (d["cost_delta"] == 0).all()
+
+
+def test_a_store_that_sends_titles_without_codes_meets_the_coded_methods(cache):
+    df = _run(cache, coded=Store(), titled=Store(url="http://titled/", no_codes=True))
+    d = compare.stores(df, baseline="coded")
+    assert len(d) == 12 and (d["offered"] == "both").all() and (d["total_delta"] == 0).all()
+    weight = _row(d, cart="mix", destination="London", method_key="weight.weight_gb")
+    assert weight["baseline_quote_code"] == "weight.weight_gb" and weight["quote_code"] == ""
+    assert weight["name"] == weight["baseline_name"] == "UK Shipping"
 
 
 def test_methods_offered_on_one_store_only(cache):
