@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable, Mapping
+from itertools import islice
 from typing import Any, Union
 from urllib.parse import unquote_plus
 
@@ -24,6 +25,18 @@ _SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 _INT_KEY = re.compile(r"^(0|-?[1-9][0-9]*)$")
+_INT64 = (-(2**63), 2**63 - 1)
+
+#: php.ini ``max_input_vars`` (default 1000). PHP counts GET, POST and cookie variables
+#: separately; for a form-encoded POST ``add_post_vars`` registers a variable *then*
+#: counts it, so the 1001st is kept and the rest dropped with a startup warning
+#: ("Input variables exceeded 1000…"); the script still runs.
+MAX_INPUT_VARS = 1000
+#: php.ini ``max_input_nesting_level`` (default 64): a deeper ``a[b][c]…`` name is dropped.
+MAX_INPUT_NESTING_LEVEL = 64
+#: php.ini ``post_max_size`` (default 8M): a larger body leaves ``$_POST`` empty, with a
+#: startup warning ("POST Content-Length of N bytes exceeds the limit of 8388608 bytes").
+POST_MAX_SIZE = 8 * 1024 * 1024
 
 
 def php_key(key: str | int) -> str | int:
@@ -33,11 +46,6 @@ def php_key(key: str | int) -> str | int:
         if -(2**63) <= value < 2**63:
             return value
     return key
-
-
-def _next_index(arr: PhpArray) -> int:
-    ints = [k for k in arr if isinstance(k, int)]
-    return max(ints) + 1 if ints and max(ints) >= 0 else 0
 
 
 def _split_name(name: str) -> tuple[str, list[str | None]] | None:
@@ -67,20 +75,36 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
 
 
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
-    """Build ``$_POST`` from decoded name/value pairs, as PHP does."""
+    """Build ``$_POST`` from decoded name/value pairs, as ``php_register_variable`` does.
+
+    Linear in the input: each array's next ``[]`` index is tracked as PHP's
+    ``nNextFreeElement`` is, instead of recomputed from its keys (which made a body
+    of ``a[]=`` pairs quadratic). A name nested deeper than
+    :data:`MAX_INPUT_NESTING_LEVEL` drops its whole top-level variable, as PHP does.
+    ``max_input_vars`` is applied where the pairs are split (:func:`form_pairs`).
+    """
     result: PhpArray = {}
+    # id(array) -> (array, nNextFreeElement); the array is held so its id is never reused
+    next_free: dict[int, tuple[PhpArray, int]] = {}
     for name, value in pairs:
         split = _split_name(name)
         if split is None:
             continue
         base, subs = split
+        if len(subs) > MAX_INPUT_NESTING_LEVEL:
+            result.pop(php_key(base), None)
+            continue
         keys: list[str | int | None] = [php_key(base)] + [None if s is None else php_key(s) for s in subs]
         target = result
         for i, key in enumerate(keys):
-            last = i == len(keys) - 1
+            free = next_free.get(id(target), (target, 0))[1]
             if key is None:
-                key = _next_index(target)
-            if last:
+                key = free
+                if key > _INT64[1]:
+                    break  # "the next element is already occupied": PHP drops the variable
+            if isinstance(key, int) and key >= free:
+                next_free[id(target)] = (target, key + 1)
+            if i == len(keys) - 1:
                 target[key] = value
             else:
                 child = target.get(key)
@@ -91,17 +115,43 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
     return result
 
 
-def parse_body(body: str | bytes) -> PhpArray:
-    """Parse an ``application/x-www-form-urlencoded`` body into a PHP-style array."""
+def form_pairs(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, source: str = "post") -> list[tuple[str, str]]:
+    """The decoded ``name=value`` pairs PHP registers from a form-encoded body or query.
+
+    ``source="post"`` (``add_post_vars``): every ``&``-separated segment counts, an empty
+    one too, and the segment that exceeds ``max_vars`` is still registered (PHP counts
+    after registering). ``source="get"`` (query strings, ``php_default_treat_data``):
+    empty segments are skipped and at most ``max_vars`` are kept. Stops reading at the
+    limit, so the cost is bounded whatever the body's size. ``max_vars=None``: no limit.
+    """
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="surrogateescape")
-    pairs = []
-    for part in body.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        pairs.append((unquote_plus(name), unquote_plus(value)))
-    return parse_pairs(pairs)
+    keep = None if max_vars is None else (max_vars + 1 if source == "post" else max_vars)
+    pairs: list[tuple[str, str]] = []
+    start, end = 0, len(body)
+    while start < end and (keep is None or len(pairs) < keep):
+        amp = body.find("&", start)
+        if amp < 0:
+            amp = end
+        part = body[start:amp]
+        start = amp + 1
+        if part or source == "post":
+            name, _, value = part.partition("=")
+            pairs.append((unquote_plus(name), unquote_plus(value)))
+    return pairs
+
+
+def exceeds_max_input_vars(body: str | bytes, *, source: str = "post") -> bool:
+    """Whether PHP would drop variables of this body or query (and say so in a warning)."""
+    if source == "post":
+        return len(form_pairs(body, MAX_INPUT_VARS, source="post")) > MAX_INPUT_VARS
+    return len(form_pairs(body, MAX_INPUT_VARS + 1, source="get")) > MAX_INPUT_VARS
+
+
+def parse_body(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, source: str = "post") -> PhpArray:
+    """Parse an ``application/x-www-form-urlencoded`` body (or, ``source="get"``, a query
+    string) into a PHP-style array, with PHP's ``max_input_vars`` (see :func:`form_pairs`)."""
+    return parse_pairs(form_pairs(body, max_vars, source=source))
 
 
 def clean_value(value: str) -> str:
@@ -171,14 +221,13 @@ def body_md5(pairs_or_body: Iterable[tuple[str, str]] | str | bytes) -> str:
     """MD5 hex of the cleaned, re-serialised POST: what OpenCart 4.1 signs."""
     if isinstance(pairs_or_body, (str, bytes)):
         parsed = parse_body(pairs_or_body)
-    else:
-        parsed = parse_pairs(pairs_or_body)
+    else:  # the store registers at most max_input_vars + 1 POST variables and signs those
+        parsed = parse_pairs(islice(pairs_or_body, MAX_INPUT_VARS + 1))
     return hashlib.md5(http_build_query(clean(parsed)).encode("utf-8")).hexdigest()
 
 
 # PHP 8's leading-numeric prefix of a string: "12abc" -> 12, " 1.5e3x" -> 1500.0, ".5" -> 0.5
 _NUMERIC_PREFIX = re.compile(r"[ \t\n\r\v\f]*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 def php_float(value: Any) -> float:
@@ -196,7 +245,8 @@ def php_float(value: Any) -> float:
 def php_int(value: Any) -> int:
     """PHP's ``(int)`` cast (``"12abc"`` → 12, ``"1e3"`` → 1000, ``"2.9"`` → 2, ``"x"`` → 0).
 
-    Infinity and NaN cast to 0, as PHP 7+ does on 64-bit builds.
+    A numeric string out of the 64-bit range is capped (``"1e308"`` → ``PHP_INT_MAX``,
+    ``zend_dval_to_lval_cap``); infinity and NaN cast to 0, as PHP 7+ does on 64-bit builds.
     """
     if isinstance(value, bool):
         return int(value)
@@ -209,7 +259,10 @@ def php_int(value: Any) -> int:
         text = match.group(0).strip()
         if text.lstrip("+-").isdigit():
             return min(max(int(text), _INT64[0]), _INT64[1])
-        value = float(text)
+        number = float(text)
+        if number != number or abs(number) == float("inf"):
+            return 0
+        return min(max(int(number), _INT64[0]), _INT64[1])
     if isinstance(value, float):
         return int(value) if value == value and abs(value) != float("inf") else 0
     return 1 if value else 0

@@ -54,7 +54,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ocdata import frames
-from ocdata.cache_schema import LATEST, MIGRATIONS, SchemaError, current_version, migrate
+from ocdata.cache_schema import LATEST, MIGRATIONS, CacheError, SchemaError, check, current_version, migrate
 from ocdata.client.credentials import redact
 from ocdata.client.models import OrderDraft, OrderResult, Quote
 from ocdata.study_schema import (
@@ -89,10 +89,6 @@ __all__ = [
 ]
 
 ENV_CACHE = "OCDATA_CACHE"
-
-
-class CacheError(RuntimeError):
-    """The cache cannot do what was asked; the message says what to do instead."""
 
 
 class CacheLockedError(CacheError):
@@ -680,8 +676,11 @@ class _Writer:
     _MAX_BATCH = 50_000  # scenarios in one transaction at most (memory)
 
     def __init__(self, con: duckdb.DuckDBPyConnection, batch_size: int, interval: float,
-                 on_commit: Callable[[int], None] | None) -> None:
+                 on_commit: Callable[[int], None] | None, write_lock: threading.Lock | None = None) -> None:
         self._con = con
+        # Caches on one file in one process share its connection; their writers take turns so
+        # their transactions never conflict (a conflict would lose a whole batch)
+        self._write_lock = write_lock or threading.Lock()
         self._batch_size = max(1, int(batch_size))
         self._interval = float(interval)
         self._on_commit = on_commit
@@ -758,19 +757,20 @@ class _Writer:
             grouped[_WRITERS[type(item)]].append(item)
             scenarios += len(item.keys) if isinstance(item, _QuotesRecord) else isinstance(item, ScenarioRecord)
         con = self._con
-        try:
-            con.execute("BEGIN TRANSACTION")
-            for writer, records in grouped.items():
-                if records:
-                    writer(con, records)
-            con.execute("COMMIT")
-        except BaseException as exc:  # noqa: BLE001 - reported to the next caller, never lost silently
+        with self._write_lock:
             try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass
-            self._error = exc
-            return
+                con.execute("BEGIN TRANSACTION")
+                for writer, records in grouped.items():
+                    if records:
+                        writer(con, records)
+                con.execute("COMMIT")
+            except BaseException as exc:  # noqa: BLE001 - reported to the next caller, never lost silently
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                self._error = exc
+                return
         if self._on_commit is not None:
             try:
                 self._on_commit(scenarios)
@@ -801,20 +801,105 @@ def default_path() -> Path:
     return Path(base) / "ocdata" / "ocdata.duckdb"
 
 
-def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(path, read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" not in text.lower():
-            raise CacheError(f"cannot open the cache {path}: {text}") from exc
+DAMAGED_HINT = ("It only holds fetched results: delete the file (a re-run fetches them again) or use "
+                "another path (Cache('other.duckdb') / OCDATA_CACHE=...).")
+
+
+def _open_error(path: str, exc: BaseException) -> CacheError:
+    """A :class:`CacheError` saying what to do, for an error opening or reading the cache file."""
+    text = str(exc)
+    if isinstance(exc, CacheError):
+        return exc
+    if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
         holder = re.search(r"PID (\d+)", text)
         who = f"process {holder.group(1)}" if holder else "another process"
         hint = ("Only one process may have a DuckDB file open for writing, and none may read it meanwhile: "
                 "close the cache there (cache.close(), or restart that Jupyter kernel), or use a separate "
                 "cache file (Cache('other.duckdb') / OCDATA_CACHE=...). Once no process writes it, any number of "
                 "processes can read it with Cache(path, read_only=True).")
-        raise CacheLockedError(f"the cache {path} is in use by {who}. {hint}") from exc
+        return CacheLockedError(f"the cache {path} is in use by {who}. {hint}")
+    if "not a valid duckdb database" in text.lower() or "corrupt" in text.lower() or "checksum" in text.lower():
+        return CacheError(f"the cache {path} is damaged or not a DuckDB file ({text.splitlines()[0]}). {DAMAGED_HINT}")
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):
+        return CacheError(f"cannot create the cache {path}: a part of the path is a regular file, not a folder "
+                          f"({exc.strerror}: {exc.filename}); give a path inside a folder")
+    if isinstance(exc, IsADirectoryError) or "is a directory" in text.lower():
+        return CacheError(f"cannot open the cache {path}: it is a folder; give a file path such as "
+                          f"{Path(path) / 'ocdata.duckdb'}")
+    if isinstance(exc, PermissionError) or "permission denied" in text.lower():
+        return CacheError(f"cannot open the cache {path}: permission denied ({text.splitlines()[0]}); give a path "
+                          f"you can write, or open it with Cache(path, read_only=True)")
+    return CacheError(f"cannot open the cache {path}: {text.splitlines()[0] if text else type(exc).__name__}. "
+                      f"{DAMAGED_HINT}")
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as exc:
+        raise _open_error(path, exc) from exc
+
+
+@dataclass
+class _SharedFile:
+    """One DuckDB connection per cache file per process, shared by every ``Cache`` on it.
+
+    DuckDB allows one database instance per file per process anyway; sharing it makes a
+    second ``Cache`` on the file (a notebook cell run twice, two studies) a cheap view of the
+    same data, lets opening threads create and migrate a new file exactly once, and lets the
+    writers serialise their transactions (``write_lock``) instead of conflicting.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    read_only: bool
+    users: int = 0
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_FILES: dict[str, _SharedFile] = {}
+_FILES_LOCK = threading.Lock()
+
+
+def _acquire(path: str, read_only: bool) -> _SharedFile:
+    """The shared connection for ``path`` (opened, migrated or checked if new here)."""
+    key = os.path.realpath(path)
+    with _FILES_LOCK:
+        shared = _FILES.get(key)
+        if shared is not None:
+            if shared.read_only and not read_only:
+                raise CacheError(f"the cache {path} is open read-only in this process; close that Cache first "
+                                 f"(or open this one with read_only=True too)")
+            shared.users += 1
+            return shared
+        con = _connect(path, read_only)
+        try:
+            if read_only:
+                version = current_version(con)
+                if version != LATEST:
+                    raise SchemaError(f"the cache {path} has schema version {version}, this ocdata uses {LATEST}: "
+                                      f"open it once read-write (Cache(path)) to migrate it")
+            else:
+                migrate(con)
+            check(con, f"the cache {path}")
+        except BaseException as exc:
+            con.close()
+            if isinstance(exc, duckdb.Error):
+                raise _open_error(path, exc) from exc
+            raise
+        shared = _SharedFile(con, read_only, users=1)
+        _FILES[key] = shared
+        return shared
+
+
+def _release(path: str, shared: _SharedFile) -> None:
+    key = os.path.realpath(path)
+    with _FILES_LOCK:
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        if _FILES.get(key) is shared:
+            del _FILES[key]
+    shared.con.close()
 
 
 class Cache:
@@ -835,14 +920,27 @@ class Cache:
         in_memory = path == ":memory:"
         if in_memory and read_only:
             raise CacheError("an in-memory cache cannot be read-only: it would always be empty")
+        self._shared: _SharedFile | None = None
         if not in_memory:
             file = Path(path).expanduser()
             if read_only and not file.exists():
                 raise CacheError(f"no cache at {file}: run a study first, or give the right path")
             if not read_only:
-                file.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise _open_error(str(file), exc) from exc
             path = str(file)
-        self._con = _connect(path, self.read_only)
+            self._shared = _acquire(path, self.read_only)
+            self._con = self._shared.con
+        else:
+            self._con = _connect(path, False)
+            try:
+                migrate(self._con)
+            except BaseException:
+                self._con.close()
+                raise
+        self._file_path = path
         self._lock = threading.Lock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -851,17 +949,6 @@ class Cache:
         self._flush_interval = flush_interval
         self._on_commit = on_commit
         self._closed = False
-        try:
-            if self.read_only:
-                version = current_version(self._con)
-                if version != LATEST:
-                    raise SchemaError(f"the cache {path} has schema version {version}, this ocdata uses {LATEST}: "
-                                      f"open it once read-write (Cache(path)) to migrate it")
-            else:
-                migrate(self._con)
-        except BaseException:
-            self._con.close()
-            raise
         _OPEN.add(self)
 
     def __repr__(self) -> str:
@@ -890,8 +977,22 @@ class Cache:
     def sql(self, query: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run a query and return the result as a DataFrame (``params`` fill ``?``/``$name``)."""
         cur = self._cursor()
-        result = cur.sql(query, params=params) if params is not None else cur.sql(query)
-        return _frame_of(cur, result.to_arrow_table()) if result is not None else pd.DataFrame()
+        try:
+            result = cur.sql(query, params=params) if params is not None else cur.sql(query)
+            table = result.to_arrow_table() if result is not None else None
+        except duckdb.Error as exc:
+            text = str(exc)
+            if "corrupt" in text.lower() or "checksum" in text.lower() or isinstance(exc, duckdb.IOException):
+                raise _open_error(self.path, exc) from exc
+            raise CacheError(f"the query failed: {text}. The cache's tables: {', '.join(self._table_names())}") from exc
+        return _frame_of(cur, table) if table is not None else pd.DataFrame()
+
+    def _table_names(self) -> list[str]:
+        try:
+            return [r[0] for r in self._cursor().execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        except duckdb.Error:
+            return []
 
     def tables(self) -> list[str]:
         """The cache's tables."""
@@ -936,6 +1037,8 @@ class Cache:
                 "SELECT DISTINCT s.scenario_key FROM scenarios s JOIN _ocdata_lookup k USING (scenario_key) "
                 "WHERE NOT coalesce(s.retryable, false) AND s.status <> ? AND (s.status = ? OR NOT ?) "
                 "AND s.fetched_at >= ?", [STATUS_FAILED, STATUS_OK, bool(retry_errors), cutoff]).fetchall()
+        except duckdb.Error as exc:
+            raise _open_error(self.path, exc) from exc
         finally:
             cur.unregister("_ocdata_lookup")
         return {r[0] for r in rows}
@@ -949,7 +1052,8 @@ class Cache:
             raise CacheError(f"the cache {self.path} is closed; open a new Cache(...)")
         with self._lock:
             if self._writer is None:
-                self._writer = _Writer(self._con.cursor(), self._batch_size, self._flush_interval, self._on_commit)
+                self._writer = _Writer(self._con.cursor(), self._batch_size, self._flush_interval, self._on_commit,
+                                       self._shared.write_lock if self._shared is not None else None)
         self._writer.put(record)
 
     def flush(self) -> None:
@@ -974,7 +1078,10 @@ class Cache:
                     cur.close()
                 except duckdb.Error:
                     pass
-            self._con.close()
+            if self._shared is not None:
+                _release(self._file_path, self._shared)
+            else:
+                self._con.close()
 
     def append_table(self, table: str, data: pd.DataFrame | pa.Table) -> None:
         """Append rows to a table of your own (created from the data's columns on first use;
@@ -989,6 +1096,8 @@ class Cache:
         """Record a store's identity (first/last seen); returns its key."""
         identity = store_identity(store)
         key = store_key(identity)
+        if self.read_only and not self.sql("SELECT 1 FROM stores WHERE store_key = ?", [key]).empty:
+            return key  # already known: only its last_seen would change, which a reader need not write
         self._put(_StoreRecord(key, identity))
         return key
 
@@ -1074,7 +1183,19 @@ class Cache:
         """Record a study's grid: ``scenarios`` has scenario_id, scenario_key, cart, destination,
         country, zone, customer_group_id. Replaces an earlier grid of the same study."""
         skey = store_key(store_identity(store)) if store is not None else None
+        if self.read_only:
+            if self._has_study(study_id, scenarios):
+                return  # the same grid is already recorded: a read-only cache can serve it as is
+            raise CacheReadOnlyError(f"study {study_id!r} with this grid is not in the read-only cache {self.path}: "
+                                     f"open it with Cache(path) to run it")
         self._put(_StudyRecord(study_id, skey, canonical_json(definition), scenarios))
+
+    def _has_study(self, study_id: str, scenarios: pd.DataFrame) -> bool:
+        have = self.sql("SELECT scenario_id, scenario_key FROM study_scenarios WHERE study_id = ? "
+                        "ORDER BY scenario_id", [study_id])
+        want = scenarios[["scenario_id", "scenario_key"]].sort_values("scenario_id")
+        return (len(have) == len(want) and have["scenario_id"].astype("int64").tolist() == want["scenario_id"].astype("int64").tolist()
+                and have["scenario_key"].astype(str).tolist() == want["scenario_key"].astype(str).tolist())
 
     def record_order(self, draft: OrderDraft | None, result: OrderResult, *, store: Any = None,
                      comment: str = "") -> None:

@@ -10,14 +10,19 @@ Append new migrations to :data:`MIGRATIONS`; never edit one that has shipped.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import duckdb
 
-__all__ = ["Migration", "MIGRATIONS", "LATEST", "current_version", "migrate", "SchemaError"]
+__all__ = ["Migration", "MIGRATIONS", "LATEST", "current_version", "migrate", "check", "CacheError", "SchemaError"]
 
 
-class SchemaError(RuntimeError):
+class CacheError(RuntimeError):
+    """The cache cannot do what was asked; the message says what to do instead."""
+
+
+class SchemaError(CacheError):
     """The database's schema cannot be used by this version of ocdata."""
 
 
@@ -172,3 +177,39 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST) -> list[int]:
                 raise
             applied.append(m.version)
     return applied
+
+
+@functools.lru_cache(maxsize=None)
+def expected_columns(version: int = LATEST) -> dict[str, frozenset[str]]:
+    """Each table's columns at ``version``, from the migrations applied to an empty database."""
+    con = duckdb.connect(":memory:")
+    try:
+        migrate(con, version)
+        rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                           "WHERE table_schema = 'main'").fetchall()
+    finally:
+        con.close()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return {table: frozenset(columns) for table, columns in out.items()}
+
+
+def check(con: duckdb.DuckDBPyConnection, where: str = "the cache") -> None:
+    """Raise :class:`SchemaError` naming what is missing if a table or column of the current
+    schema is gone (a file edited by hand or by another tool)."""
+    rows = con.execute("SELECT table_name, column_name FROM information_schema.columns "
+                       "WHERE table_schema = 'main'").fetchall()
+    have: dict[str, set[str]] = {}
+    for table, column in rows:
+        have.setdefault(table, set()).add(column)
+    missing = []
+    for table, columns in sorted(expected_columns().items()):
+        if table not in have:
+            missing.append(f"table {table}")
+        else:
+            missing.extend(f"column {table}.{c}" for c in sorted(columns - have[table]))
+    if missing:
+        raise SchemaError(f"{where} is damaged: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} "
+                          f"missing although its schema_version says {LATEST}. It only holds fetched results: "
+                          f"delete the file (a re-run fetches them again) or use another path")

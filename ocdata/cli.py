@@ -195,6 +195,8 @@ def sandbox_exports(url: str, username: str, key: str) -> str:
     arg("--dialects", default=None, metavar="LIST",
         help="fronts to serve, comma-separated: oc41, spec, oc40, oc30 (default: the store's; "
              "4.1 stores oc41,spec, the oc40/oc30 stores their own)"),
+    arg("--faults", default=None, metavar="SPEC|FILE",
+        help="inject seeded faults: an inline spec or a YAML/JSON file (format: ocdata/sandbox/faults.py)"),
 )
 def sandbox(args: argparse.Namespace) -> int:
     from ocdata.sandbox import serve
@@ -210,7 +212,7 @@ def sandbox(args: argparse.Namespace) -> int:
     dialects = [d.strip() for d in args.dialects.split(",") if d.strip()] if args.dialects else None
     try:
         server = serve(port=args.port, store=args.store, latency_ms=args.latency_ms, host=args.host,
-                       dialects=dialects, webhooks=hooks)
+                       dialects=dialects, webhooks=hooks, faults=args.faults)
     except (OSError, ValueError, LookupError) as exc:
         print(f"ocdata sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -219,6 +221,8 @@ def sandbox(args: argparse.Namespace) -> int:
     print(f"URL:      {server.url}")
     print(f"Username: {server.username}")
     print(f"Key:      {server.key}")
+    if server.faults is not None:
+        print(f"Faults:   {len(server.faults.plan.rules)} rule(s), seed {server.faults.plan.seed}")
     print("Press Ctrl-C to stop.")
     print("\nIn another shell, paste these lines, then run e.g. `ocdata doctor` or `ocdata study FILE.yml`:")
     print(sandbox_exports(server.url, server.username, server.key), flush=True)

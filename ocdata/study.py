@@ -83,6 +83,7 @@ from pydantic import ValidationError as PydanticValidationError
 from ocdata import frames
 from ocdata.cache import (
     Cache,
+    CacheReadOnlyError,
     _digest,
     canonical_json,
     default_cache,
@@ -684,6 +685,9 @@ class Study:
         for i, k in enumerate(keys):
             if k not in cached and k not in todo:
                 todo[k] = i
+        if todo and cache.read_only:  # fail before fetching anything that could not be kept
+            raise CacheReadOnlyError(f"{len(todo)} of {len(keys)} scenarios are not in the read-only cache "
+                                     f"{cache.path}: open it with Cache(path) to fetch them")
         report = RunReport(scenarios=len(keys), from_cache=sum(1 for k in keys if k in cached))
         self.last_run = report
         started = time.monotonic()

@@ -38,6 +38,17 @@ PHP (nested ``a[b][]`` arrays; ``$_POST`` only for form-encoded POST bodies) and
 cleaned by ``Request::clean`` (:mod:`ocdata._php`); the client IP is the first
 valid IP of the forwarding headers 4.1 trusts (:func:`client_ip`).
 
+PHP's input limits apply before any routing or auth, as on a real store (so a
+hostile body costs the same bounded CPU whatever its size): ``max_input_vars``
+(1000 per source; a form POST keeps the 1001st, PHP counts after registering),
+``max_input_nesting_level`` (64) and ``post_max_size`` (8M: the body is read and
+discarded and ``$_POST`` stays empty); what they drop is announced by PHP's startup
+warning printed before the answer. What Apache itself refuses gets Apache's error
+page, never the standard library's: a body shorter than its ``Content-Length`` (or a
+truncated chunk) is a 400 and the store does not act; ``TRACE``/``CONNECT`` a 405
+(``TraceEnable Off``); a body over 1 GiB (``LimitRequestBody``) a 413. Any other
+method reaches the store, as Apache hands it to PHP.
+
 No request ever gets a Python traceback: an exception in a front is logged on
 the ``ocdata.sandbox`` logger (route only — query strings and bodies carry
 secrets) and answered with a 500 plain-text PHP-style fatal error.
@@ -66,14 +77,24 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from itertools import islice
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_plus, urlsplit
 
-from ocdata._php import clean, parse_body, parse_pairs
+from ocdata._php import (
+    MAX_INPUT_VARS,
+    POST_MAX_SIZE,
+    clean,
+    exceeds_max_input_vars,
+    form_pairs,
+    parse_body,
+    parse_pairs,
+)
 from ocdata.sandbox.apiusers import DEFAULT_USERNAME, ApiUser, ApiUsers, mask
 from ocdata.sandbox.fronts import DIALECTS  # every front the sandbox has
+from ocdata.sandbox.faults import FaultInjector
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
 from ocdata.sandbox.fronts.oc30 import Oc30Front
 from ocdata.sandbox.fronts.oc40 import PREFIXES as OC40_PREFIXES
@@ -103,7 +124,18 @@ SCRIPT_PATHS = frozenset({"/", "/index.php"})
 SESSION_ID = re.compile(r"^[a-zA-Z0-9,\-]{22,52}$")
 SESSION_COOKIE_AGE = 86400
 CURRENCY_COOKIE_AGE = 30 * 86400
-MAX_BODY = 8 * 1024 * 1024
+#: Bodies up to PHP's ``post_max_size`` are read and parsed; a larger one (up to
+#: Apache's default ``LimitRequestBody``, 1 GiB) is read and discarded, and the script
+#: runs with an empty ``$_POST`` and PHP's startup warning, as on a real store.
+MAX_BODY = POST_MAX_SIZE
+LIMIT_REQUEST_BODY = 1024**3
+#: PHP's startup warnings as its default HTML error format prints them (before OpenCart's
+#: own handler exists), ahead of whatever the script then answers.
+STARTUP_WARNING = (
+    "<br />\n<b>Warning</b>:  PHP Request Startup: {message} in <b>Unknown</b> on line <b>0</b><br />\n"
+)
+VARS_EXCEEDED = "Input variables exceeded {limit}. To increase the limit change max_input_vars in php.ini."
+POST_TOO_LARGE = "POST Content-Length of {length} bytes exceeds the limit of {limit} bytes"
 CORS = (("Access-Control-Allow-Origin", "*"),)
 
 NOT_FOUND_PAGE = (
@@ -118,6 +150,18 @@ HOME_PAGE = (
     "<p>ocdata sandbox store. API: <code>index.php?route=api/…</code>; countries: "
     "<code>index.php?route=localisation/country&amp;country_id=222</code>.</p>\n</body>\n</html>\n"
 )
+#: Apache 2.4's error document, for what Apache itself refuses before PHP runs.
+APACHE_ERROR_PAGE = (
+    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>{code} {phrase}</title>\n'
+    "</head><body>\n<h1>{phrase}</h1>\n<p>{explain}</p>\n</body></html>\n"
+)
+APACHE_EXPLAIN = {
+    400: "Your browser sent a request that this server could not understand.",
+    413: "The requested resource does not allow request data with POST requests, or the amount of data "
+    "provided in the request exceeds the capacity limit.",
+    431: "Your browser sent a request that this server could not understand.",
+    505: "The HTTP version of the request is not supported.",
+}
 FATAL_ERROR = (
     "<b>Fatal error</b>: Uncaught {kind} in the sandbox store; the details are in the "
     "server log (logger ocdata.sandbox)."
@@ -156,9 +200,12 @@ def client_ip(environ: dict[str, Any]) -> str:
 
 
 def _php_cookies(header: str) -> dict[str, str]:
-    """``$_COOKIE``: ``;``-separated pairs, values URL-decoded, the first of a name wins."""
+    """``$_COOKIE``: ``;``-separated pairs, values URL-decoded, the first of a name wins
+    (at most ``max_input_vars`` of them, as PHP counts)."""
     cookies: dict[str, str] = {}
-    for part in header.split(";"):
+    for count, part in enumerate(header.split(";", MAX_INPUT_VARS)):
+        if count == MAX_INPUT_VARS:
+            break
         name, sep, value = part.strip().partition("=")
         if sep and name and name not in cookies:
             cookies[name] = clean(unquote_plus(value))
@@ -195,39 +242,70 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return b""
 
 
-def _post_form(method: str, content_type: str, body: bytes, environ: dict[str, Any]) -> dict[str, Any]:
-    """``$_POST``: filled only for POST with a form content type, as PHP does."""
+def _post_form(
+    method: str, content_type: str, body: bytes, environ: dict[str, Any], warnings: list[str]
+) -> dict[str, Any]:
+    """``$_POST``: filled only for POST with a form content type, as PHP does, within
+    ``max_input_vars`` (what is dropped is announced in ``warnings``)."""
     if method != "POST" or not body:
         return {}
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        return parse_body(body)
-    if kind == "multipart/form-data":
+        pairs = form_pairs(body, MAX_INPUT_VARS, source="post")
+    elif kind == "multipart/form-data":
         from werkzeug.formparser import parse_form_data
 
         sub = dict(environ)
         sub["wsgi.input"] = io.BytesIO(body)
         sub["CONTENT_LENGTH"] = str(len(body))
-        _, form, _ = parse_form_data(sub)
-        return parse_pairs(form.items(multi=True))
-    return {}
+        try:
+            _, form, _ = parse_form_data(sub, max_form_parts=MAX_INPUT_VARS + 2)
+        except RequestEntityTooLarge:  # PHP keeps the first parts; this keeps none, and warns
+            form = None
+        pairs = [] if form is None else list(islice(form.items(multi=True), MAX_INPUT_VARS + 1))
+        if form is None:
+            pairs = [("", "")] * (MAX_INPUT_VARS + 1)
+    else:
+        return {}
+    if len(pairs) > MAX_INPUT_VARS:
+        warnings.append(STARTUP_WARNING.format(message=VARS_EXCEEDED.format(limit=MAX_INPUT_VARS)))
+    return parse_pairs(pairs)
 
 
 def build_request(environ: dict[str, Any]) -> Request:
     """The :class:`Request` a front sees for a WSGI environ."""
     method = environ.get("REQUEST_METHOD", "GET").upper()
-    body = _read_body(environ)
+    warnings: list[str] = []
+    query_string = environ.get("QUERY_STRING", "")
+    if exceeds_max_input_vars(query_string, source="get"):
+        warnings.append(STARTUP_WARNING.format(message=VARS_EXCEEDED.format(limit=MAX_INPUT_VARS)))
+    too_large = environ.get("ocdata.post_too_large")
+    if too_large is None:
+        try:
+            too_large = int(environ.get("CONTENT_LENGTH") or 0) if method == "POST" else 0
+        except ValueError:
+            too_large = 0
+        too_large = too_large if too_large > POST_MAX_SIZE else None
+    if too_large is not None:
+        # PHP reads nothing of such a body: $_POST stays empty and the script still runs
+        warnings.append(STARTUP_WARNING.format(message=POST_TOO_LARGE.format(length=too_large, limit=POST_MAX_SIZE)))
+        body = b""
+    else:
+        body = _read_body(environ)
     content_type = environ.get("CONTENT_TYPE", "")
     return Request(
         method=method,
         path=environ.get("PATH_INFO", "") or "/",
-        query=clean(parse_body(environ.get("QUERY_STRING", ""))),
-        form=clean(_post_form(method, content_type, body, environ)),
+        query=clean(parse_body(query_string, source="get")),
+        form=clean(_post_form(method, content_type, body, environ, warnings)),
         headers=_headers(environ),
         cookies=_php_cookies(environ.get("HTTP_COOKIE", "")),
         client_ip=client_ip(environ),
         host=environ.get("HTTP_HOST", ""),
         raw_body=body,
+        startup_warnings=warnings,
     )
 
 
@@ -346,6 +424,18 @@ class SandboxApp:
             return spec.handle(request)
         return self.oc40.handle(request)  # type: ignore[union-attr]  # an oc40 server without oc41/spec
 
+    def expire_request_session(self, environ: dict[str, Any]) -> None:
+        """Expire the sessions a request names (spec ``api_token``, ``OCSESSID``): fault injection."""
+        query = parse_body(environ.get("QUERY_STRING", ""), source="get")
+        form = parse_body(environ.get("ocdata.raw_body") or b"")
+        cookies = _php_cookies(environ.get("HTTP_COOKIE", ""))
+        for front in (self.spec, self.oc41):
+            if front is None:
+                continue
+            for sid in (query.get("api_token"), form.get("api_token"), cookies.get("OCSESSID")):
+                if isinstance(sid, str) and sid:
+                    front.sessions.drop(sid)
+
     # ---- cookies
     def _set_cookies(self, request: Request, response: Response) -> list[str]:
         chosen = response.set_cookies
@@ -386,6 +476,8 @@ class SandboxApp:
             response = self.dispatch(request)
             cookies = self._set_cookies(request, response)
         body = response.encoded()
+        if request is not None and request.startup_warnings:
+            body = "".join(request.startup_warnings).encode("utf-8") + body
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(body)))]
         headers.extend(CORS)
         headers.extend(response.headers.items())
@@ -489,40 +581,113 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # request lines carry signatures and tokens: never log them
         pass
 
-    def _read_body(self) -> bytes | None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None,
+                   headers: Iterable[tuple[str, str]] = ()) -> None:
+        """An Apache-style error page (never the standard library's), then close."""
+        status = HTTPStatus(code)
+        text = explain or APACHE_EXPLAIN.get(status.value, status.description)
+        body = APACHE_ERROR_PAGE.format(code=status.value, phrase=status.phrase, explain=text).encode("latin-1")
+        self.close_connection = True
+        self.send_response(status.value)
+        self.send_header("Content-Type", "text/html; charset=iso-8859-1")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _not_allowed(self) -> None:
+        # TraceEnable Off, as hardened Apache stores run; CONNECT is no proxy here
+        self.send_error(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            explain=f"The requested method {self.command} is not allowed for this URL.",
+            headers=[("Allow", "GET,POST,OPTIONS,HEAD")],
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        # any other method goes to the store, as Apache hands it to PHP (do_TRACE etc. are set)
+        if name.startswith("do_"):
+            return self._run
+        raise AttributeError(name)
+
+    def _drain(self, length: int) -> bool:
+        """Read and discard ``length`` bytes; False if the client stopped sending first."""
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                return False
+            length -= len(chunk)
+        return True
+
+    def _incomplete(self) -> None:
+        self.send_error(HTTPStatus.BAD_REQUEST, explain="The request body ended before its announced length.")
+
+    def _read_body(self) -> tuple[bytes, int | None] | None:
+        """``(body, None)``, or ``(b"", length)`` for a body over ``post_max_size`` (read
+        and discarded), or ``None`` once an error has been answered. A body shorter than
+        its ``Content-Length`` (or a chunk shorter than its size) is a 400: the store
+        never acts on part of a request."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks, size = [], 0
+            chunks: list[bytes] = []
+            size = 0
             while True:
                 line = self.rfile.readline(65537)
                 try:
                     length = int(line.split(b";")[0].strip(), 16)
                 except ValueError:
-                    self.send_error(400, "Bad chunked body")
+                    self.send_error(400, explain="Bad chunked body.")
+                    return None
+                if length < 0:
+                    self.send_error(400, explain="Bad chunked body.")
                     return None
                 if length == 0:
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
-                    return b"".join(chunks)
+                    return (b"".join(chunks), None) if size <= MAX_BODY else (b"", size)
                 size += length
-                if size > MAX_BODY:
+                if size > LIMIT_REQUEST_BODY:
                     self.send_error(413)
                     return None
-                chunks.append(self.rfile.read(length))
+                if size > MAX_BODY:
+                    chunks.clear()
+                    if not self._drain(length):
+                        self._incomplete()
+                        return None
+                else:
+                    chunk = self.rfile.read(length)
+                    if len(chunk) < length:
+                        self._incomplete()
+                        return None
+                    chunks.append(chunk)
                 self.rfile.readline(65537)
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            self.send_error(400, "Bad Content-Length")
+            length = -1
+        if length < 0:
+            self.send_error(400, explain="Bad Content-Length.")
             return None
-        if length > MAX_BODY:
+        if length > LIMIT_REQUEST_BODY:
             self.send_error(413)
             return None
-        return self.rfile.read(length) if length > 0 else b""
+        if length > MAX_BODY:
+            if not self._drain(length):
+                self._incomplete()
+                return None
+            return b"", length
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            self._incomplete()
+            return None
+        return body, None
 
     def _run(self) -> None:
-        body = self._read_body()
-        if body is None:
+        read = self._read_body()
+        if read is None:
             return
+        body, too_large = read
         target = self.path
         if not target.startswith("/"):
             parts = urlsplit(target)
@@ -548,7 +713,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "ocdata.raw_body": body,
+            # for fault injection (ocdata.sandbox.faults), which may cut the connection itself
+            "ocdata.connection": self.connection,
+            "ocdata.wfile": self.wfile,
         }
+        if too_large is not None:
+            environ["ocdata.post_too_large"] = too_large
         for name, value in self.headers.items():
             key = "HTTP_" + name.upper().replace("-", "_")
             if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
@@ -564,6 +734,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return lambda data: None
 
         data = b"".join(self.server.app(environ, start_response))  # type: ignore[attr-defined]
+        if environ.get("ocdata.closed"):  # a fault already answered (or not) and closed
+            self.close_connection = True
+            return
         head = [f"{self.protocol_version} {status_line[0]}\r\n", f"Date: {self.date_time_string()}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers]
         if self.close_connection:
@@ -581,6 +754,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _run
+    do_TRACE = do_CONNECT = _not_allowed
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -643,7 +817,9 @@ class Sandbox:
 
     Use :func:`serve` (which starts it) or ``with Sandbox(...) as sandbox:``.
     ``url`` is the base URL ending in ``/``; ``username``/``key`` are the API
-    credentials (the key is masked in ``repr``).
+    credentials (the key is masked in ``repr``). ``faults`` is the
+    :class:`~ocdata.sandbox.faults.FaultInjector` when started with ``faults=`` (its ``log``
+    says which request got which fault; ``faults.reset(plan)`` starts over), else None.
     """
 
     def __init__(
@@ -659,6 +835,7 @@ class Sandbox:
         username: str = DEFAULT_USERNAME,
         key: str | None = None,
         webhooks: Any = None,
+        faults: Any = None,
     ) -> None:
         self.engine = _engine_for(store)
         self.users = ApiUsers()
@@ -671,6 +848,10 @@ class Sandbox:
             token_ttl=token_ttl,
             session_ttl=session_ttl,
         )
+        #: the fault injector (``faults.log`` says which request got which fault), or None
+        self.faults: FaultInjector | None = None
+        if faults is not None:
+            self.faults = FaultInjector(self.app, faults)
         self.host = host
         self.port = port
         self._server: _Server | None = None
@@ -737,7 +918,7 @@ class Sandbox:
             return self
         info = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family, _, _, _, address = info[0]
-        self._server = _Server((address[0], address[1]), self.app, family)
+        self._server = _Server((address[0], address[1]), self.faults or self.app, family)
         self.port = self._server.server_port
         self._stopped.clear()
         self._thread = threading.Thread(
@@ -785,6 +966,7 @@ def serve(
     latency_ms: float = 0,
     dialects: Iterable[str] | None = None,
     host: str = "127.0.0.1",
+    faults: Any = None,
     **options: Any,
 ) -> Sandbox:
     """Start a sandbox store in a background thread and return it.
@@ -799,6 +981,10 @@ def serve(
     data; 3.0's data lives at most 1440 s), ``username``, ``key``, ``webhooks`` (a
     :class:`~ocdata.sandbox.webhooks.Webhook`, a dict of its fields, or a list: every order,
     customer and product change is sent there, signed; see :mod:`ocdata.sandbox.webhooks`).
+    ``faults`` injects seeded, reproducible failures (a :class:`~ocdata.sandbox.faults.FaultPlan`,
+    dict, YAML/JSON path or inline string, see :mod:`ocdata.sandbox.faults`); ``sandbox.faults.log``
+    records them.
     Use it as a context manager to stop it: ``with serve() as sandbox: ...``.
     """
-    return Sandbox(store, port=port, host=host, latency_ms=latency_ms, dialects=dialects, **options).start()
+    return Sandbox(store, port=port, host=host, latency_ms=latency_ms, dialects=dialects, faults=faults,
+                   **options).start()

@@ -401,7 +401,10 @@ class ComparisonModel:
             # one row per destination and group: each cell is one scenario's price, never an average
             named["destination"] = [f"{d} · {self.group_name(g)}" for d, g in
                                     zip(named["destination"].astype(str), named["customer_group_id"])]
-        fig = plots.cost_heatmap(named, value=self.metric, columns="method_name", title=self.chart_title())
+            named = named.drop(columns="customer_group_id")  # in the rows now: not a mean over groups
+        named = named.drop(columns="cart")  # the title names the one cart shown
+        # one cart, groups folded into the rows above: one panel, whatever the frame holds
+        fig = plots.cost_heatmap(named, value=self.metric, columns="method_name", title=self.chart_title(), facet=())
         _money_labels(fig, self.money, f"{self.metric} ({self.money.unit})")
         return fig
 
@@ -426,9 +429,9 @@ def _money_labels(fig: Any, money: Money, label: str) -> None:
     """The heatmap's cell amounts and colour bar with the store's currency."""
     ax = fig.axes[0]
     for text in ax.texts:
-        raw = text.get_text().replace(",", "")
+        amount, _, note = text.get_text().replace(",", "").partition(" ")  # "226.00 tie"
         try:
-            text.set_text(money(float(raw)))
+            text.set_text(money(float(amount)) + (f" {note}" if note else ""))
         except ValueError:
             pass  # "n/a"
     if len(fig.axes) > 1:

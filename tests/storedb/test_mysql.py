@@ -37,7 +37,7 @@ LONDON = Address(firstname="Ann", lastname="Lee", address_1="10 Downing Street",
 
 def _place_orders(engine) -> None:
     """Two orders through the API client (as an analyst's test would), one moved on in its history."""
-    with serve(store=engine) as shop:
+    with serve(store=engine, dialects=("spec",)) as shop:  # one client for every version's data
         store = ocdata.connect(shop.url, shop.username, shop.key, dialect="spec")
         canon = CartLine(product_id=30, options={226: 16})
         for address, lines, comment in ((LA, (CartLine(product_id=40, quantity=2),), "first"),

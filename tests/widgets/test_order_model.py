@@ -210,7 +210,7 @@ def test_unknown_product_is_refused_against_a_catalogue_without_a_request(store,
     wrapped = wrap(store)
     model = OrderBuilderModel(wrapped, catalog=Catalogue.from_store_file("rich"))
     assert not model.add_line(99999, 1)
-    assert model.notice.details == ("the store has no product 99999 (its catalogue lists 13 products)",)
+    assert model.notice.details == ("the store has no product 99999 (its catalogue lists 19 products)",)  # OpenCart's whole demo catalogue
     assert wrapped.calls == []
 
 

@@ -22,7 +22,9 @@ class Request:
 
     ``form`` is the POST body parsed and cleaned the way PHP/OpenCart does it
     (nested ``a[b][c]`` keys become nested dicts, every key and value
-    HTML-escaped and trimmed), see :mod:`ocdata._php`.
+    HTML-escaped and trimmed), see :mod:`ocdata._php`, within PHP's input limits
+    (``max_input_vars``, ``post_max_size``: what they dropped is announced in
+    ``startup_warnings``).
     """
 
     method: str
@@ -34,6 +36,8 @@ class Request:
     client_ip: str
     host: str
     raw_body: bytes = b""
+    #: PHP startup warnings (input limits) a real store prints before the script's output
+    startup_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -135,6 +135,10 @@ TOKEN_INVALID = "Warning: api_token is unknown or has expired! Log in again with
 SUBSCRIPTION_OK = "Success: You have modified subscriptions!"
 
 E_QUANTITY = "Warning: Quantity must be at least 1!"
+#: oc_cart.quantity is a MySQL INT: a real store's INSERT fails above this (a fatal error),
+#: so the sandbox refuses it as a field error instead of keeping a cart nothing can price.
+MAX_QUANTITY = 2**31 - 1
+E_QUANTITY_MAX = f"Warning: Quantity must be at most {MAX_QUANTITY}!"
 E_ADDRESS_UNKNOWN = "Warning: Address could not be found!"
 E_ORDER_STATUS = "Warning: Order status could not be found!"
 E_SUBSCRIPTION_STATUS = "Warning: Subscription status required!"
@@ -406,9 +410,16 @@ class SpecFront:
     # ------------------------------------------------------------------ cart
     def _add(self, call: _Call, lines: list[LineIn]) -> dict[str, str]:
         """Validate every line, then add them all (merging equal lines); errors unprefixed."""
+        merged: dict[str, int] = {}  # the quantity each line would end with (options are unhashable)
+        for entry in call.state.lines:
+            merged[repr((entry.line.product_id, entry.line.option, entry.line.subscription_plan_id))] = entry.line.quantity
         for line in lines:
             if line.quantity < 1:
                 return {"product": E_QUANTITY}
+            key = repr((line.product_id, line.option, line.subscription_plan_id))
+            merged[key] = merged.get(key, 0) + line.quantity
+            if merged[key] > MAX_QUANTITY:
+                return {"product": E_QUANTITY_MAX}
             errors = self.engine.check_line(line, self._ctx(call.state))
             if errors:
                 out: dict[str, str] = {}
