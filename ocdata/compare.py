@@ -11,6 +11,12 @@ Methods are identified by ``quote_code`` (``"flat.flat"``, ``"weight.weight_5"``
 :func:`rank` says when methods tie (``tied``, ``n_cheapest``), so a tie for cheapest is never
 reported as one method winning. Amounts keep the frame's ``currency``/``session_currency``
 columns (see :mod:`ocdata.frames`).
+
+**Across stores** (a ``Study(stores=...)`` frame, or stores' frames concatenated):
+:func:`stores` lines each store up against a baseline store per scenario and method, matched
+on :func:`method_keys` (the same on every OpenCart version: 4.x's ``cod.cod`` is 3.0's ``cod``),
+says where each method is offered, and subtracts amounts only in one currency;
+:func:`stores_summary` sums that up by destination and method.
 """
 
 from __future__ import annotations
