@@ -174,3 +174,16 @@ def test_outcomes_and_errors_say_which_store(cache):
     assert (study.last_run.ok, study.last_run.refused, study.last_run.scenarios) == (2, 2, 4)
     examples = [e for group in study.last_run.errors for e in group.examples]
     assert sorted(examples) == ["a: one / nowhere / group 0", "b: one / nowhere / group 0"]
+
+
+def test_one_store_under_two_labels_is_asked_once(cache):
+    """Same identity, same drafts: the second label's answers are the first's, from the cache."""
+    store = Store()
+    study = Study(stores={"before": store, "after": store}, carts=CARTS, destinations={"London": "GB-LND"},
+                  name="twice", cache=cache)
+    df = study.run(progress=False)
+    assert len(store.calls) == 2
+    assert {k: (r.fetched, r.from_cache) for k, r in study.last_run_by_store.items()} == {"before": (2, 0),
+                                                                                        "after": (0, 2)}
+    d = compare.stores(df, baseline="before")
+    assert (d["offered"] == "both").all() and (d["total_delta"] == 0).all()
