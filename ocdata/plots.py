@@ -379,6 +379,9 @@ def _grouped_bars(table: pd.DataFrame, ylabel: str, title: str, zero_line: bool 
 
 
 # --------------------------------------------------------------------------- across stores
+_ONLY_STORE, _ONLY_BASELINE = "#cfe8d5", "#f8d9b8"
+
+
 def store_deltas(diff: pd.DataFrame, value: str = "total_delta", index: str = "destination",
                  columns: str = "method_key", aggfunc: str = "mean", title: str | None = None, *,
                  currency: str | None = None) -> Figure:
@@ -412,7 +415,7 @@ def store_deltas(diff: pd.DataFrame, value: str = "total_delta", index: str = "d
         for (r, c), v in np.ndenumerate(table.to_numpy(dtype=float)):
             seen = offered.get((rows[r], cols[c]), set())
             if np.isfinite(v):
-                texts[r, c] = f"{v:+,.2f}" + ("*" if seen - {"both"} else "")
+                texts[r, c] = ("0.00" if abs(v) < 0.005 else f"{v:+,.2f}") + ("*" if seen - {"both"} else "")
             elif seen == {"store only"}:
                 texts[r, c] = f"only on\n{store}"
             elif seen == {"baseline only"}:
@@ -439,14 +442,18 @@ def store_deltas(diff: pd.DataFrame, value: str = "total_delta", index: str = "d
         for (r, c), text in np.ndenumerate(texts):
             v = data[r, c]
             starred |= text.endswith("*")
-            ax.text(c, r, text, ha="center", va="center", fontsize=7.5 if "\n" in text else 8,
+            if text.startswith("only on"):  # a plain fill, not the hatch of "n/a": the text stays readable
+                fill = _ONLY_STORE if text.endswith(f"\n{store}") else _ONLY_BASELINE
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=fill, edgecolor="white", zorder=2))
+            ax.text(c, r, text, ha="center", va="center", fontsize=7.5 if "\n" in text else 8, zorder=3,
                     color="white" if np.isfinite(v) and abs(v) > 0.6 * limit else "black")
         ax.set_title(f"{store} against {baseline}", fontsize=9)
     if image is not None:
         fig.colorbar(image, ax=list(axes), label=f"{axis_label(amount, currency)}: store minus {baseline}")
     fig.suptitle(title or f"What changes from {baseline}: {axis_label(amount)} by {index} and shipping method"
                  + ("" if aggfunc == "mean" else f" ({aggfunc})"))
-    note = "Red: dearer than the baseline; blue: cheaper"
+    note = ("Red: dearer than the baseline; blue: cheaper. Green: offered on the store only; "
+            "orange: on the baseline only")
     if starred:
         note += "; *: offered on one store only for some of the cell's scenarios"
     fig.supxlabel(note, fontsize=8)

@@ -276,7 +276,9 @@ def test_chart_of_what_changes(cache):
     assert texts["dearer against base"] == ["+1.25", "+1.25", "+1.25", "n/a",
                                             "+1.25", "n/a", "n/a", "n/a",
                                             "+1.25", "+1.25", "n/a", "only on\ndearer"]
-    assert texts["fewer against base"][:3] == ["+0.00", "only on\nbase", "+0.00"]
+    assert texts["fewer against base"][:3] == ["0.00", "only on\nbase", "0.00"]
+    fills = {p.get_facecolor()[:3] for ax in panels for p in ax.patches}  # one-store cells: plain fills
+    assert len(fills) == 2
     colorbar = fig.axes[-1]
     assert colorbar.get_ylabel() == "shipping cost before tax (USD): store minus base"
     labels = [t.get_text() for t in panels[0].get_xticklabels()]
