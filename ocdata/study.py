@@ -704,7 +704,7 @@ class Study:
             report.warnings = self._warnings(cache, keys, caught)
             for message in report.warnings:
                 warnings.warn(message, OcdataWarning, stacklevel=3)  # the caller of run()
-        return frames.with_currency(cache.study_frame(self.name), store)  # as results(): amounts name their currency
+        return frames.with_currency(cache.study_frame(self.name), store)
 
     def _count(self, report: RunReport, cached: set[str], cache: Cache) -> None:
         outcomes = cache.study_outcomes(self.name)

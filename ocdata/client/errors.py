@@ -1,5 +1,13 @@
 """The client's exceptions. Every message says what happened and what to do next.
 
+``should_retry`` says whether the same call may succeed later without changing anything:
+True for :class:`TransportError` (no answer, a timeout, a 5xx or 429 after the transport's
+retries) and :class:`SessionExpiredError`; False for refusals, protocol breaches and
+:class:`OrderStateUnknownError` (an order write is never repeated blindly). A study must not
+cache an error with ``should_retry=True`` as the store's answer.
+``order_may_exist`` is True only on :class:`OrderStateUnknownError`: the order write reached
+(or may have reached) the store, so look before writing again.
+
 Bodies are kept only as a short snippet with secrets removed (:func:`snippet`), so an
 exception can be printed in a notebook or logged without leaking the API key, a
 session token or a signature.
@@ -50,6 +58,8 @@ class OcdataError(Exception):
     """
 
     should_retry_default = False
+    #: True when an order write may have happened (see :class:`OrderStateUnknownError`)
+    order_may_exist = False
 
     def __init__(
         self,
@@ -85,13 +95,19 @@ class OcdataError(Exception):
 class ConfigurationError(OcdataError):
     """Missing or contradictory connection settings (URL, credentials, dialect)."""
 
+    should_retry_default = False
+
 
 class AuthenticationError(OcdataError):
     """The store rejected the API user name or key."""
 
+    should_retry_default = False
+
 
 class PermissionDeniedError(OcdataError):
     """The store refused the call: IP not allowed, bad signature, clock skew (4.1 cannot tell which)."""
+
+    should_retry_default = False
 
 
 PermissionError_ = PermissionDeniedError
@@ -99,6 +115,8 @@ PermissionError_ = PermissionDeniedError
 
 class ValidationError(OcdataError):
     """The store rejected the draft. ``fields`` maps the store's field keys to its messages."""
+
+    should_retry_default = False
 
     def __init__(self, message: str, *, fields: dict[str, str] | None = None, **kw: Any) -> None:
         from .models import text
@@ -113,6 +131,8 @@ class ValidationError(OcdataError):
 class NotFoundError(OcdataError):
     """A product, customer, address, country or order the call names does not exist in the store."""
 
+    should_retry_default = False
+
     def __init__(self, message: str, *, fields: dict[str, str] | None = None, **kw: Any) -> None:
         self.fields = dict(fields or {})
         super().__init__(message, **kw)
@@ -121,9 +141,11 @@ class NotFoundError(OcdataError):
 class ProtocolError(OcdataError):
     """The answer is not what the dialect promises (non-JSON, HTML error page, unknown shape)."""
 
+    should_retry_default = False
+
 
 class TransportError(OcdataError):
-    """No usable HTTP answer (connection refused, timeout, 5xx after retries)."""
+    """No usable HTTP answer (connection refused, timeout, 5xx or 429 after retries): try again later."""
 
     should_retry_default = True
 
@@ -135,12 +157,14 @@ class SessionExpiredError(OcdataError):
 
 
 class OrderStateUnknownError(TransportError):
-    """A call that writes an order was sent but its answer was lost: the write may have happened.
-
-    Never repeated automatically. ``order_id`` is known when editing an existing order.
+    """A call that writes an order (confirm, order history) may have reached the store but gave
+    no usable answer (lost, timed out, 5xx, not JSON, no order id, session refused): the order may
+    exist. Never repeated automatically, not even after a re-login. ``order_id`` is known when
+    editing an existing order; the message says where to check (Sales > Orders).
     """
 
     should_retry_default = False
+    order_may_exist = True
 
     def __init__(self, message: str, *, order_id: int | None = None, **kw: Any) -> None:
         self.order_id = order_id
@@ -149,6 +173,8 @@ class OrderStateUnknownError(TransportError):
 
 class UnsupportedOperationError(OcdataError):
     """The store's API version has no way to do this (e.g. subscriptions on 4.0/3.0)."""
+
+    should_retry_default = False
 
 
 class OcdataWarning(UserWarning):

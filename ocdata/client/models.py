@@ -49,19 +49,25 @@ def money(value: Any, decimals: int = 2) -> Decimal | None:
     """A store amount as ``Decimal`` rounded half-up to ``decimals`` places.
 
     Accepts what stores send: ints, PHP floats (``57.599999999999994`` -> ``57.60``),
-    numeric strings (``"5.00"``). ``None``/``""`` give ``None``.
+    numeric strings (``"5.00"``). ``None``/``""`` give ``None``; anything else (``"abc"``,
+    ``Infinity``, ``NaN``, ``1e400``) raises ``ValueError``.
     """
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
         # repr() of a float is the shortest string that round-trips, i.e. what PHP json_encode printed
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise ValueError(f"not an amount: {str(value)[:40]!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {str(value)[:40]!r}")
     quantum = _QUANTA.get(decimals)
     if quantum is None:
         quantum = _QUANTA.setdefault(decimals, Decimal(1).scaleb(-decimals))
-    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than a Decimal holds (1e400)
+        raise ValueError(f"not an amount: {str(value)[:40]!r}") from exc
 
 
 # decimals -> Decimal("0.01")-style quantum; every amount of every answer is rounded with one

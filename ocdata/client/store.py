@@ -8,17 +8,20 @@ session dialects keep one server session per thread.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import logging
 import threading
 import warnings as _warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
+from urllib.parse import unquote, urlsplit
 
-from .credentials import redact, resolve_credentials
+from .credentials import display_url, redact, register_secret, resolve_credentials
 from .dialects import detect, dialect_class
-from .dialects.base import Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
+from .dialects.base import PAYMENT_LOOKUPS, Dialect, DialectConfig, PaymentLookup, ProbeResult, front_controller
 from .dialects.checkout import CheckoutSessionDialect
-from .errors import ConfigurationError, OcdataError, OcdataWarning, ValidationError
+from .errors import ConfigurationError, OcdataError, OcdataWarning, ProtocolError, ValidationError
 from .geo import Geo
 from .models import (
     Address,
@@ -33,11 +36,35 @@ from .models import (
     TotalLine,
     Zone,
 )
-from .transport import Hook, Transport
+from .transport import MAX_ANSWER_BYTES, Hook, Transport
 
 __all__ = ["Store", "connect"]
 
 log = logging.getLogger("ocdata.client")
+
+
+# what reading a malformed answer can raise in parsing code and pydantic (ValueError covers
+# pydantic's ValidationError, ArithmeticError decimal's InvalidOperation and OverflowError)
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError, ArithmeticError, RecursionError)
+
+
+@contextlib.contextmanager
+def _reading(dialect: Dialect, what: str, *, writes: bool = False) -> Iterator[None]:
+    """Every failure of a Store operation is an :class:`OcdataError`: an answer the parsers cannot
+    read becomes a :class:`ProtocolError` (an order write's, :class:`OrderStateUnknownError`).
+    Wraps only the dialect's call, so a wrong argument stays the caller's ``ValueError``."""
+    try:
+        yield
+    except OcdataError:
+        raise
+    except _UNREADABLE as exc:
+        detail = " ".join(str(exc).split())[:160]
+        error = ProtocolError(f"the store's answer to {what} has a shape this client cannot read "
+                              f"({type(exc).__name__}: {detail}); check the store URL and its OpenCart "
+                              f"version (store.doctor())", dialect=dialect.name, call=what)
+        if writes:
+            raise dialect.order_may_exist(error, what) from None
+        raise error from None
 
 
 class Store:
@@ -184,19 +211,23 @@ class Store:
     # ------------------------------------------------------------------ operations
     def cart(self, draft: OrderDraft) -> Cart:
         """Products and totals for the draft."""
-        return self.dialect.cart(self._ready(draft))
+        with _reading(self.dialect, "cart"):
+            return self.dialect.cart(self._ready(draft))
 
     def shipping_methods(self, draft: OrderDraft) -> tuple[ShippingQuote, ...]:
         """Every shipping quote offered for the draft's cart and shipping address."""
-        return self.dialect.shipping_methods(self.resolve(draft).with_shipping(None).with_payment(None))
+        with _reading(self.dialect, "shipping_methods"):
+            return self.dialect.shipping_methods(self.resolve(draft).with_shipping(None).with_payment(None))
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
         """Payment methods offered for the draft (with its shipping method, when the cart ships)."""
-        return self.dialect.payment_methods(self._ready(draft.with_payment(None)))
+        with _reading(self.dialect, "payment_methods"):
+            return self.dialect.payment_methods(self._ready(draft.with_payment(None)))
 
     def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
         """Order totals for the draft as it stands (shipping line included when a method is chosen)."""
-        return self.dialect.totals(self._ready(draft))
+        with _reading(self.dialect, "totals"):
+            return self.dialect.totals(self._ready(draft))
 
     def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
         """Every shipping quote with the totals it produces and the payment methods offered with it.
@@ -208,7 +239,10 @@ class Store:
         the store follows its version's stock rules; ``per_option`` is for stores whose payment
         extensions were changed to depend on the shipping method.
         """
-        return self.dialect.quote(self.resolve(draft), payment_methods=payment_methods)
+        if payment_methods not in PAYMENT_LOOKUPS:
+            raise ValueError(f"payment_methods={payment_methods!r}: use one of {PAYMENT_LOOKUPS}")
+        with _reading(self.dialect, "quote"):
+            return self.dialect.quote(self.resolve(draft), payment_methods=payment_methods)
 
     def quote_many(self, drafts: Iterable[OrderDraft], *, workers: int | None = None,
                    on_error: str = "raise", payment_methods: PaymentLookup = "per_band") -> list[Quote | Exception]:
@@ -235,30 +269,38 @@ class Store:
 
         Never retried automatically: a lost answer raises :class:`OrderStateUnknownError`.
         """
-        return self.dialect.confirm(self._ready(draft), order_status_id, comment)
+        with _reading(self.dialect, "confirm", writes=True):
+            return self.dialect.confirm(self._ready(draft), order_status_id, comment)
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
         """Add a status change to an order's history (never retried automatically)."""
-        self.dialect.add_history(int(order_id), int(order_status_id), comment, notify, override)
+        order_id, order_status_id = int(order_id), int(order_status_id)
+        with _reading(self.dialect, "add_history", writes=True):
+            self.dialect.add_history(order_id, order_status_id, comment, notify, override)
 
     # ------------------------------------------------------------------ subscriptions
     def subscription_cart(self, draft: SubscriptionDraft) -> Cart:
-        return self.dialect.subscription_cart(draft)
+        with _reading(self.dialect, "subscription cart"):
+            return self.dialect.subscription_cart(draft)
 
     def subscription_shipping_methods(self, draft: SubscriptionDraft) -> tuple[ShippingQuote, ...]:
-        return self.dialect.subscription_shipping_methods(draft)
+        with _reading(self.dialect, "subscription shipping_methods"):
+            return self.dialect.subscription_shipping_methods(draft)
 
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
-        return self.dialect.subscription_payment_methods(draft)
+        with _reading(self.dialect, "subscription payment_methods"):
+            return self.dialect.subscription_payment_methods(draft)
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         """Create a subscription; returns its id."""
-        return self.dialect.subscription_confirm(draft)
+        with _reading(self.dialect, "subscription confirm", writes=True):
+            return self.dialect.subscription_confirm(draft)
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
-        self.dialect.subscription_add_history(subscription_id, subscription_status_id, comment, notify)
+        with _reading(self.dialect, "subscription history_add", writes=True):
+            self.dialect.subscription_add_history(subscription_id, subscription_status_id, comment, notify)
 
     # ------------------------------------------------------------------ diagnosis
     def doctor(self):
@@ -294,6 +336,7 @@ def connect(
     profile: str | None = None,
     default_order_status_id: int = 1,
     retries: int = 3,
+    max_answer_bytes: int = MAX_ANSWER_BYTES,
 ) -> Store:
     """Connect to an OpenCart store.
 
@@ -307,13 +350,20 @@ def connect(
     always price like the checkout and ignore ``pricing``. ``hook`` receives a
     secret-free :class:`~ocdata.client.transport.RequestRecord` per HTTP request.
     ``default_order_status_id`` is sent by ``confirm`` when no status is given (OpenCart's default
-    "Pending" is 1).
+    "Pending" is 1). ``timeout`` (s) bounds each call as a whole — retries, backoff and reading
+    the answer included; ``retries`` is how often a read is repeated after a lost answer or a
+    429/502/503/504 (a session change or order write is repeated only after a connect error);
+    an answer larger than ``max_answer_bytes`` is refused.
     """
     credentials = resolve_credentials(url, username, key, profile=profile)
     if pricing not in ("api", "storefront"):
         raise ConfigurationError(f"pricing={pricing!r}: use 'api' or 'storefront'")
-    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries)
-    config = DialectConfig(base_url=front_controller(credentials.url), credentials=credentials, store_id=int(store_id),
+    # a user name and password in the URL (a shop behind HTTP basic auth) travel as a header,
+    # never in the URL that is shown, logged or stored
+    site, auth_header = _split_userinfo(_usable_url(credentials.url))
+    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
+                          max_answer_bytes=max_answer_bytes, headers=auth_header)
+    config = DialectConfig(base_url=front_controller(site), credentials=credentials, store_id=int(store_id),
                            language=language, currency=currency, pricing=pricing,
                            default_order_status_id=int(default_order_status_id))
     probes: list[ProbeResult] = []
@@ -327,3 +377,33 @@ def connect(
         transport.close()
         raise
     return Store(chosen, transport=transport, workers=workers, probes=probes)
+
+
+def _usable_url(url: str) -> str:
+    """``url`` if it names an http(s) shop; else a :class:`ConfigurationError` saying what to pass."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigurationError(f"the store URL {display_url(url)!r} cannot be used; pass the shop's address with "
+                                 f"http:// or https://, e.g. https://shop.example/")
+    return url
+
+
+def _split_userinfo(url: str) -> tuple[str, dict[str, str]]:
+    """``http://user:pw@shop/`` -> (``http://shop/``, a basic-auth header); the password and
+    the header are registered as secrets."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, {}
+    userinfo = parts.netloc.rsplit("@", 1)[0]
+    user, _, password = userinfo.partition(":")
+    user, password = unquote(user), unquote(password)
+    register_secret(password, owner=None) if password else None
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    register_secret(token)
+    register_secret(userinfo)
+    return display_url(url), {"Authorization": f"Basic {token}"}

@@ -19,6 +19,7 @@ from ocdata.client.errors import (
     OcdataWarning,
     PermissionDeniedError,
     ProtocolError,
+    TransportError,
     UnsupportedOperationError,
     ValidationError,
 )
@@ -161,12 +162,14 @@ def test_403_with_skewed_store_clock_reports_the_skew(store):
     assert 590 < store.dialect.clock_offset < 610  # the next call is signed on the store's clock
 
 
-def test_server_error_page_is_a_protocol_error_with_a_redacted_snippet(store):
+def test_server_error_page_is_a_retryable_transport_error_with_a_redacted_snippet(store):
+    """A 5xx is the store failing, not the draft: retryable, never cached as the answer (issue 13)."""
     t = load("091")
     with Oc41Replay({"cart": t}):
-        with pytest.raises(ProtocolError) as err:
+        with pytest.raises(TransportError) as err:
             store.cart(draft_from(load("002")))
     assert err.value.status == 500 and "oc_api_session" in err.value.body and len(err.value.body) <= 200
+    assert err.value.should_retry and not isinstance(err.value, ProtocolError)
 
 
 def test_unknown_call_is_unsupported(store):

@@ -42,9 +42,9 @@ def test_no_secret_in_logs_hooks_reprs_errors_or_raw(sandboxes, dialect, pricing
     tokens: list[str] = []  # every api_token a login handed out, replaced sessions included
     real_register = base_module.register_secret
 
-    def recording_register(secret):
+    def recording_register(secret, owner=None):
         tokens.append(secret)
-        real_register(secret)
+        real_register(secret, owner=owner)
 
     monkeypatch.setattr(base_module, "register_secret", recording_register)
     caplog.set_level(logging.DEBUG)

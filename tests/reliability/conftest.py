@@ -7,10 +7,16 @@ size (a 1,000-scenario study).
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
 from ocdata.client.errors import OcdataError
+
+# the live-sandbox and replay helpers of the client tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 FULL = os.environ.get("OCDATA_FULL_RELIABILITY", "").strip() not in ("", "0", "false", "no")
 

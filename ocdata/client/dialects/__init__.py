@@ -52,9 +52,10 @@ def detect(config: DialectConfig, transport: "Transport") -> tuple[type[Dialect]
         except OcdataError as exc:
             result = ProbeResult(dialect=name, matches=False, evidence=f"{type(exc).__name__}: {exc.message}",
                                  status=exc.status)
-            if exc.status is None and not isinstance(exc, ProtocolError):
+            if exc.status is None and not isinstance(exc, ProtocolError) or \
+                    exc.status is not None and 300 <= exc.status < 400:
                 results.append(result)
-                raise  # the store is unreachable: no point trying the other dialects
+                raise  # unreachable, or redirected elsewhere: no point trying the other dialects
         results.append(result)
         if result.matches:
             return cls, results

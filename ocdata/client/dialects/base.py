@@ -21,6 +21,14 @@ the session last saw it. A subclass describes its wire with :meth:`SessionDialec
 * when the store says the token is gone (:meth:`session_lost`), the base logs in once
   more, rebuilds the session from the draft and repeats the operation; a second loss is
   raised as :class:`~ocdata.client.errors.SessionExpiredError`;
+* a call that changes the session (every POST: cart add, address, method…) is never sent
+  twice on one session: when its answer is lost, late, a 5xx or not JSON, what the session
+  holds is unknown (a cart add may have happened), so the session is dropped and the draft
+  rebuilt once on a fresh login (:class:`SessionStateUnknown`), then the error is raised;
+  reads are retried by the transport. An order write is never repeated at all, not even
+  after a re-login: an unusable answer is :class:`~ocdata.client.errors.OrderStateUnknownError`;
+  any other failure but a store refusal drops the session, so the next operation starts
+  from a known state;
 * a session the store is about to drop is replaced before use rather than after a refused
   call: every authenticated call stamps ``ServerSession.last_used`` and
   :meth:`session_stale` compares it with the version's :attr:`idle_ttl` (subclasses add
@@ -57,6 +65,7 @@ from typing import Any, Callable, ClassVar, Iterable, Literal, Sequence
 from ..credentials import Credentials, redact, register_secret
 from ..errors import (
     NotFoundError,
+    OcdataError,
     OrderStateUnknownError,
     ProtocolError,
     SessionExpiredError,
@@ -81,7 +90,7 @@ from ..transport import HttpAnswer, Transport
 from .parse import decode_json, flat_error_fields, parse_country, parse_shipping_methods, parse_totals
 
 __all__ = ["DialectConfig", "Dialect", "SessionDialect", "SyncStep", "ServerSession", "ProbeResult",
-           "MISSING", "REBUILD", "front_controller", "PaymentLookup", "PaymentBands", "free_quote"]
+           "MISSING", "REBUILD", "SessionStateUnknown", "front_controller", "PaymentLookup", "PaymentBands", "free_quote"]
 
 
 @dataclass(frozen=True)
@@ -248,27 +257,61 @@ class Dialect(abc.ABC):
     def http(self, method: str, *, route: str, call: str | None = None, params: Sequence[tuple[str, str]] = (),
              data: Sequence[tuple[str, str]] | None = None, writes: bool = False, query_string: str | None = None,
              headers: dict | None = None, cookies: dict | None = None, order_id: int | None = None,
-             body: str | None = None) -> HttpAnswer:
+             body: str | None = None, repeatable: bool | None = None) -> HttpAnswer:
         """One HTTP request to the front controller. ``writes`` marks order writes: never repeated,
-        and a lost answer becomes :class:`OrderStateUnknownError`. ``body``: a form already encoded."""
+        and a lost or unusable answer becomes :class:`OrderStateUnknownError`. ``repeatable``
+        (default: not ``writes``) says whether the call may be sent again after it reached the
+        store; session changes pass False. ``body``: a form already encoded."""
         self._counter.n = self.requests_made + 1
         try:
             return self.transport.request(method, self.config.base_url, params=params, data=data, body=body,
                                           query_string=query_string, headers=headers, cookies=cookies,
-                                          dialect=self.name, route=route, call=call, repeatable=not writes)
-        except TransportError as exc:
+                                          dialect=self.name, route=route, call=call,
+                                          repeatable=(not writes) if repeatable is None else repeatable and not writes)
+        except OcdataError as exc:
             if not writes:
                 raise
-            what = f"order {order_id}" if order_id else "a new order"
-            raise OrderStateUnknownError(
-                f"the request to write {what} was sent but no answer came back ({exc.message}); the order may "
-                f"exist. Do not resend blindly: check the store's admin (Sales > Orders"
-                f"{f', order {order_id}' if order_id else ', newest orders'}) or its order history first",
-                order_id=order_id, dialect=self.name, call=call or route,
-            ) from None
+            raise self.order_may_exist(exc, call or route, order_id) from None
+
+    def order_may_exist(self, cause: OcdataError | str, call: str, order_id: int | None = None, *,
+                        status: int | None = None, body: Any = None) -> OrderStateUnknownError:
+        """The error of an order write whose request may have reached the store: it is never
+        re-sent, and the message says where to look for the order."""
+        what = f"order {order_id}" if order_id else "a new order"
+        reason = cause.message if isinstance(cause, OcdataError) else cause
+        if isinstance(cause, OcdataError):
+            status = cause.status if status is None else status
+        return OrderStateUnknownError(
+            f"the request to write {what} was sent but no usable answer came back ({reason}); the order may "
+            f"exist. Do not resend blindly: check the store's admin (Sales > Orders"
+            f"{f', order {order_id}' if order_id else ', newest orders'}) or its order history first",
+            order_id=order_id, status=status, body=body, dialect=self.name, call=call,
+        )
+
+    def server_failure(self, answer: HttpAnswer, call: str) -> TransportError:
+        """A 5xx answer (after the transport's retries) or 429: the store failed, not the draft;
+        the same call may succeed later."""
+        return TransportError(
+            f"the store failed to answer {call} (HTTP {answer.status}); it is overloaded or broken — try again "
+            f"later, and read the store's error log if it persists",
+            status=answer.status, body=answer.text, dialect=self.name, call=call)
 
     def json(self, answer: HttpAnswer, call: str) -> Any:
+        """The decoded answer; a 5xx or 429 is a :class:`TransportError`, a non-JSON answer a
+        :class:`ProtocolError`."""
+        if answer.status >= 500 or answer.status == 429:
+            raise self.server_failure(answer, call)
         return decode_json(answer.text, warn=self.warn, dialect=self.name, call=call, status=answer.status)
+
+    def need(self, body: Any, key: str, call: str, answer: HttpAnswer | None = None) -> Any:
+        """``body[key]``, which this answer must carry: missing or null is a :class:`ProtocolError`
+        naming it (an answer without its data must not read as an empty cart or no quotes)."""
+        value = body.get(key) if isinstance(body, dict) else None
+        if value is None:
+            raise ProtocolError(f"the store's answer to {call} has no {key} (and no error)",
+                                status=answer.status if answer else None, body=answer.text if answer else None,
+                                dialect=self.name, call=call)
+        return value
 
     def raise_for_error(self, body: Any, call: str, answer: HttpAnswer | None = None, *,
                         default_key: str = "warning") -> None:
@@ -298,7 +341,7 @@ class Dialect(abc.ABC):
 
     def learn_decimals(self, totals: Iterable[dict]) -> None:
         """Adopt the currency's decimals from the store's formatted totals (default 2)."""
-        for t in totals or ():
+        for t in totals if isinstance(totals, (list, tuple)) else ():
             if isinstance(t, dict) and t.get("text"):
                 found = decimals_from_text(str(t["text"]))
                 if found is not None:
@@ -462,6 +505,16 @@ class Dialect(abc.ABC):
 # ====================================================================== session dialects
 
 
+class SessionStateUnknown(Exception):
+    """Internal: a call that changes the server session ended without a usable answer, so what
+    the session holds is unknown (a cart add may have happened once, or not). :meth:`SessionDialect.run`
+    drops that session and rebuilds the draft on a fresh one; ``error`` is raised if that fails too."""
+
+    def __init__(self, error: OcdataError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "MISSING"
@@ -563,8 +616,9 @@ class SessionDialect(Dialect):
         answer = self.http("POST", route=self.login_route, call="login",
                            params=[("route", self.login_route)] + self.extra_query(), data=self.login_form())
         token = self.parse_login(answer)
-        register_secret(token)
-        return ServerSession(token=token)
+        session = ServerSession(token=token)
+        register_secret(token, owner=session)  # masked for as long as the session lives
+        return session
 
     def session(self) -> ServerSession:
         """This thread's session, logging in on first use and when it went stale."""
@@ -598,7 +652,7 @@ class SessionDialect(Dialect):
                                    dialect=cls.name, route=cls.login_route, call="probe")
         try:
             body = json.loads(answer.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         matches = answer.status == 200 and cls.login_refusal(body)
         shown = ("JSON " + ",".join(sorted(body)) if isinstance(body, dict) else
@@ -623,21 +677,52 @@ class SessionDialect(Dialect):
              order_id: int | None = None) -> tuple[HttpAnswer, Any]:
         """An authenticated call: token in the query string only (never a cookie or form field).
 
-        Returns ``(answer, decoded JSON or None)``; raises :class:`SessionExpiredError` when the
-        store says the session is gone.
+        Returns ``(answer, decoded JSON)``. Raises :class:`SessionExpiredError` when the store
+        says the session is gone. A POST changes the session (cart add, address…) and is never
+        repeated: when its outcome is unknown (no answer, a 5xx, a non-JSON page) the session's
+        state is unknown too, and :meth:`run` rebuilds the draft on a fresh session
+        (:class:`SessionStateUnknown`). An order write (``writes``) that may have reached the
+        store raises :class:`OrderStateUnknownError` and is never re-sent, not even after a
+        re-login.
         """
+        name = call or route
+        mutates = method != "GET"
         query = [("route", route), *params, *self.extra_query(), (self.token_param, session.token)]
-        answer = self.http(method, route=route, call=call, params=query, data=data, writes=writes, order_id=order_id)
+        if writes:
+            self._local.wrote = True
+        try:
+            answer = self.http(method, route=route, call=call, params=query, data=data, writes=writes,
+                               order_id=order_id, repeatable=not mutates)
+        except OrderStateUnknownError:
+            raise
+        except OcdataError as exc:
+            if mutates:
+                raise SessionStateUnknown(exc) from None
+            raise
         session.last_used = time.monotonic()
         try:
-            body = self.json(answer, call or route)
+            body = decode_json(answer.text, warn=self.warn, dialect=self.name, call=name, status=answer.status)
         except ProtocolError:
             body = None
         if self.session_lost(answer, body):
+            if writes:
+                raise self.order_may_exist("the store answered that the API session is gone, which should mean "
+                                           "nothing was written, but its answer cannot prove it", name, order_id,
+                                           status=answer.status, body=answer.text)
             raise SessionExpiredError("the store no longer knows this API session; logging in again",
-                                      status=answer.status, body=answer.text, dialect=self.name, call=call or route)
-        if body is None:
-            self.json(answer, call or route)  # raises the ProtocolError with its snippet
+                                      status=answer.status, body=answer.text, dialect=self.name, call=name)
+        if body is None or answer.status >= 500 or answer.status == 429:
+            try:
+                self.json(answer, name)
+                error: OcdataError = ProtocolError(f"{name}: unusable answer", status=answer.status,
+                                                   body=answer.text, dialect=self.name, call=name)
+            except OcdataError as exc:
+                error = exc
+            if writes:
+                raise self.order_may_exist(error, name, order_id, status=answer.status, body=answer.text)
+            if mutates:
+                raise SessionStateUnknown(error)
+            raise error
         return answer, body
 
     # --------------------------------------------------------- sync
@@ -674,22 +759,49 @@ class SessionDialect(Dialect):
 
     def run(self, draft: OrderDraft | None, op: Callable[[ServerSession], Any], *, skip: Iterable[str] = (),
             retry_on_loss: bool = True) -> Any:
-        """Sync ``draft`` (if any) into this thread's session and run ``op``; on session loss log in
-        once more, rebuild from the draft and repeat. A draft never reuses a ``confirmed`` session."""
+        """Sync ``draft`` (if any) into this thread's session and run ``op``.
+
+        On session loss, or when a session change ended without a usable answer
+        (:class:`SessionStateUnknown`), log in once more, rebuild from the draft and repeat — unless
+        an order write was already sent, which is never repeated (:class:`OrderStateUnknownError`).
+        Any other failure but a store refusal drops the session, so the next operation starts from
+        a known state. A draft never reuses a ``confirmed`` session."""
         current = getattr(self._local, "session", None)
         if draft is not None and current is not None and current.confirmed:
             self.forget_session()
         session = self.session()
         for attempt in range(2):
+            self._local.wrote = False
             try:
                 if draft is not None:
                     session = self.sync(session, draft, skip=skip)
                 return op(session)
-            except SessionExpiredError:
+            except SessionExpiredError as exc:
+                self.forget_session()
+                if getattr(self._local, "wrote", False):
+                    raise self.order_may_exist(exc, exc.call or "order write") from None
                 if attempt or not retry_on_loss:
                     raise SessionExpiredError(
                         "the store dropped the API session again right after a fresh login; check that this "
                         "machine's IP is in the store's API allow-list and that the API user is enabled",
                         dialect=self.name) from None
                 session = self._relogin()
+            except SessionStateUnknown as unknown:
+                self.forget_session()
+                exc = unknown.error
+                if getattr(self._local, "wrote", False):
+                    raise self.order_may_exist(exc, exc.call or "order write") from None
+                if attempt or not retry_on_loss:
+                    exc.message = (f"{exc.message} (a change to the API session ({exc.call}) ended without a usable "
+                                   f"answer, twice: the session was dropped and nothing was priced on it)")
+                    exc.args = (exc.message,)
+                    raise exc from None
+                session = self._relogin()
+            except (ValidationError, NotFoundError, UnsupportedOperationError):
+                raise  # the store refused: what it holds is known
+            except OcdataError as exc:
+                self.forget_session()
+                if getattr(self._local, "wrote", False) and not isinstance(exc, OrderStateUnknownError):
+                    raise self.order_may_exist(exc, exc.call or "order write") from None
+                raise
         raise AssertionError("unreachable")

@@ -32,7 +32,8 @@ from ..models import (
 from ..transport import HttpAnswer
 from .base import MISSING, REBUILD, PaymentLookup, ServerSession, SessionDialect, SyncStep
 from .forms import customer_fields, line_fields, payment_address
-from .parse import cart_problems, flat_error_fields, parse_payment_methods, parse_products, scrub, totals_wire
+from .parse import (cart_problems, flat_error_fields, parse_payment_methods, parse_products, require_id, scrub,
+                    totals_wire)
 
 __all__ = ["CheckoutSessionDialect", "line_key", "merged_lines", "match_cart_ids"]
 
@@ -336,10 +337,10 @@ class CheckoutSessionDialect(SessionDialect):
     # ------------------------------------------------------------ reading the cart
     def _fetch_cart(self, session: ServerSession, draft: OrderDraft | None) -> Cart:
         answer, body = self._get(session, "cart")
-        if not isinstance(body, dict) or "totals" not in body:
+        if not isinstance(body, dict) or body.get("totals") is None or body.get("products") is None:
             self._store_error(body, "cart", answer, "cart")
-            raise ProtocolError("the cart answer has no totals; is this really the store's API?", status=answer.status,
-                                body=answer.text, dialect=self.name, call="cart")
+            raise ProtocolError("the cart answer has no totals or no products; is this really the store's API?",
+                                status=answer.status, body=answer.text, dialect=self.name, call="cart")
         self.learn_decimals(body.get("totals"))
         order = [l.product_id for l in draft.lines] if draft else None
         products = parse_products(body.get("products"), self.decimals, order=order)
@@ -447,12 +448,12 @@ class CheckoutSessionDialect(SessionDialect):
             cart = self._fetch_cart(session, draft)
             body = self._confirm(session, draft, order_status_id, comment or draft.comment)
             session.confirmed = True  # its order/cart state now belongs to the confirmed order
-            order_id = body.get("order_id") if isinstance(body, dict) else None
-            if order_id in (None, "", 0, "0"):
-                raise ProtocolError("the store confirmed without an order id", body=body, dialect=self.name,
-                                    call="confirm")
+            if not isinstance(body, dict):
+                raise ProtocolError(f"confirm answered {type(body).__name__}, not an object with an order_id",
+                                    body=body, dialect=self.name, call="confirm")
+            order_id = require_id(body.get("order_id"), "order_id", dialect=self.name, call="confirm", body=body)
             points = body.get("points")
-            return OrderResult(order_id=int(order_id),
+            return OrderResult(order_id=order_id,
                                status_id=order_status_id or self.config.default_order_status_id,
                                totals=cart.totals, products=cart.products,
                                points=int(points) if isinstance(points, (int, str)) and str(points).isdigit() else None,
@@ -465,7 +466,10 @@ class CheckoutSessionDialect(SessionDialect):
                     override: bool = False) -> None:
         def op(session: ServerSession) -> None:
             params, data = self._history_request(order_id, order_status_id, comment, notify, override)
-            self._post(session, "history", data, params=params, kind="history", writes=True, order_id=order_id)
+            body = self._post(session, "history", data, params=params, kind="history", writes=True, order_id=order_id)
+            if not isinstance(body, dict):
+                raise ProtocolError(f"the order history call answered {type(body).__name__}, not an object",
+                                    body=body, dialect=self.name, call="history")
         self.run(None, op)
 
     # ------------------------------------------------------------ version specifics

@@ -61,10 +61,12 @@ import dataclasses
 import socket
 import time as _time
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from ..errors import (
     ConfigurationError,
+    NotFoundError,
+    OcdataError,
     PermissionDeniedError,
     ProtocolError,
     UnsupportedOperationError,
@@ -98,7 +100,7 @@ from .forms import (
     subscription_fields,
     subscription_history_fields,
 )
-from .parse import as_int, parse_payment_methods, parse_products, parse_totals, scrub
+from .parse import as_int, parse_payment_methods, parse_products, parse_totals, require_id, scrub
 
 __all__ = ["OC41"]
 
@@ -170,13 +172,21 @@ class OC41(Dialect):
         else:
             answer = self.http("POST", route=route, call=call, query_string=query, data=form, cookies=cookies,
                                writes=writes, order_id=order_id)
+        answer = _without_signature(answer, query)
         if answer.status == 403:
-            raise self._forbidden(answer, call)
-        if answer.status != 200:
-            raise ProtocolError(f"the store failed on call={call} (HTTP {answer.status}); read the store's PHP error "
-                                f"log — this is a server-side error, not a problem with the draft",
-                                status=answer.status, body=answer.text, dialect=self.name, call=call)
-        body = self.json(answer, call)
+            raise self._forbidden(answer, call)  # refused before anything was written
+        try:
+            if answer.status >= 500 or answer.status == 429:
+                raise self.server_failure(answer, f"call={call}")
+            if answer.status != 200:
+                raise ProtocolError(f"the store answered call={call} with HTTP {answer.status}; read the store's PHP "
+                                    f"error log — this is a server-side error, not a problem with the draft",
+                                    status=answer.status, body=answer.text, dialect=self.name, call=call)
+            body = self.json(answer, call)
+        except OcdataError as exc:
+            if writes:
+                raise self.order_may_exist(exc, call, order_id, body=answer.text) from None
+            raise
         if isinstance(body, dict) and body.get("error") == "API call not found":
             raise UnsupportedOperationError(f"this store has no API call {call!r} on {route}; it may be a different "
                                             f"4.x release — try connect(dialect='auto')", status=answer.status,
@@ -253,15 +263,32 @@ class OC41(Dialect):
             self._warned_pricing = True
             self.warn(PRICING_WARNING)
 
+    def check_write(self, body: Any, call: str, answer: HttpAnswer, order_id: int | None = None) -> None:
+        """:meth:`check` for an order write: a refusal is raised as it is (nothing was written),
+        any other unusable answer as :class:`OrderStateUnknownError` (the write may have happened)."""
+        try:
+            self.check(body, call, answer=answer)
+        except (ValidationError, NotFoundError, UnsupportedOperationError):
+            raise
+        except OcdataError as exc:
+            raise self.order_may_exist(exc, call, order_id, body=answer.text) from None
+
     def check(self, body: Any, call: str, *, answer: HttpAnswer | None = None) -> None:
+        """Raise the store's refusal; an answer that is not a JSON object is a :class:`ProtocolError`."""
         self.raise_for_error(body, f"call={call}", answer)
+        if not isinstance(body, dict):
+            raise ProtocolError(f"call={call} answered {json_type(body)}, not an object; check the store URL and "
+                                f"that it runs OpenCart 4.1", status=answer.status if answer else None,
+                                body=answer.text if answer else None, dialect=self.name, call=call)
 
     def _products(self, body: dict, draft) -> tuple:
-        return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+        return parse_products(self.need(body, "products", "cart"), self.decimals,
+                              order=[l.product_id for l in draft.lines])
 
-    def _totals(self, body: dict) -> tuple[TotalLine, ...]:
-        self.learn_decimals(body.get("totals") or ())
-        return parse_totals(body.get("totals"), self.decimals)
+    def _totals(self, body: dict, *, required: bool = False) -> tuple[TotalLine, ...]:
+        rows = self.need(body, "totals", "shipping_method") if required else body.get("totals")
+        self.learn_decimals(rows)
+        return parse_totals(rows, self.decimals)
 
     # ------------------------------------------------------------------ operations
     def cart(self, draft: OrderDraft) -> Cart:
@@ -275,12 +302,12 @@ class OC41(Dialect):
     def shipping_listing(self, draft: OrderDraft) -> tuple[tuple[ShippingQuote, ...], tuple[str, ...]]:
         answer, body = self.priced("shipping_methods", draft.with_shipping(None).with_payment(None))
         self.check(body, "shipping_methods", answer=answer)
-        return self.read_shipping(body.get("shipping_methods"))
+        return self.read_shipping(self.need(body, "shipping_methods", "shipping_methods", answer))
 
     def payment_methods(self, draft: OrderDraft) -> tuple[PaymentMethod, ...]:
         answer, body = self.priced("payment_methods", draft.with_payment(None), prime="shipping_methods")
         self.check(body, "payment_methods", answer=answer)
-        return parse_payment_methods(body.get("payment_methods"))
+        return parse_payment_methods(self.need(body, "payment_methods", "payment_methods", answer))
 
     def totals(self, draft: OrderDraft) -> tuple[TotalLine, ...]:
         if isinstance(draft.shipping_method, ShippingQuote):
@@ -289,7 +316,7 @@ class OC41(Dialect):
         else:
             answer, body = self.priced("cart", draft)
             self.check(body, "cart", answer=answer)
-        return self._totals(body)
+        return self._totals(body, required=True)
 
     def quote(self, draft: OrderDraft, *, payment_methods: PaymentLookup = "per_band") -> Quote:
         """Every quote priced: list, then per quote ``shipping_method`` (its totals and the cart)
@@ -380,7 +407,7 @@ class OC41(Dialect):
             self.check(body, "shipping_method", answer=answer)
         except ValidationError as exc:
             return QuoteOption(quote=q, error=exc.fields.get("warning", exc.message)), None
-        totals = self._totals(body)
+        totals = self._totals(body, required=True)
 
         def lookup() -> tuple[PaymentMethod, ...]:
             answer, listed = priced.call("payment_methods")
@@ -397,19 +424,27 @@ class OC41(Dialect):
         status = self.order_status(order_status_id)
         extra = confirm_fields(draft.order_id, status, comment or draft.comment)
         answer, body = self.priced("confirm", draft, prime="cart", extra=extra, writes=True)
-        self.check(body, "confirm", answer=answer)
-        if not isinstance(body, dict) or "order_id" not in body:
-            raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
-                                body=answer.text, dialect=self.name, call="confirm")
-        return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=self._totals(body),
-                           products=self._products(body, draft), points=as_int(body.get("points"), None),
-                           dialect=self.name, raw=scrub(body))
+        self.check_write(body, "confirm", answer, draft.order_id)
+        try:
+            if not isinstance(body, dict):
+                raise ProtocolError(f"confirm answered {type(body).__name__}, not an object with an order_id",
+                                    body=answer.text, dialect=self.name, call="confirm")
+            order_id = require_id(body.get("order_id"), "order_id", dialect=self.name, call="confirm",
+                                  body=answer.text)
+            return OrderResult(order_id=order_id, status_id=status, totals=self._totals(body),
+                               products=self._products(body, draft), points=as_int(body.get("points"), None),
+                               dialect=self.name, raw=scrub(body))
+        except OcdataError as exc:
+            raise self.order_may_exist(exc, "confirm", draft.order_id, body=answer.text) from None
 
     def add_history(self, order_id: int, order_status_id: int, comment: str = "", notify: bool = False,
                     override: bool = False) -> None:
         form = history_fields(order_status_id, comment, notify, override, order_id=order_id)
         answer, body = self.send("history_add", form, writes=True, order_id=order_id)
-        self.check(body, "history_add", answer=answer)
+        self.check_write(body, "history_add", answer, order_id)
+        if not isinstance(body, dict):
+            raise self.order_may_exist(f"history_add answered {type(body).__name__}, not an object", "history_add",
+                                       order_id, body=answer.text)
 
     # ------------------------------------------------------------------ subscriptions
     def _sub_form(self, d: SubscriptionDraft) -> Pairs:
@@ -435,13 +470,13 @@ class OC41(Dialect):
     def subscription_payment_methods(self, draft: SubscriptionDraft) -> tuple[PaymentMethod, ...]:
         answer, body = self.send("payment_methods", self._sub_form(draft), route=SUBSCRIPTION)
         self.check(body, "subscription payment_methods", answer=answer)
-        return parse_payment_methods(body.get("payment_methods"))
+        return parse_payment_methods(self.need(body, "payment_methods", "payment_methods", answer))
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         answer, body = self.send("confirm", self._sub_form(draft), route=SUBSCRIPTION, writes=True)
-        self.check(body, "subscription confirm", answer=answer)
+        self.check_write(body, "subscription confirm", answer)
         sid = as_int(body.get("subscription_id"), None) if isinstance(body, dict) else None
-        if sid is None:
+        if sid is None or sid <= 0:
             raise ProtocolError("subscription confirm answered without a subscription_id (4.1.0.4 cannot create "
                                 "subscriptions through its API); check the store's admin", body=answer.text,
                                 dialect=self.name, call="subscription confirm")
@@ -451,7 +486,7 @@ class OC41(Dialect):
                                  notify: bool = False) -> None:
         form = subscription_history_fields(subscription_id, subscription_status_id, comment, notify)
         answer, body = self.send("history_add", form, route=SUBSCRIPTION, writes=True)
-        self.check(body, "subscription history_add", answer=answer)
+        self.check_write(body, "subscription history_add", answer)
 
     # ------------------------------------------------------------------ discovery
     @classmethod
@@ -470,6 +505,21 @@ class OC41(Dialect):
         else:
             result.evidence = f"HTTP {answer.status} {answer.content_type or ''}".strip()
         return result
+
+
+def _without_signature(answer: HttpAnswer, query: str) -> HttpAnswer:
+    """``answer`` with this request's signature masked wherever the store echoed it (a 403 page
+    may quote it), raw or percent-encoded: it must not reach an error, a log or a cache."""
+    encoded = next((v for k, v in (p.partition("=")[::2] for p in query.split("&")) if k == "signature"), "")
+    raw = unquote(encoded)
+    if not raw or (raw not in answer.text and encoded not in answer.text):
+        return answer
+    masked = answer.text.replace(encoded, "********").replace(raw, "********")
+    return dataclasses.replace(answer, text=masked)
+
+
+def json_type(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {str(value)[:20]!r}"
 
 
 class _DraftBody:

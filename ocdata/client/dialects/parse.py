@@ -32,6 +32,9 @@ from ..models import (
 __all__ = [
     "decode_json",
     "as_int",
+    "require_id",
+    "amount",
+    "rows",
     "as_bool",
     "parse_products",
     "parse_totals",
@@ -63,12 +66,17 @@ def decode_json(body: str, *, warn: Callable[[str], None], dialect: str, call: s
         return json.loads(stripped)
     except ValueError:
         pass
+    except RecursionError:
+        raise ProtocolError("the store's answer is JSON nested too deeply to be an API answer; check the store URL",
+                            status=status, body=body[:200], dialect=dialect, call=call) from None
     starts = [i for i in (stripped.find("{"), stripped.find("[")) if i > 0]
     for start in sorted(starts):
         try:
             value = json.loads(stripped[start:])
         except ValueError:
             continue
+        except RecursionError:
+            break
         prefix = stripped[:start]
         m = _NOTICE.search(prefix)
         notice = (f"PHP {m['kind'].strip()}: {text(m['msg']).strip()} ({m['file'].rsplit('/', 1)[-1]} line {m['line']})"
@@ -83,15 +91,60 @@ def decode_json(body: str, *, warn: Callable[[str], None], dialect: str, call: s
 
 
 def as_int(value: Any, default: int | None = 0) -> int | None:
+    """A lenient integer (``"3"``, ``3``, ``"3.0"``); ``default`` for anything else (never raises)."""
     if value is None or value == "" or isinstance(value, bool) and not value:
         return default
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         try:
             return int(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return default
+
+
+_ID = re.compile(r"^\s*\+?0*([1-9][0-9]{0,17})\s*$")
+
+
+def require_id(value: Any, field: str, *, dialect: str, call: str, body: Any = None) -> int:
+    """A positive record id as the store sends it (``3`` or ``"3"``); anything else (``"abc"``,
+    ``null``, ``2.7``, ``0``, ``1e400``) is a :class:`ProtocolError` naming ``field``."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10**18:
+        return value
+    if isinstance(value, str) and (m := _ID.match(value)):
+        return int(m.group(1))
+    raise ProtocolError(f"the store's answer has {field}={str(value)[:40]!r}, not a record id",
+                        body=body, dialect=dialect, call=call)
+
+
+def amount(value: Any, field: str, decimals: int = 2) -> Decimal | None:
+    """:func:`~ocdata.client.models.money`, refusing what is not an amount (``"abc"``, ``Infinity``,
+    ``NaN``, ``1e400``) with a :class:`ProtocolError` naming ``field``."""
+    try:
+        return money(value, decimals)
+    except ValueError:
+        raise ProtocolError(f"the store's answer has {field}={str(value)[:40]!r}, not an amount") from None
+
+
+def rows(raw: Any, field: str) -> list:
+    """The items of a list (or id-keyed object) answer field; ``None`` is empty, any other type
+    (a string, a number) a :class:`ProtocolError` naming ``field``."""
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        return list(raw.values())
+    if isinstance(raw, list):
+        return raw
+    raise ProtocolError(f"the store's answer has {field} as {type(raw).__name__} {str(raw)[:40]!r}, not a list")
+
+
+def _objects(raw: Any, field: str) -> list[dict]:
+    """:func:`rows` whose every item is an object (an item of another type is a ProtocolError)."""
+    items = rows(raw, field)
+    for item in items:
+        if not isinstance(item, dict):
+            raise ProtocolError(f"the store's answer has an item of {field} that is {str(item)[:40]!r}, not an object")
+    return items
 
 
 def as_bool(value: Any) -> bool | None:
@@ -144,7 +197,7 @@ def _amount_or_text(value: Any, decimals: int) -> tuple[Decimal | None, str | No
     if value is None or isinstance(value, bool):
         return None, None
     if isinstance(value, (int, float)):
-        return money(value, decimals), None
+        return amount(value, "products[].price/total", decimals), None
     s = str(value).strip()
     try:
         return money(s, decimals), None
@@ -155,21 +208,17 @@ def _amount_or_text(value: Any, decimals: int) -> tuple[Decimal | None, str | No
 def parse_products(raw: Any, decimals: int = 2, order: list[int] | None = None) -> tuple[CartProduct, ...]:
     """Cart products in a stable order: the draft's line order when ``order`` (product ids) is given,
     else by product id; ties broken by options so repeated products keep a fixed order."""
-    if isinstance(raw, dict):  # some versions key products by cart id
-        raw = list(raw.values())
     items: list[CartProduct] = []
-    for p in raw or ():
-        if not isinstance(p, dict):
-            continue
+    for p in _objects(raw, "products"):  # some versions key products by cart id
         price, price_text = _amount_or_text(p.get("price"), decimals)
         total, total_text = _amount_or_text(p.get("total"), decimals)
         stock = p.get("stock_status") if "stock_status" in p and isinstance(p.get("stock_status"), bool) else p.get("stock")
         items.append(
             CartProduct(
-                product_id=as_int(p.get("product_id")),
+                product_id=require_id(p.get("product_id"), "products[].product_id", dialect="", call="products"),
                 name=text(p.get("name")),
                 model=text(p.get("model")),
-                quantity=as_int(p.get("quantity"), 0),
+                quantity=_quantity(p.get("quantity")),
                 options=_options(p.get("option") or ()),
                 price=price,
                 total=total,
@@ -180,7 +229,7 @@ def parse_products(raw: Any, decimals: int = 2, order: list[int] | None = None) 
                             else p.get("minimum") if isinstance(p.get("minimum"), bool) else None),
                 reward=as_int(p.get("reward"), None),
                 points=as_int(p.get("points"), None),
-                weight=money(p.get("weight"), 8) if p.get("weight") not in (None, "") else None,
+                weight=_weight(p.get("weight")),
                 shipping=as_bool(p.get("shipping")),
                 tax_class_id=as_int(p.get("tax_class_id"), None),
                 subscription_plan_id=as_int(p.get("subscription_plan_id"), None) or None,
@@ -191,6 +240,22 @@ def parse_products(raw: Any, decimals: int = 2, order: list[int] | None = None) 
     items.sort(key=lambda c: (rank.get(c.product_id, len(rank)), c.product_id,
                               tuple((o.product_option_id, o.product_option_value_id, o.value) for o in c.options)))
     return tuple(items)
+
+
+def _quantity(value: Any) -> int:
+    """A cart line's quantity: a whole number of items (``2``, ``"2"``); else a ProtocolError."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        return int(value)
+    raise ProtocolError(f"the store's answer has products[].quantity={str(value)[:40]!r}, not a number of items")
+
+
+def _weight(value: Any) -> Decimal | None:
+    try:
+        return money(value, 8)
+    except ValueError:
+        return None  # a weight the store cannot state changes no price
 
 
 # Display titles of the core total extensions in en-gb (catalog/language/en-gb/extension/total/*):
@@ -215,17 +280,20 @@ def parse_totals(raw: Any, decimals: int = 2, code_for: Callable[[str, int], str
     table; a missing ``value`` from ``value_of_text(text)`` when given.
     """
     out = []
-    for i, t in enumerate(raw or ()):
-        if not isinstance(t, dict):
-            continue
+    for i, t in enumerate(_objects(raw, "totals")):
         title = text(t.get("title") if t.get("title") is not None else t.get("name"))
         code = t.get("code") or (code_for(title, i) if code_for else code_from_title(title))
         value = t.get("value")
-        amount = money(value, decimals) if value is not None and not isinstance(value, bool) else None
+        value_ = amount(value, f"totals[{i}].value", decimals) if not isinstance(value, bool) else None
         shown = text(t["text"]) if t.get("text") is not None else None
-        if amount is None and shown and value_of_text is not None:
-            amount = value_of_text(shown)
-        out.append(TotalLine(code=str(code), title=title, value=amount, sort_order=as_int(t.get("sort_order"), i),
+        if value_ is None and shown and value_of_text is not None:
+            try:
+                value_ = value_of_text(shown)
+            except ValueError:
+                raise ProtocolError(f"the store's answer has totals[{i}].text={shown[:40]!r}, not an amount") from None
+        if value_ is None:
+            raise ProtocolError(f"the store's answer has totals[{i}] ({title[:40]!r}) without an amount")
+        out.append(TotalLine(code=str(code), title=title, value=value_, sort_order=as_int(t.get("sort_order"), i),
                              text=shown, raw=t))
     return tuple(sorted(out, key=lambda t: t.sort_order))
 
@@ -289,9 +357,9 @@ def totals_wire(items: Iterable[dict[str, Any]] | None, *, shipping_title: str |
 
     ``sort_order`` is the line's position (the store already sorted by its extensions' order).
     """
-    rows = [t for t in items or () if isinstance(t, dict)]
+    lines = _objects(items, "totals")
     wanted = text(shipping_title) if shipping_title is not None else None
-    return parse_totals(rows, decimals, code_for=lambda title, i: total_code(title, i, len(rows), wanted),
+    return parse_totals(lines, decimals, code_for=lambda title, i: total_code(title, i, len(lines), wanted),
                         value_of_text=lambda shown: parse_money_text(shown, decimals=decimals, **separators))
 
 
@@ -349,31 +417,33 @@ def parse_shipping_methods(raw: Any, decimals: int = 2, *, problems: list[str] |
     """
     if isinstance(raw, dict):
         methods: Iterable[tuple[Any, Any]] = raw.items()
-    else:
-        methods = ((None, m) for m in raw or ())
+    elif isinstance(raw, list):
+        methods = ((None, m) for m in raw)
+    else:  # an answer without a list and without an error would silently offer nothing
+        raise ProtocolError(f"the store's answer has shipping_methods={str(raw)[:40] if raw is not None else 'null'} "
+                            f"and no error: neither quotes nor a refusal")
     out = []
     for key, m in methods:
         if not isinstance(m, dict):
-            continue
+            raise ProtocolError(f"the store's answer has shipping_methods entry {str(m)[:40]!r}, not an object")
         method_name = text(m.get("name") if m.get("name") is not None else m.get("title"))
         if m.get("error"):
             if problems is not None:
                 label = m.get("name") or m.get("title") or m.get("code") or key
                 problems.append(f"shipping method {text(label)}: {text(m['error'])}")
             continue
-        quotes = m.get("quote") or {}
-        quotes = quotes.values() if isinstance(quotes, dict) else quotes
-        for q in quotes:
-            if not isinstance(q, dict):
-                continue
+        for q in _objects(m.get("quote"), "shipping_methods[].quote"):
             code = str(q.get("code") or "")
+            if q.get("cost") in (None, "") or isinstance(q.get("cost"), bool):
+                raise ProtocolError(f"the store's answer has shipping_methods quote {code or '?'} without a cost "
+                                    f"(cost={q.get('cost')!r}); it cannot be priced")
             out.append(
                 ShippingQuote(
                     method_code=str(m.get("code") or code.split(".", 1)[0]),
                     code=code,
                     name=text(q.get("name") if q.get("name") is not None else q.get("title")),
                     method_name=method_name,
-                    cost=money(q.get("cost") or 0, decimals),
+                    cost=amount(q.get("cost"), f"shipping_methods[{code}].cost", decimals),
                     tax_class_id=as_int(q.get("tax_class_id"), 0),
                     text=text(q.get("text")),
                     sort_order=as_int(m.get("sort_order"), 0),
@@ -385,11 +455,10 @@ def parse_shipping_methods(raw: Any, decimals: int = 2, *, problems: list[str] |
 
 def parse_payment_methods(raw: Any) -> tuple[PaymentMethod, ...]:
     """Payment methods: 4.x nests the code to send back in ``option``; 3.0/spec give it flat."""
-    methods = raw.values() if isinstance(raw, dict) else (raw or ())
+    if raw is None:
+        raise ProtocolError("the store's answer has no payment_methods and no error: neither methods nor a refusal")
     out = []
-    for m in methods:
-        if not isinstance(m, dict):
-            continue
+    for m in _objects(raw, "payment_methods"):
         mname = text(m.get("name") if m.get("name") is not None else m.get("title"))
         mcode = str(m.get("code") or "")
         options = m.get("option")

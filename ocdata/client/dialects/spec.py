@@ -9,7 +9,9 @@ Its server is ``index.php?route=api`` so every path is a route: ``POST route=api
 each with ``api_token`` in the query string. The server session holds the draft; this
 dialect sends only what changed since the session last saw it (see
 :class:`~ocdata.client.dialects.base.SessionDialect`). The file is silent on expired
-tokens; the ocdata sandbox answers 401, which triggers one re-login. A session left unused for
+tokens; the ocdata sandbox answers 401, which triggers one re-login (never for an order write:
+a 401 to confirm raises OrderStateUnknownError rather than confirming again). A quote prices
+the session only once ``cart/getProducts`` shows exactly the draft's quantities. A session left unused for
 nearly an hour (OpenCart 4.0's API session lifetime, the sandbox's default) is replaced
 before its next call instead.
 
@@ -61,10 +63,11 @@ from ..models import (
     TotalLine,
 )
 from ..transport import HttpAnswer, Transport
-from .base import MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SyncStep
+from .base import (MISSING, REBUILD, DialectConfig, ProbeResult, ServerSession, SessionDialect, SessionStateUnknown,
+                   SyncStep)
 from . import forms
 from .forms import Pairs
-from .parse import as_int, parse_payment_methods, parse_products, scrub, totals_wire
+from .parse import parse_payment_methods, require_id, parse_products, scrub, totals_wire
 
 __all__ = ["Spec"]
 
@@ -183,20 +186,40 @@ class Spec(SessionDialect):
 
     def _totals_of(self, body: dict, shipping_title: str | None = None) -> tuple[TotalLine, ...]:
         """CartTotal has no ``code``: inferred as for 4.0 (:func:`~.parse.total_code`)."""
-        self.learn_decimals(body.get("totals") or ())
-        return totals_wire(body.get("totals"), shipping_title=shipping_title, decimals=self.decimals)
+        rows = self.need(body, "totals", "cart/getTotals")
+        self.learn_decimals(rows)
+        return totals_wire(rows, shipping_title=shipping_title, decimals=self.decimals)
 
     def parse_total_rows(self, rows: list[dict]) -> tuple[TotalLine, ...]:
         return self._totals_of({"totals": rows})
 
     def _products_of(self, body: dict, draft: OrderDraft) -> tuple:
-        return parse_products(body.get("products"), self.decimals, order=[l.product_id for l in draft.lines])
+        return parse_products(self.need(body, "products", "cart/getProducts"), self.decimals,
+                              order=[l.product_id for l in draft.lines])
+
+    def _checked_products(self, body: dict, draft: OrderDraft) -> tuple:
+        """The cart's products, after checking the store holds exactly the draft's quantities (a
+        cart add applied twice, or lost, must never be priced): else the session is rebuilt once."""
+        items = self._products_of(body, draft)
+        want: dict[int, int] = {}
+        for line in draft.lines:
+            want[line.product_id] = want.get(line.product_id, 0) + line.quantity
+        held: dict[int, int] = {}
+        for p in items:
+            held[p.product_id] = held.get(p.product_id, 0) + p.quantity
+        if held != want:
+            shown = ", ".join(f"product {pid}: {held.get(pid, 0)} held, {want.get(pid, 0)} asked"
+                              for pid in sorted(set(held) | set(want)) if held.get(pid) != want.get(pid))
+            raise SessionStateUnknown(ProtocolError(
+                f"the store's API cart does not hold the draft ({shown}); nothing was priced",
+                dialect=self.name, call="cart/getProducts"))
+        return items
 
     def quote_cart(self, draft: OrderDraft) -> tuple[tuple, bool | None, tuple[TotalLine, ...] | None]:
         """Products only: the cart's own totals are read from a free quote when one is offered,
         and listing quotes needs no chosen method to be dropped first."""
         def op(session):
-            items = self._products_of(self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
+            items = self._checked_products(self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
             flags = [p.shipping for p in items if p.shipping is not None]
             return items, (any(flags) if flags else None), None
         return self.run(draft, op, skip=("shipping_method", "payment_method"))
@@ -206,7 +229,7 @@ class Spec(SessionDialect):
             products = self._get(session, "api/cart/getProducts", "cart/getProducts")
             totals = self._get(session, "api/cart/getTotals", "cart/getTotals")
             parsed_totals = self._totals_of(totals, _shipping_title(draft))
-            items = self._products_of(products, draft)
+            items = self._checked_products(products, draft)
             flags = [p.shipping for p in items if p.shipping is not None]
             return Cart(products=items, totals=parsed_totals, shipping_required=any(flags) if flags else None,
                         pricing=self.pricing, dialect=self.name, raw=scrub({**products, **totals}))
@@ -239,16 +262,18 @@ class Spec(SessionDialect):
             answer, body = self.call(session, "POST", "api/order", params=[("call", "confirm")], data=data,
                                      call="order confirm", writes=True, order_id=draft.order_id)
             self.raise_for_error(body, "order confirm", answer)
-            if not isinstance(body, dict) or "order_id" not in body:
-                raise ProtocolError("confirm answered without an order_id; check the store's admin for a new order",
+            if not isinstance(body, dict):
+                raise ProtocolError(f"confirm answered {type(body).__name__}, not an object with an order_id",
                                     body=answer.text, dialect=self.name, call="order confirm")
+            order_id = require_id(body.get("order_id"), "order_id", dialect=self.name, call="order confirm",
+                                  body=answer.text)
             totals = self._totals_of(body if "totals" in body else
                                      self._get(session, "api/cart/getTotals", "cart/getTotals"), _shipping_title(draft))
             # the file's confirm answers only success and order_id: the order's lines are the session
             # cart it was placed from, read back like its totals
             products = self._products_of(body if "products" in body else
                                          self._get(session, "api/cart/getProducts", "cart/getProducts"), draft)
-            return OrderResult(order_id=as_int(body["order_id"]), status_id=status, totals=totals,
+            return OrderResult(order_id=order_id, status_id=status, totals=totals,
                                products=products, dialect=self.name, raw=scrub(body))
         return self.run(draft, op)
 
@@ -260,6 +285,9 @@ class Spec(SessionDialect):
             answer, body = self.call(session, "POST", "api/order", params=[("call", "history_add")], data=data,
                                      call="order history_add", writes=True, order_id=order_id)
             self.raise_for_error(body, "order history_add", answer)
+            if not isinstance(body, dict):
+                raise ProtocolError(f"history_add answered {type(body).__name__}, not an object",
+                                    body=answer.text, dialect=self.name, call="order history_add")
         self.run(None, op)
 
     # ------------------------------------------------------------------ subscriptions
@@ -294,11 +322,8 @@ class Spec(SessionDialect):
 
     def subscription_confirm(self, draft: SubscriptionDraft) -> int:
         body = self._sub("confirm", draft, writes=True)
-        sid = as_int(body.get("subscription_id"), None)
-        if sid is None:
-            raise ProtocolError("subscription confirm answered without a subscription_id", dialect=self.name,
-                                call="subscription confirm")
-        return sid
+        return require_id(body.get("subscription_id"), "subscription_id", dialect=self.name,
+                          call="subscription confirm", body=body)
 
     def subscription_add_history(self, subscription_id: int, subscription_status_id: int, comment: str = "",
                                  notify: bool = False) -> None:
