@@ -25,9 +25,10 @@ class SandboxProcess:
     ``with SandboxProcess(latency_ms=20) as store: store.url, store.stats()``
     """
 
-    def __init__(self, *, latency_ms: float = 0, store: str = "rich") -> None:
+    def __init__(self, *, latency_ms: float = 0, store: str = "rich", throttle_rps: float = 0) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.server", "--store", store, "--latency-ms", str(latency_ms)],
+            [sys.executable, "-m", "bench.server", "--store", store, "--latency-ms", str(latency_ms),
+             "--throttle-rps", str(throttle_rps)],
             cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )
         first = self._proc.stdout.readline() if self._proc.stdout else ""

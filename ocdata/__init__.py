@@ -40,6 +40,8 @@ from .client import (
 from .frames import to_frame
 from .study import Study
 from .webhooks import events
+from . import distributed, merge  # noqa: E402 - Study.run(executor=...); combining caches, Parquet export
+from .multistore import MultiStoreStudy  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -447,5 +447,30 @@ def events(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- merge
+
+
+@command(
+    "merge",
+    "Combine caches written on several machines: the newest answer per scenario and store wins (idempotent).",
+    arg("inputs", nargs="+", metavar="CACHE", help="DuckDB caches to merge (read only)"),
+    arg("-o", "--output", required=True, metavar="PATH", help="the merged cache (created, or merged into)"),
+)
+def merge(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from ocdata.cache import CacheError
+    from ocdata.merge import merge as merge_caches
+
+    try:
+        counts = merge_caches(args.inputs, args.output)
+    except (CacheError, duckdb.Error) as exc:
+        print(f"ocdata merge: {exc}", file=sys.stderr)
+        return 1
+    print(f"Merged {len(args.inputs)} cache(s) into {args.output}: "
+          + ", ".join(f"{t} {n}" for t, n in counts.items() if t != "schema_version" and n))
+    return 0
+
+
 if __name__ == "__main__":
     sys.exit(main())

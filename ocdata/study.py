@@ -71,8 +71,9 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union
@@ -647,7 +648,7 @@ class Study:
 
     # ------------------------------------------------------------------ running
     def run(self, concurrency: int = 8, progress: bool = True, refresh: bool = False,
-            max_age: Any = None, retry_errors: bool = False) -> pd.DataFrame:
+            max_age: Any = None, retry_errors: bool = False, executor: Executor | None = None) -> pd.DataFrame:
         """Quote every scenario not already cached and return the study's frame (:data:`STUDY_COLUMNS`).
 
         At most ``concurrency`` quote calls are in flight. ``progress`` shows a tqdm bar
@@ -658,16 +659,20 @@ class Study:
         :data:`~ocdata.study_schema.STOP_ERRORS`) stops the run with that error and
         caches nothing for it. Interrupting (Ctrl-C) lets the calls in flight finish,
         commits every finished scenario, then re-raises; run again to resume.
+        ``executor`` (any :class:`concurrent.futures.Executor`, e.g. Dask's
+        ``client.get_executor()``) quotes on its workers instead of threads here; the
+        answers come back to this process, which alone writes the cache (see
+        :mod:`ocdata.distributed`).
         :attr:`last_run` counts what happened (:class:`RunReport`).
         """
         if self.stores is not None:
             return self._run_stores(concurrency=concurrency, progress=progress, refresh=refresh, max_age=max_age,
-                                    retry_errors=retry_errors)
+                                    retry_errors=retry_errors, executor=executor)
         with self._using(write=True) as cache:
-            return self._run(cache, concurrency, progress, refresh, max_age, retry_errors)
+            return self._run(cache, concurrency, progress, refresh, max_age, retry_errors, executor)
 
     def _run(self, cache: Cache, concurrency: int, progress: bool, refresh: bool, max_age: Any,
-             retry_errors: bool) -> pd.DataFrame:
+             retry_errors: bool, executor: Executor | None = None) -> pd.DataFrame:
         store = self.store
         identity = store_identity(store)
         skey = store_key(identity)
@@ -693,10 +698,15 @@ class Study:
         started = time.monotonic()
         caught: list[warnings.WarningMessage] = []
         try:
-            with warnings.catch_warnings(record=True) as caught:
+            with _recording_warnings() as caught:
                 # the store warns from worker threads; collected here and shown once below
-                warnings.simplefilter("always")
-                self._fetch(store, cache, skey, todo, drafts, draft_json, keys, report, concurrency, progress)
+                if executor is None:
+                    self._fetch(store, cache, skey, todo, drafts, draft_json, keys, report, concurrency, progress)
+                else:
+                    from ocdata.distributed import fetch_on
+
+                    fetch_on(executor, self, store, cache, skey, todo, drafts, draft_json, keys, report,
+                             concurrency, progress)
         finally:
             report.seconds = time.monotonic() - started
             cache.flush()
@@ -918,6 +928,37 @@ def _add_report(total: RunReport, part: RunReport) -> None:
             setattr(total, f.name, mine + theirs)
         elif isinstance(mine, list):
             mine.extend(theirs)
+
+
+_CAPTURE_LOCK = threading.Lock()
+_CAPTURE: dict[str, Any] = {"depth": 0, "manager": None, "log": []}
+
+
+@contextmanager
+def _recording_warnings() -> Iterator[list]:
+    """``warnings.catch_warnings(record=True)`` that runs in several threads at once can share
+    (:class:`~ocdata.multistore.MultiStoreStudy`): ``catch_warnings`` swaps process-wide state,
+    and threads restoring it out of order would leave a recorder installed for good. The
+    first run in installs it, the last one out removes it; each gets what was raised meanwhile."""
+    with _CAPTURE_LOCK:
+        if _CAPTURE["depth"] == 0:
+            manager = warnings.catch_warnings(record=True)
+            _CAPTURE["log"] = manager.__enter__()
+            _CAPTURE["manager"] = manager
+            warnings.simplefilter("always")
+        _CAPTURE["depth"] += 1
+        log = _CAPTURE["log"]
+        start = len(log)
+    caught: list = []
+    try:
+        yield caught
+    finally:
+        with _CAPTURE_LOCK:
+            caught.extend(log[start:])
+            _CAPTURE["depth"] -= 1
+            if _CAPTURE["depth"] == 0:
+                _CAPTURE["manager"].__exit__(None, None, None)
+                _CAPTURE["manager"], _CAPTURE["log"] = None, []
 
 
 def _present(value: Any) -> bool:

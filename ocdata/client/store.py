@@ -36,6 +36,7 @@ from .models import (
     TotalLine,
     Zone,
 )
+from .politeness import Politeness, PoliteTransport
 from .transport import MAX_ANSWER_BYTES, Hook, Transport
 
 __all__ = ["Store", "connect"]
@@ -97,6 +98,11 @@ class Store:
     @property
     def pricing(self) -> str:
         return self.dialect.pricing
+
+    @property
+    def politeness(self) -> Politeness | None:
+        """The store's request limits (``connect(max_concurrency=, max_rps=)``); None: unlimited."""
+        return getattr(self.transport, "politeness", None)
 
     @property
     def username(self) -> str:
@@ -337,6 +343,8 @@ def connect(
     default_order_status_id: int = 1,
     retries: int = 3,
     max_answer_bytes: int = MAX_ANSWER_BYTES,
+    max_concurrency: int | None = None,
+    max_rps: float | None = None,
 ) -> Store:
     """Connect to an OpenCart store.
 
@@ -354,6 +362,9 @@ def connect(
     the answer included; ``retries`` is how often a read is repeated after a lost answer or a
     429/502/503/504 (a session change or order write is repeated only after a connect error);
     an answer larger than ``max_answer_bytes`` is refused.
+    ``max_concurrency``/``max_rps`` bound what this client asks of the store
+    (requests in flight, requests per second; a 429/503 with ``Retry-After`` pauses every request
+    to it, at most 30 s): see :mod:`ocdata.client.politeness`.
     """
     credentials = resolve_credentials(url, username, key, profile=profile)
     if pricing not in ("api", "storefront"):
@@ -361,8 +372,10 @@ def connect(
     # a user name and password in the URL (a shop behind HTTP basic auth) travel as a header,
     # never in the URL that is shown, logged or stored
     site, auth_header = _split_userinfo(_usable_url(credentials.url))
-    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
-                          max_answer_bytes=max_answer_bytes, headers=auth_header)
+    transport: Any = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
+                               max_answer_bytes=max_answer_bytes, headers=auth_header)
+    if max_concurrency is not None or max_rps is not None:
+        transport = PoliteTransport(transport, Politeness(max_concurrency, max_rps))
     config = DialectConfig(base_url=front_controller(site), credentials=credentials, store_id=int(store_id),
                            language=language, currency=currency, pricing=pricing,
                            default_order_status_id=int(default_order_status_id))

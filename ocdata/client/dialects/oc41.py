@@ -108,8 +108,8 @@ ORDER = "api/order"
 SUBSCRIPTION = "api/subscription"
 PRICING_WARNING = (
     "oc41 pricing='api': OpenCart 4.1 computes taxes for the store's own address and prices for the default customer "
-    "group in one-off API calls, whatever address/group the draft posts; connect(..., pricing='storefront') gives "
-    "what the storefront would charge"
+    "group in one-off API calls, whatever address/group the draft posts; the default, pricing='storefront', "
+    "gives what the checkout would charge"
 )
 FORBIDDEN = "You do not have permission to access this page."
 MAX_SKEW_S = 450

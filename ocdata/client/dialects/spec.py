@@ -34,7 +34,7 @@ operation                 requests   calls
                                      free and untaxed (cost 0, tax class 0), +1 to drop the
                                      previous scenario's method first unless the cart or
                                      shipping address changed (which drops it)
-``quote`` (nothing ships) 3          products, list (refused: ``shipping_error``), cart totals
+``quote`` (nothing ships) 3          products, cart totals, payment methods (no shipping step)
 ``quote`` (per_option)    2 + 3q     as above with one payment list per quote
 ``confirm``               3          ``order&call=confirm``, then the order's totals and
                                      products from ``cart/getTotals``, ``cart/getProducts``
