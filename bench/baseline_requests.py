@@ -25,6 +25,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import re
 import sys
 import time
 from pathlib import Path
@@ -68,8 +69,14 @@ def address_fields(s: Scenario, prefix: str) -> dict[str, Any]:
 
 
 def _total(totals: list[dict[str, Any]]) -> float | None:
-    # the last line is the order total in every OpenCart version
-    return float(totals[-1]["value"]) if totals else None
+    # the last line is the order total in every OpenCart version; 4.0/3.0 send only its text ("$1,088.00")
+    if not totals:
+        return None
+    last = totals[-1]
+    if "value" in last:
+        return float(last["value"])
+    digits = re.sub(r"[^0-9.\-]", "", str(last.get("text", "")).replace(",", ""))
+    return float(digits) if digits else None
 
 
 def _row(s: Scenario, code: str | None, cost: Any, totals: list[dict[str, Any]], payments: list[str], error: str = "") -> dict[str, Any]:
@@ -158,7 +165,112 @@ def quote_oc41(http: Any, url: str, username: str, key: str, s: Scenario) -> lis
     return rows
 
 
-QUOTERS = {"spec": quote_spec, "oc41": quote_oc41}
+def quote_oc41_storefront(http: Any, url: str, username: str, key: str, s: Scenario) -> list[dict[str, Any]]:
+    """4.1 priced as the storefront would charge, the sequence ``tests/recordings/oc41/SESSION-MODE.md``
+    found stable: each priced step gets a fresh session primed by a one-off call with the whole order,
+    then the step again with that session's cookie and without the product lines."""
+    parts = urlsplit(url)
+    endpoint = url.rstrip("/") + "/index.php"
+    order = {**customer_fields(s), **cart_fields(s), **address_fields(s, "payment"), **address_fields(s, "shipping")}
+    no_lines = {k: v for k, v in order.items() if not k.startswith("product[")}
+
+    def api(call: str, fields: dict[str, Any], cookies: Any = None) -> Any:
+        now = int(time.time())
+        body_md5 = hashlib.md5(urlencode(fields).encode()).hexdigest()
+        message = "".join(f"{v}\n" for v in ("api/order", call, username, parts.netloc, "/", 0, "en-gb", "USD", body_md5, now))
+        signature = base64.b64encode(hmac.new(key.encode(), message.encode(), hashlib.sha1).digest()).decode()
+        params = {"route": "api/order", "call": call, "username": username, "store_id": 0, "language": "en-gb",
+                  "currency": "USD", "time": now, "signature": signature}
+        return http.post(endpoint, params=params, data=fields, cookies=cookies, timeout=TIMEOUT)
+
+    def primed(call: str, extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
+        jar = api("shipping_methods", order).cookies  # primes a new session; its answer is not used
+        return api(call, {**no_lines, **(extra or {})}, jar).json(), jar
+
+    methods, jar = primed("shipping_methods")
+    if "error" in methods:
+        cart = api("cart", no_lines, jar).json()
+        payments = api("payment_methods", no_lines, jar).json()
+        codes = [o["code"] for m in payments.get("payment_methods", {}).values() for o in m["option"].values()]
+        return [_row(s, None, None, cart.get("totals", []), codes, str(methods["error"]))]
+    rows = []
+    for method in methods["shipping_methods"].values():
+        for quote in method["quote"].values():
+            chosen = {"shipping_method[name]": quote["name"], "shipping_method[code]": quote["code"],
+                      "shipping_method[cost]": quote["cost"], "shipping_method[tax_class_id]": quote["tax_class_id"]}
+            answer, jar = primed("shipping_method", chosen)
+            payments = api("payment_methods", {**no_lines, **chosen}, jar).json()
+            codes = [o["code"] for m in payments.get("payment_methods", {}).values() for o in m["option"].values()]
+            error = answer.get("error", "")
+            rows.append(_row(s, quote["code"], quote["cost"], answer.get("totals", []), codes,
+                             error if isinstance(error, str) else str(error)))
+    return rows
+
+
+# --------------------------------------------------------------------------- oc40 / oc30 (login, server session)
+
+#: The routes of 4.0.2.x and 3.0.x for the same checkout steps (their PROTOCOL.md files).
+SESSION_ROUTES = {
+    "oc40": {"login": "api/account/login", "customer": "api/sale/customer", "add": "api/sale/cart.add",
+             "payment_address": "api/sale/payment_address", "shipping_address": "api/sale/shipping_address",
+             "methods": "api/sale/shipping_method", "method": "api/sale/shipping_method.save",
+             "cart": "api/sale/cart", "payments": "api/sale/payment_method"},
+    "oc30": {"login": "api/login", "customer": "api/customer", "add": "api/cart/add",
+             "payment_address": "api/payment/address", "shipping_address": "api/shipping/address",
+             "methods": "api/shipping/methods", "method": "api/shipping/method",
+             "cart": "api/cart/products", "payments": "api/payment/methods"},
+}
+
+
+def quote_session(version: str, http: Any, url: str, username: str, key: str, s: Scenario) -> list[dict[str, Any]]:
+    """One scenario through 4.0's or 3.0's session API, in the documented order: log in, customer,
+    each cart line, both addresses, list the quotes, then per quote choose it, read the cart's totals
+    and list the payment methods."""
+    routes = SESSION_ROUTES[version]
+    endpoint = url.rstrip("/") + "/index.php"
+    token = ""
+
+    def api(step: str, fields: dict[str, Any] | None = None) -> Any:
+        params = {"route": routes[step], **({"api_token": token} if token else {})}
+        if fields is None:
+            r = http.get(endpoint, params=params, timeout=TIMEOUT)
+        else:
+            r = http.post(endpoint, params=params, data=fields, timeout=TIMEOUT)
+        return r.json()
+
+    token = api("login", {"username": username, "key": key})["api_token"]
+    api("customer", customer_fields(s))
+    for line in s.cart:
+        api("add", {"product_id": line.product_id, "quantity": line.quantity,
+                    **{f"option[{o}]": v for o, v in line.options}})
+    d = s.destination
+    address = {"firstname": CUSTOMER["firstname"], "lastname": CUSTOMER["lastname"], "address_1": STREET,
+               "city": d.city, "postcode": d.postcode, "country_id": d.country_id, "zone_id": d.zone_id}
+    extra = version == "oc40"  # 4.0 warns (a PHP notice before the JSON) without the saved-address ids
+    api("payment_address", {**address, **({"payment_address_id": 0} if extra else {})})
+    api("shipping_address", {**address, **({"shipping_address_id": 0} if extra else {})})
+
+    def payment_codes() -> list[str]:
+        answer = api("payments")
+        methods = answer.get("payment_methods") or {}
+        return [m["code"] for m in (methods.values() if isinstance(methods, dict) else methods)]
+
+    methods = api("methods")
+    listed = methods.get("shipping_methods") if isinstance(methods, dict) else None
+    if not listed:  # a cart that needs no shipping: its own totals
+        totals = api("cart").get("totals", [])
+        return [_row(s, None, None, totals, payment_codes(), str(methods.get("error", "")))]
+    rows = []
+    for method in listed.values():
+        for quote in method["quote"].values():
+            answer = api("method", {"shipping_method": quote["code"]})
+            totals = api("cart").get("totals", [])
+            rows.append(_row(s, quote["code"], quote["cost"], totals, payment_codes(), str(answer.get("error", ""))))
+    return rows
+
+
+QUOTERS = {"spec": quote_spec, "oc41": quote_oc41, "oc41-storefront": quote_oc41_storefront,
+           "oc40": lambda *a: quote_session("oc40", *a), "oc30": lambda *a: quote_session("oc30", *a)}
 
 
 def run(url: str, username: str, key: str, chosen: list[Scenario], dialect: str = "spec", http: Any = requests) -> list[dict[str, Any]]:
@@ -193,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from bench.common import Counted, SandboxProcess
 
-        with SandboxProcess(latency_ms=20) as store, Counted(store) as counted:
+        with SandboxProcess(latency_ms=20, store=args.dialect if args.dialect in SESSION_ROUTES else "rich") as store, \
+                Counted(store) as counted:
             go(store.url, store.username, store.key)
         print(f"requests: {counted.requests} ({counted.requests / len(chosen):.1f} per scenario), sandbox latency 20 ms")
     return 0

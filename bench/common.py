@@ -146,6 +146,14 @@ def machine() -> str:
             f"Python {platform.python_version()}; " + ", ".join(versions))
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (the machine is shared: quote a figure with its load)."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def header(title: str, quick: bool) -> None:
     print(f"== {title}{' (--quick: smoke run, figures not representative)' if quick else ''}")
     print(machine())

@@ -281,6 +281,7 @@ class _QuotesRecord:
     frame_offset: int = 0  # the frame's ``quote`` of the first of these quotes
     elapsed_ms: list[float | None] | None = None
     fetched_at: datetime = field(default_factory=_now)
+    batch: Any = None  # the frames._QuoteBatch that built ``frame``, for these quotes (its total lines read)
 
 
 # the cache's own tables (written only by the record_* methods)
@@ -359,6 +360,7 @@ class _Segment:
     frame: pd.DataFrame | None = None
     frame_offset: int = 0
     statuses: list[str] | None = None  # per scenario when some were refused or failed
+    batch: Any = None  # frames._QuoteBatch of exactly ``quotes``, when the frame's builder is known
 
     @classmethod
     def of_records(cls, records: list[ScenarioRecord]) -> "_Segment":
@@ -371,7 +373,7 @@ class _Segment:
     @classmethod
     def of_bulk(cls, r: _QuotesRecord) -> "_Segment":
         return cls(r.keys, r.store_key, r.drafts, r.quotes, r.fetched_at, r.elapsed_ms, frame=r.frame,
-                   frame_offset=r.frame_offset)
+                   frame_offset=r.frame_offset, batch=r.batch)
 
     def without(self, keys: set[str]) -> "_Segment":
         """This segment minus the scenarios of ``keys`` (answered again later in the same batch)."""
@@ -431,7 +433,7 @@ class _Segment:
         if ok:
             quotes = [self.quotes[i] for i in ok] if len(ok) < len(self.quotes) else self.quotes
             keys = pa.array([self.keys[i] for i in ok] if len(ok) < len(self.keys) else self.keys, pa.string())
-            batch = frames._QuoteBatch(quotes)
+            batch = self.batch if self.batch is not None and len(ok) == len(self.quotes) else frames._QuoteBatch(quotes)
             tf = batch.totals_frame()  # first: its read of the total lines serves the quotes frame's sums
             if self.frame is not None:  # only scenario records have failures, and never a frame
                 qf, owner = self.frame, self.frame["quote"].to_numpy() - self.frame_offset
@@ -1146,6 +1148,8 @@ class Cache:
                              + (f", {len(elapsed)} elapsed_ms" if elapsed is not None else ""))
         if frame is not None:
             _check_quotes_frame(frame, quotes)
+        # the frame's builder has read every total line already: the totals table is written from that read
+        built = frames.built_from(frame, quotes) if frame is not None else None
         given, last = keys, dict(zip(keys, range(n)))
         if len(last) < n:  # the same scenario twice: its last answer wins, as in one batch of record_quote
             keep = sorted(last.values())
@@ -1153,6 +1157,7 @@ class Cache:
                 frame = _quote_rows(frame, np.asarray(keep))
             keys, draft_json, quotes = [keys[i] for i in keep], [draft_json[i] for i in keep], [quotes[i] for i in keep]
             elapsed = [elapsed[i] for i in keep] if elapsed is not None else None
+            built = None
         skey = store_key(identity)
         first_rows = np.searchsorted(frame["quote"].to_numpy(), np.arange(0, len(quotes) + _CHUNK, _CHUNK)) \
             if frame is not None else None
@@ -1161,7 +1166,8 @@ class Cache:
             stop = start + _CHUNK
             part = frame.iloc[first_rows[c]:first_rows[c + 1]] if frame is not None else None
             self._put(_QuotesRecord(keys[start:stop], skey, draft_json[start:stop], quotes[start:stop], part, start,
-                                    elapsed[start:stop] if elapsed is not None else None))
+                                    elapsed[start:stop] if elapsed is not None else None,
+                                    batch=built.part(start, stop) if built is not None else None))
         return given
 
     @staticmethod

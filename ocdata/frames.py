@@ -27,9 +27,10 @@ distinct value, so a million quote rows take a few seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, is_
 from types import SimpleNamespace
 from typing import Any
 
@@ -433,6 +434,12 @@ class _Read:
         self.ids = np.fromiter(map(seen.__getitem__, map(attrgetter(*attrs), objects)), np.int32, count=len(objects))
         self.rows = seen.distinct()  # tuples; bare values for a single attribute
 
+    def part(self, start: int, stop: int) -> "_Read":
+        """The same read for objects ``start:stop`` only (the distinct rows are shared)."""
+        out = object.__new__(_Read)
+        out.attrs, out.ids, out.rows = self.attrs, self.ids[start:stop], self.rows
+        return out
+
     def values(self, attr: str) -> list:
         """The distinct rows' values of ``attr``."""
         if len(self.attrs) == 1:
@@ -468,9 +475,20 @@ class _Items:
 
     def __init__(self, groups: list[tuple]) -> None:
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
-        self.items = [x for g in groups for x in g]
-        self.owner = np.repeat(np.arange(len(groups), dtype=np.int64), self.lengths)  # each item's group
+        self.items: Sequence = [x for g in groups for x in g]
+        self._owner: np.ndarray | None = None
         self._reads: dict[tuple[str, ...], _Read] = {}
+
+    @property
+    def owner(self) -> np.ndarray:
+        """Each item's group (built when needed: cheap, and 8 bytes an item to keep)."""
+        if self._owner is None:
+            self._owner = np.repeat(np.arange(len(self.lengths), dtype=np.int64), self.lengths)
+        return self._owner
+
+    def release(self) -> None:
+        """Drop what is cheap to build again (while a frame keeps its builder for the cache)."""
+        self._owner = None
 
     def read(self, *attrs: str) -> _Read:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
@@ -484,6 +502,37 @@ class _Items:
             if set(attrs) <= set(read_attrs):
                 return done
         return None
+
+    def part(self, first: int, last: int) -> "_Items":
+        """Groups ``first:last`` only, with the reads made so far."""
+        starts = np.concatenate(([0], np.cumsum(self.lengths)))
+        i0, i1 = int(starts[first]), int(starts[last])
+        out = object.__new__(_Items)
+        out.lengths, out.items, out._owner = self.lengths[first:last], _Window(self.items, i0, i1), None
+        out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
+        return out
+
+
+class _Window(Sequence):
+    """``items[start:stop]`` without copying it (a chunk of a batch, read only if a read is missing)."""
+
+    __slots__ = ("_items", "_start", "_stop")
+
+    def __init__(self, items: Sequence, start: int, stop: int) -> None:
+        self._items, self._start, self._stop = items, start, stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._items[self._start + (i % len(self))]
+
+    def __iter__(self) -> Iterator:
+        return map(self._items.__getitem__, range(self._start, self._stop))
 
 
 class _NoOption:
@@ -553,6 +602,16 @@ class _QuoteBatch:
             self._payments = _Items(self._groups("payment_methods"))
         return self._payments
 
+    def part(self, start: int, stop: int) -> "_QuoteBatch":
+        """The batch of quotes ``start:stop``, keeping what was read already (the total lines)."""
+        out = _QuoteBatch(self.quotes[start:stop])
+        if self._totals is not None:
+            n_groups = len(self.group_quote)
+            first = int(self.own_group[start]) if start < len(self.quotes) else n_groups
+            last = int(self.own_group[stop]) if stop < len(self.quotes) else n_groups
+            out._totals = self._totals.part(first, last)
+        return out
+
     def sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per group: its sub_total line, the sum of its tax lines (NaN: a group without
         totals), its total line (NaN: no such line; the last one when repeated)."""
@@ -560,13 +619,11 @@ class _QuoteBatch:
             return self._sums
         t = self.totals
         n_groups, owner = len(t.lengths), t.owner
-        wide = t.read_already("code", "value")
-        if wide is not None:
-            code = wide.coded("code")
-            value, amounts = wide.amounts("value")
-        else:  # two list comprehensions: CPython's specialised attribute loads beat attrgetter here
-            code = _coded([line.code for line in t.items], len(t.items))
-            value, amounts = _amounts([line.value for line in t.items], len(t.items))
+        # every column of the totals table in one pass (about what code and value alone cost): the
+        # cache writes that table from the same read when given this batch's frame
+        wide = t.read(*_TOTAL_LINE_ATTRS)
+        code = wide.coded("code")
+        value, amounts = wide.amounts("value")
         kind = np.array([_LINE_KIND.get(c, 0) for c in code.values] + [0], dtype=np.int8)[code.codes]
         sub, total = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
         for target, k in ((sub, _SUB_TOTAL), (total, _TOTAL)):
@@ -652,7 +709,7 @@ class _QuoteBatch:
 
     def totals_columns(self) -> dict[str, Any]:
         t = self.totals
-        lines = t.read("code", "title", "value", "sort_order")
+        lines = t.read(*_TOTAL_LINE_ATTRS)
         return {"quote": self.group_quote[t.owner], "option_index": self.group_option[t.owner],
                 "code": lines.coded("code"), "title": lines.coded("title"), "value": lines.amounts("value")[0],
                 "sort_order": lines.ints("sort_order")}
@@ -668,11 +725,37 @@ class _QuoteBatch:
     def quotes_frame(self) -> pd.DataFrame:
         return _frame(self.quote_columns(), QUOTE_COLUMNS)
 
+    def keep_for(self, frame: pd.DataFrame) -> None:
+        """Remember this batch as ``frame``'s builder (see :func:`built_from`)."""
+        self._sums = None  # only the total lines' read is wanted later
+        if self._totals is not None:
+            self._totals.release()
+        _BUILT.clear()  # the latest frame only: a kept builder costs ~150 MB per million rows
+        _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
+
     def totals_frame(self) -> pd.DataFrame:
         return _frame(self.totals_columns(), QUOTE_TOTAL_COLUMNS)
 
     def payments_frame(self) -> pd.DataFrame:
         return _frame(self.payment_columns(), QUOTE_PAYMENT_COLUMNS)
+
+
+_TOTAL_LINE_ATTRS = ("code", "title", "value", "sort_order")
+#: id(quotes frame) -> (a weak reference to it, the batch that built it), for the latest quotes frame
+#: built, while it lives (``to_frame(quotes)`` then ``Cache.record_quotes(..., frame=...)``)
+_BUILT: dict[int, tuple[weakref.ref, _QuoteBatch]] = {}
+
+
+def built_from(frame: pd.DataFrame, quotes: Sequence[Quote]) -> _QuoteBatch | None:
+    """The batch that built ``frame`` (a :func:`quotes_frame`) from exactly these quote objects, if
+    it is still alive: the cache then writes the total lines from the read the frame was made with."""
+    known = _BUILT.get(id(frame))
+    if known is None or known[0]() is not frame:
+        return None
+    batch = known[1]
+    if len(batch.quotes) != len(quotes) or not all(map(is_, batch.quotes, quotes)):
+        return None
+    return batch
 
 
 def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
@@ -682,7 +765,10 @@ def quotes_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:
     ``no_shipping`` (the cart ships nothing; the row has the cart's totals) or
     ``unavailable`` (``error`` holds the store's message, if it sent one).
     """
-    return _QuoteBatch(_as_list(quotes, Quote)).quotes_frame()
+    batch = _QuoteBatch(_as_list(quotes, Quote))
+    frame = batch.quotes_frame()
+    batch.keep_for(frame)  # the user's frames only: the cache's writer builds its own and must not evict them
+    return frame
 
 
 def quote_totals_frame(quotes: Quote | Iterable[Quote]) -> pd.DataFrame:

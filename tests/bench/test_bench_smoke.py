@@ -13,9 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 NUM = r"[\d,]+(?:\.\d+)?"
 
 
-def quick(name: str) -> str:
+def quick(name: str, timeout: float = 120) -> str:
     done = subprocess.run([sys.executable, "-m", f"bench.{name}", "--quick"], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, check=False)
+                          text=True, timeout=timeout, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("== Benchmark"), done.stdout
     assert "machine: " in done.stdout and " CPUs (" in done.stdout
@@ -49,12 +49,15 @@ def test_frames_cache_pipeline_keeps_every_row():
     assert re.search(rf"end to end \(all steps\): {NUM} s .*peak memory {NUM} MB", out)
 
 
-def test_study_throughput_reports_every_concurrency_and_matching_counts():
-    out = quick("study_throughput")
-    for dialect in ("spec", "oc41"):
-        (base,) = rows(out, f"baseline {dialect} ")
+MODES = ("spec", "oc41", "oc41-storefront", "oc40", "oc30")
+
+
+def test_study_throughput_reports_every_mode_and_concurrency_with_matching_counts():
+    out = quick("study_throughput", timeout=300)  # five modes, three sandbox stores
+    for mode in MODES:
+        (base,) = rows(out, f"baseline {mode} ")
         assert float(base[3]) > 0, base  # requests per scenario, counted by the store
-        runs = rows(out, f"ocdata {dialect} ")
+        runs = rows(out, f"ocdata {mode} ")
         assert [int(r[2]) for r in runs] == [1, 4, 8, 16]
         for r in runs:
             server, client = float(r[3]), float(r[4])
@@ -63,8 +66,26 @@ def test_study_throughput_reports_every_concurrency_and_matching_counts():
             # the mean round trip includes the 5 ms injected and the store's own time beyond it
             assert float(r[11]) > 5.0 + float(r[12]) and float(r[12]) > 0, r
             assert int(r[-1]) == 0, r  # no scenario failed
-    assert len(re.findall(r"targets at concurrency 8 \((spec|oc41)\): speed-up", out)) == 2
+        # the per-route counts of the last run add up to its requests per scenario
+        (line,) = [l for l in out.splitlines() if l.startswith(f"requests per scenario by route ({mode}, ocdata")]
+        per_route = [float(x) for x in re.findall(r" (\d+\.\d+)(?:,|$)", line)]
+        assert abs(sum(per_route) - float(runs[-1][3])) < 0.05 * len(per_route), line
+    for c in (8, 16):
+        found = re.findall(rf"targets at concurrency {c} \(([\w-]+)\): speed-up", out)
+        assert found == list(MODES), found
     assert "extrapolated per scenario to the whole study" in out
+    assert "load average at the start: " in out
+
+
+def test_client_cpu_attributes_each_modes_cpu_to_layers():
+    done = subprocess.run([sys.executable, "-m", "bench.client_cpu", "--quick", "--modes", "spec,oc41-storefront"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for mode in ("spec", "oc41-storefront"):
+        (line,) = [l for l in out.splitlines() if l.startswith(f"[{mode}] 6 scenarios, ")]
+        assert re.search(rf"client CPU {NUM} ms/req, wall {NUM} ms/req", line), line
+    assert out.count("profiled ") == 2 and "http: " in out and "signing (ocdata.client.signing)" in out
 
 
 def test_cache_rerun_needs_no_request_and_gives_the_same_frame():

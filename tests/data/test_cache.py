@@ -369,6 +369,41 @@ def test_record_quotes_stores_what_record_quote_stores(tmp_path, monkeypatch, wi
         assert bulk.sql("SELECT line FROM cart_products ORDER BY scenario_key, line")["line"].tolist() == [0, 1] * 5
 
 
+def test_record_quotes_writes_the_totals_from_the_frames_own_read(tmp_path, monkeypatch):
+    from ocdata import frames
+    from ocdata.frames import to_frame
+
+    monkeypatch.setattr(cache_mod, "_CHUNK", 2)
+    qs, store = _quotes(5), FakeStore()
+    frame = to_frame(qs)
+    batch = frames.built_from(frame, qs)
+    assert batch is not None and frames.built_from(frame, list(reversed(qs))) is None
+    assert frames.built_from(frame.copy(), qs) is None and frames.built_from(frame, _quotes(5)) is None
+    to_frame(qs[:2])  # only the latest frame keeps its builder (memory)
+    assert frames.built_from(frame, qs) is None
+    frame = to_frame(qs)
+    batch = frames.built_from(frame, qs)
+    reads, original = [], frames._Read.__init__
+
+    def counting(self, objects, attrs):
+        reads.append(attrs)
+        original(self, objects, attrs)
+
+    monkeypatch.setattr(frames._Read, "__init__", counting)
+    with Cache(tmp_path / "one.duckdb") as one, Cache(tmp_path / "bulk.duckdb") as bulk:
+        keys = [one.record_quote(store, q.draft, q) for q in qs]
+        one.flush()  # its writer builds quotes frames of its own: they must not evict the user's frame's builder
+        assert frames.built_from(frame, qs) is batch
+        reads.clear()
+        assert bulk.record_quotes(store, qs, frame=frame) == keys
+        bulk.flush()
+        assert frames._TOTAL_LINE_ATTRS not in reads  # no total line read again
+        one.flush()
+        for table in ("totals", "quotes", "payment_methods"):
+            pd.testing.assert_frame_equal(_table(one, table, _ORDER[table]), _table(bulk, table, _ORDER[table]),
+                                          check_dtype=False)
+
+
 def test_record_quotes_keeps_the_last_answer_of_a_repeated_scenario(cache, monkeypatch):
     from ocdata.frames import to_frame
 

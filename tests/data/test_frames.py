@@ -197,3 +197,19 @@ def test_products_repeat_and_options_flatten_per_line():
     _check(df, "products")
     assert df["options"].tolist() == ["", "Select: Red", ""] and df["price"].tolist() == [101.0, 80.0, 101.0]
     assert df["in_stock"].tolist() == [True, True, True] and df["reward"].tolist() == [0, 0, 0]
+
+
+def test_payment_methods_shared_by_options_give_each_option_its_rows():
+    # the client hands the options of one band the same method objects; other options their own
+    shared, other = (BANK, COD), (COD,)
+    qs = [_quote(payment_methods=pm, options=tuple(
+              option(f"m{j}.m{j}", f"M{j}", "1.00", "100.00", [], [], payment=p) for j, p in enumerate(opts)))
+          for pm, opts in [(shared, [shared, shared, other, shared]), ((), [other, other]), (other, [shared]),
+                           (shared, [(), shared])]]
+    p = frames.quote_payment_methods_frame(qs)
+    expected = [(i, j - 1, m.code, m.name, m.sort_order) for i, q in enumerate(qs)
+                for j, group in enumerate([q.payment_methods] + [o.payment_methods for o in q.options]) for m in group]
+    got = list(zip(p["quote"], p["option_index"], p["code"].astype(str), p["name"].astype(str), p["sort_order"]))
+    assert got == expected
+    many = frames.quote_payment_methods_frame(qs * 3)
+    assert len(many) == 3 * len(expected) and many["code"].astype(str).tolist() == [e[2] for e in expected] * 3

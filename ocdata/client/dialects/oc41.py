@@ -39,6 +39,24 @@ subscription calls         1          1                 ``api/subscription`` ``c
 ``probe``                  1          1                 ``call=ping`` (answers "API call not found")
 =========================  =========  ================  =========================================
 
+The storefront quote's minimum, from what the store must be told (``SESSION-MODE.md``):
+
+1. a call is priced from the session as it stood when the call began (tax address, customer
+   group), so every session must first be *primed* by one call carrying the whole draft, whose own
+   answer is unpriced — 1 request per session;
+2. a quote must be chosen in a session that never held another chosen quote (a refused quote
+   leaves the previous one's shipping line and tax in the totals) — 1 session per quote, so q
+   primes plus q priced ``shipping_method`` calls;
+3. the list's ``text`` shows destination tax only when priced (codes, names and costs are the
+   same unpriced) — 1 priced ``shipping_methods``; the payment methods, once per band, in a primed
+   session — b. Listing chooses nothing, so the list's session may serve the first quote.
+
+Minimum: 1 + 2q + b. ``quote`` sends 2 + 2q + b (the list in a session of its own): one request
+above it per scenario (about 10 % of benchmark 1's 10.2). Closing the gap means choosing the first
+quote in the list's session; not done while the reliability work reshapes this flow, and to be
+checked against ``transcripts-session`` first. In ``"api"`` pricing, 1 + q + b is the minimum:
+one list, one call per quote for its totals, one payment lookup per band.
+
 Payment methods: OpenCart 4.1.0.4's payment extensions
 (``extension/opencart/catalog/model/payment/{cod,bank_transfer,cheque,free_checkout}.php``)
 decide by payment address (geo zone), cart (subscriptions, shipping required) and, for
