@@ -26,7 +26,8 @@ from matplotlib.patches import Rectangle
 
 from ocdata import compare
 
-__all__ = ["cost_heatmap", "delta_bars", "tax_rate_chart", "method_labels", "axis_label", "currency_of"]
+__all__ = ["cost_heatmap", "delta_bars", "tax_rate_chart", "store_deltas", "method_labels", "axis_label",
+           "currency_of"]
 
 _VALUE_LABELS = {
     "cost": "shipping cost before tax",
@@ -375,3 +376,111 @@ def _grouped_bars(table: pd.DataFrame, ylabel: str, title: str, zero_line: bool 
     if cols and legend:
         _legend_beside(ax, title=legend_title or str(table.columns.name or ""))
     return fig
+
+
+# --------------------------------------------------------------------------- across stores
+_ONLY_STORE, _ONLY_BASELINE = "#cfe8d5", "#f8d9b8"
+
+
+def store_deltas(diff: pd.DataFrame, value: str = "total_delta", index: str = "destination",
+                 columns: str = "method_key", aggfunc: str = "mean", title: str | None = None, *,
+                 currency: str | None = None) -> Figure:
+    """What changes from the baseline store, from :func:`ocdata.compare.stores`: one panel per
+    other store, ``index`` x method, each cell the ``aggfunc`` of ``value`` (store minus
+    baseline: red dearer, blue cheaper, white unchanged). A method offered on one store only
+    says so ("only on 4.1") instead of a number; "failed": a store could not price it; "n/a":
+    offered on neither. Methods appear by name with their key beneath; the colour bar names the
+    currency.
+    """
+    d = compare._plain(diff)
+    if d.empty:
+        raise ValueError("nothing to chart: the comparison has no rows")
+    baseline = str(d["baseline"].iloc[0])
+    stores = ([s for s in diff["store"].cat.categories if s in set(d["store"])]
+              if isinstance(diff["store"].dtype, pd.CategoricalDtype) else list(pd.unique(d["store"])))
+    d = d[d[columns].notna()] if columns in d.columns else d
+    rows = list(pd.unique(d[index]))
+    cols = list(pd.unique(d[columns]))
+    labels = ["\n".join(textwrap.fill(part, 16) for part in label.split("\n"))
+              for label in _store_method_labels(d, cols, columns)]
+    amount = value[:-len("_delta")] if value.endswith("_delta") else value
+    currency = currency or currency_of(d, amount)
+    tables, cell_texts = [], []
+    for store in stores:
+        part = d[d["store"] == store]
+        table = (part.groupby([index, columns], sort=False)[value].agg(aggfunc).unstack(columns)
+                 .reindex(index=rows, columns=cols))
+        offered = part.groupby([index, columns], sort=False)["offered"].agg(lambda s: set(s.astype(str)))
+        texts = np.full(table.shape, "n/a", dtype=object)
+        for (r, c), v in np.ndenumerate(table.to_numpy(dtype=float)):
+            seen = offered.get((rows[r], cols[c]), set())
+            if np.isfinite(v):
+                texts[r, c] = ("0.00" if abs(v) < 0.005 else f"{v:+,.2f}") + ("*" if seen - {"both"} else "")
+            elif seen == {"store only"}:
+                texts[r, c] = f"only on\n{store}"
+            elif seen == {"baseline only"}:
+                texts[r, c] = f"only on\n{baseline}"
+            elif "unknown" in seen:
+                texts[r, c] = "failed"
+        tables.append(table)
+        cell_texts.append(texts)
+    values = np.concatenate([t.to_numpy(dtype=float).ravel() for t in tables])
+    values = values[np.isfinite(values)]
+    limit = max(float(np.abs(values).max()) if values.size else 0.0, 0.01)
+    width = 2.6 + 1.3 * max(1, len(cols))
+    fig = Figure(figsize=(width, (1.3 + 0.45 * len(rows)) * len(stores) + 0.9), layout="constrained")
+    axes = fig.subplots(nrows=len(stores), ncols=1, squeeze=False)[:, 0]
+    image = None
+    starred = False
+    for ax, store, table, texts in zip(axes, stores, tables, cell_texts):
+        data = table.to_numpy(dtype=float)
+        image = ax.imshow(np.ma.masked_invalid(data), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_facecolor("#eeeeee")
+        ax.patch.set_hatch("///")
+        ax.set_xticks(range(len(cols)), labels, fontsize=7.5)
+        ax.set_yticks(range(len(rows)), [str(r) for r in rows])
+        for (r, c), text in np.ndenumerate(texts):
+            v = data[r, c]
+            starred |= text.endswith("*")
+            if text.startswith("only on"):  # a plain fill, not the hatch of "n/a": the text stays readable
+                fill = _ONLY_STORE if text.endswith(f"\n{store}") else _ONLY_BASELINE
+                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=fill, edgecolor="white", zorder=2))
+            ax.text(c, r, text, ha="center", va="center", fontsize=7.5 if "\n" in text else 8, zorder=3,
+                    color="white" if np.isfinite(v) and abs(v) > 0.6 * limit else "black")
+        ax.set_title(f"{store} against {baseline}", fontsize=9)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes), label=f"{axis_label(amount, currency)}: store minus {baseline}")
+    fig.suptitle(title or f"What changes from {baseline}: {axis_label(amount)} by {index} and shipping method"
+                 + ("" if aggfunc == "mean" else f" ({aggfunc})"))
+    note = ("Red: dearer than the baseline; blue: cheaper. Green: offered on the store only; "
+            "orange: on the baseline only")
+    if starred:
+        note += "; *: offered on one store only for some of the cell's scenarios"
+    fig.supxlabel(note, fontsize=8)
+    return fig
+
+
+def _store_method_labels(d: pd.DataFrame, keys: list[Any], column: str) -> list[str]:
+    """A method's name from either store ("Weight Based Shipping"), with its quote's title where
+    one method has several keys ("Weight Based Shipping: UK Shipping"), and the key beneath."""
+    def first(rows: pd.DataFrame, names: tuple[str, ...]) -> str:
+        for name in names:
+            if name in rows.columns:
+                found = [v for v in rows[name] if isinstance(v, str) and v.strip()]
+                if found:
+                    return _short_title(found[0])
+        return ""
+
+    found = {}
+    for key in keys:
+        rows = d[d[column] == key]
+        found[key] = (first(rows, ("method_name", "baseline_method_name")), first(rows, ("name", "baseline_name")))
+    counts = pd.Series([m for m, _ in found.values() if m]).value_counts()
+    labels = []
+    for key in keys:
+        method, title = found[key]
+        label = method or title or str(key)
+        if method and counts.get(method, 0) > 1 and title and title != method:
+            label = f"{method}: {title}"
+        labels.append(f"{label}\n{key}" if label != str(key) else label)
+    return labels

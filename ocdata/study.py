@@ -54,6 +54,13 @@ naming it (``cart 'phone': ...``) and saying how to write it, before any request
 Addresses only need a country (and zone): empty name, street and city are filled with
 placeholders the stores accept, since shipping and tax depend on country and zone (and
 postcode, where given).
+
+**Across stores**: ``Study(stores={"3.0 live": s1, "4.1 staging": s2}, carts=..., ...)``
+prices the same grid on each store (one after the other, ``concurrency`` calls in flight
+on each). Its frame stacks the stores' frames: ``store`` is the label, ``store_url`` the
+store's URL, ``study`` the study's name; :func:`ocdata.compare.stores` compares them. In
+the cache each store is a study of its own, ``"<name> @ <label>"``, whose scenarios are
+keyed by that store's identity, so each store resumes and caches on its own.
 """
 
 from __future__ import annotations
@@ -67,7 +74,7 @@ import warnings
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union
 
@@ -506,10 +513,11 @@ class Study:
     customer's own). ``cache``: a :class:`~ocdata.cache.Cache` (None: the default cache).
     """
 
-    def __init__(self, store: Any, carts: Any = None, destinations: Any = None,
+    def __init__(self, store: Any = None, carts: Any = None, destinations: Any = None,
                  customer_groups: Iterable[int] | None = None, *, name: str | None = None,
                  cache: Cache | None = None, customer: Customer | Mapping[str, Any] | None = None,
-                 scenarios: Sequence[Scenario] | None = None) -> None:
+                 scenarios: Sequence[Scenario] | None = None, stores: Mapping[str, Any] | None = None) -> None:
+        self.stores = _store_labels(store, stores)
         self.store = store
         self.customer = _customer(customer)
         if scenarios is None:
@@ -535,6 +543,7 @@ class Study:
         self._cache = cache
         self.name = name or f"study-{_digest(canonical_json(self._definition()))[:10]}"
         self.last_run: RunReport | None = None
+        self.last_run_by_store: dict[str, RunReport] = {}  # across stores: each store's own report
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -634,7 +643,8 @@ class Study:
                  "customer_group_id": s.customer_group_id} for s in self.scenarios]
 
     def __repr__(self) -> str:
-        return f"<Study {self.name!r}: {len(self.scenarios)} scenarios>"
+        where = f" on each of {len(self.stores)} stores {list(self.stores)}" if self.stores is not None else ""
+        return f"<Study {self.name!r}: {len(self.scenarios)} scenarios{where}>"
 
     # ------------------------------------------------------------------ running
     def run(self, concurrency: int = 8, progress: bool = True, refresh: bool = False,
@@ -655,6 +665,9 @@ class Study:
         :mod:`ocdata.distributed`).
         :attr:`last_run` counts what happened (:class:`RunReport`).
         """
+        if self.stores is not None:
+            return self._run_stores(concurrency=concurrency, progress=progress, refresh=refresh, max_age=max_age,
+                                    retry_errors=retry_errors, executor=executor)
         with self._using(write=True) as cache:
             return self._run(cache, concurrency, progress, refresh, max_age, retry_errors, executor)
 
@@ -790,17 +803,23 @@ class Study:
     def results(self) -> pd.DataFrame:
         """The study's frame from the cache, without calling the store (unfetched: ``pending``)
         beyond learning its default currency once."""
+        if self.stores is not None:
+            return self._stacked(Study.results)
         with self._using(write=False) as cache:
             return frames.with_currency(cache.study_frame(self.name), self.store)
 
     def outcomes(self) -> pd.DataFrame:
         """One row per scenario: ``status`` (ok, refused, failed, pending), ``error_type`` and ``error``
         (:data:`OUTCOME_COLUMNS`), from the cache."""
+        if self.stores is not None:
+            return self._stacked(Study.outcomes)
         with self._using(write=False) as cache:
             return cache.study_outcomes(self.name)
 
     def totals(self) -> pd.DataFrame:
         """Every total line of every scenario's quotes, long form (``option_index`` -1: the cart alone)."""
+        if self.stores is not None:
+            return self._stacked(Study.totals)
         with self._using(write=False) as cache:
             return cache.study_totals(self.name)
 
@@ -808,12 +827,107 @@ class Study:
         """One row per scenario x shipping quote, one column per tax title (summed per title)."""
         t = self.totals()
         t = t[(t["code"] == "tax") & (t["option_index"] >= 0)]
+        index = (["store"] if self.stores is not None else []) + ["scenario_id", "quote_code"]
         if t.empty:
-            return pd.DataFrame(columns=["scenario_id", "quote_code"])
-        wide = t.pivot_table(index=["scenario_id", "quote_code"], columns="title", values="value",
-                             aggfunc="sum", observed=True)
+            return pd.DataFrame(columns=index)
+        wide = t.pivot_table(index=index, columns="title", values="value", aggfunc="sum", observed=True)
         wide.columns = [str(c) for c in wide.columns]
         return wide.reset_index()
+
+
+    # ------------------------------------------------------------------ across stores
+    def per_store(self) -> dict[str, "Study"]:
+        """Across stores: ``{label: the study of that store}`` (named ``"<name> @ <label>"`` in the
+        cache, sharing this study's grid and cache). A one-store study: ``{}``."""
+        if self.stores is None:
+            return {}
+        return {label: Study(store, name=f"{self.name} @ {label}", cache=self._cache, customer=self.customer,
+                             scenarios=self.scenarios)
+                for label, store in self.stores.items()}
+
+    def _run_stores(self, **options: Any) -> pd.DataFrame:
+        self.last_run_by_store = {}
+        total = RunReport()
+        self.last_run = total
+        results = {}
+        for label, study in self.per_store().items():
+            caught: list[warnings.WarningMessage] = []
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    results[label] = study.run(**options)
+            finally:
+                report = study.last_run
+                if report is not None:
+                    report.warnings = [f"{label}: {w}" for w in report.warnings]
+                    report.errors = [ErrorGroup(g.status, g.error_type, g.error, g.count,
+                                                tuple(f"{label}: {e}" for e in g.examples)) for g in report.errors]
+                    self.last_run_by_store[label] = report
+                    _add_report(total, report)
+                for w in caught:  # each store's warnings, said once and named by its label
+                    prefix = f"{label}: " if issubclass(w.category, OcdataWarning) else ""
+                    warnings.warn(f"{prefix}{w.message}", w.category, stacklevel=3)
+        return self._stack(results)
+
+    def _stacked(self, part) -> pd.DataFrame:
+        """``part(study)`` of each store's study, stacked (see :meth:`_stack`)."""
+        return self._stack({label: part(study) for label, study in self.per_store().items()})
+
+    def _stack(self, parts: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """Each store's frame, stacked: ``store`` is the label, ``store_url`` the store's URL."""
+        pieces = []
+        for label, df in parts.items():
+            df = df.copy()
+            url = df.pop("store").astype(object) if "store" in df.columns else None
+            df.insert(0, "store", label)
+            if url is not None:
+                df.insert(1, "store_url", pd.Series(url, dtype="str"))
+            if "study" in df.columns:
+                df["study"] = self.name
+            pieces.append(df)
+        categorical = {c for df in pieces for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)}
+        out = pd.concat(pieces, ignore_index=True)
+        if "study" in out.columns:  # the study first, as in one store's frame
+            out = out[["study"] + [c for c in out.columns if c != "study"]]
+        for c in categorical - {"store"}:
+            if not isinstance(out[c].dtype, pd.CategoricalDtype):
+                out[c] = out[c].astype("category")
+        out["store"] = pd.Categorical(out["store"], categories=list(self.stores or {}))
+        if "study" in out.columns:
+            out["study"] = out["study"].astype("category")
+        return out
+
+
+def _store_labels(store: Any, stores: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if stores is None:
+        if store is None:
+            raise ValueError("a Study needs a store (or stores={label: store, ...} to compare stores)")
+        return None
+    if store is not None:
+        raise ValueError("give either store or stores={label: store, ...}, not both")
+    if not isinstance(stores, Mapping):
+        raise TypeError("stores= takes {label: store}, e.g. {'3.0 live': s1, '4.1 staging': s2}: "
+                        "the labels name the stores in the results")
+    if not stores:
+        raise ValueError("stores= is empty: give {label: store, ...}")
+    for label, value in stores.items():
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"store label {label!r}: use a non-empty text label such as '4.1 staging'")
+        if value is None:
+            raise ValueError(f"store {label!r} is None: give a store from ocdata.connect(...)")
+    return dict(stores)
+
+
+def _add_report(total: RunReport, part: RunReport) -> None:
+    """One store's report added into the study's: counts and seconds add up, flags or, lists join."""
+    for f in fields(RunReport):
+        mine, theirs = getattr(total, f.name), getattr(part, f.name)
+        if isinstance(mine, bool):
+            setattr(total, f.name, mine or theirs)
+        elif isinstance(mine, (int, float)):
+            setattr(total, f.name, mine + theirs)
+        elif isinstance(mine, list):
+            mine.extend(theirs)
 
 
 _CAPTURE_LOCK = threading.Lock()

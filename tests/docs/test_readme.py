@@ -69,3 +69,12 @@ def test_readme_python_snippets_run_in_order_and_price_like_the_checkout(readme_
     assert monitor[1] == 200.0 and monitor[3] == 180.0  # the rich store's Wholesale special
     assert isinstance(ns["panel"], ocdata.widgets.ComparisonPanel)
     assert isinstance(ns["builder"], ocdata.widgets.OrderBuilder)
+
+    # the same grid on two stores: 3.0's cod is 4.1's cod.cod; 4.1 rich adds pickup, cheques and California's tax
+    diff = ns["diff"]
+    assert set(diff["store"]) == {"4.1"} and not diff["currency_mismatch"].any()
+    assert (diff.loc[diff["method_key"] == "pickup", "offered"] == "store only").all()
+    paid = diff[diff["offered"] == "both"].groupby("destination", observed=True)["payments_only_store"].agg(set)
+    assert paid.to_dict() == {"London": {"cheque"}, "Los Angeles": {""}}  # rich takes cheques in the UK only
+    la = diff[(diff["destination"] == "Los Angeles") & (diff["offered"] == "both")]
+    assert len(la) and (la["tax_delta"] > 0).all() and (la["cost_delta"] == 0).all()

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 REQUIRED = ("01-quickstart.ipynb", "02-shipping-study.ipynb", "03-widgets.ipynb", "05-tax-by-destination.ipynb",
             "06-test-orders.ipynb", "07-catalog-to-study.ipynb")
+REQUIRED += ("04-what-changes.ipynb",)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 TEXT_REPR = re.compile(r"\b(OrderBuilder|ComparisonPanel|VBox|HBox)\(children=")
