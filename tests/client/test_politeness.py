@@ -98,10 +98,11 @@ def test_retry_after_of_a_429_is_waited_before_the_call_is_sent_again():
 
 
 def test_429_that_reaches_the_politeness_layer_pauses_every_thread():
-    # no Retry-After: the transport does not retry it, politeness backs the whole store off (1 s first)
+    # retries=0: the transport hands the 429 straight up, and politeness backs the whole store off (1 s first)
     sandbox, watch = served({"refuse": 1, "retry_after": None})
     with sandbox:
-        store = ocdata.connect(sandbox.url, sandbox.username, sandbox.key, dialect="oc41", max_concurrency=4)
+        store = ocdata.connect(sandbox.url, sandbox.username, sandbox.key, dialect="oc41", max_concurrency=4,
+                               retries=0)
         quotes = store.quote_many([draft(LOS_ANGELES), draft(LONDON)] * 4, workers=4)
         store.close()
     assert all(q.options for q in quotes)
