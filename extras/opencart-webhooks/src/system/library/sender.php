@@ -66,6 +66,22 @@ class Sender {
 		];
 	}
 
+	/**
+	 * customer.registered's data from addCustomer's input; `$defaults` fills what the input
+	 * leaves out (the storefront form posts no store or status, the admin form does).
+	 */
+	public static function customerData(int $customer_id, array $data, array $defaults): array {
+		$data += $defaults;
+
+		return [
+			'customer_id'       => $customer_id,
+			'customer_group_id' => (int)($data['customer_group_id'] ?? 0),
+			'store_id'          => (int)($data['store_id'] ?? 0),
+			'status'            => !empty($data['status']),
+			'newsletter'        => !empty($data['newsletter']),
+		];
+	}
+
 	/** Money as OpenCart stores it (DECIMAL 15,4), as a string so no float rounding travels. */
 	public static function money($value): string {
 		return number_format((float)$value, 4, '.', '');

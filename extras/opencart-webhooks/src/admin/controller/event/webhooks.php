@@ -43,15 +43,8 @@ class Webhooks extends \Opencart\System\Engine\Controller {
 			return;
 		}
 
-		$data = (array)($args[0] ?? []);
-
-		$sender->send('customer.registered', $this->store(), [
-			'customer_id'       => $customer_id,
-			'customer_group_id' => (int)($data['customer_group_id'] ?? 0),
-			'store_id'          => (int)($data['store_id'] ?? 0),
-			'status'            => !empty($data['status']),
-			'newsletter'        => !empty($data['newsletter']),
-		]);
+		$sender->send('customer.registered', $this->store(),
+			\Ocdata\Webhooks\Sender::customerData($customer_id, (array)($args[0] ?? []), []));
 	}
 
 	private function product(int $product_id, array $before, bool $added): void {

@@ -73,15 +73,13 @@ class Webhooks extends \Opencart\System\Engine\Controller {
 			return;
 		}
 
-		$data = (array)($args[0] ?? []);
-
-		$sender->send('customer.registered', $this->store(), [
-			'customer_id'       => $customer_id,
-			'customer_group_id' => (int)($data['customer_group_id'] ?? $this->config->get('config_customer_group_id')),
-			'store_id'          => (int)$this->config->get('config_store_id'),
-			'status'            => true,
-			'newsletter'        => !empty($data['newsletter']),
-		]);
+		// the storefront's registration form posts no store or status: a new account is enabled
+		$sender->send('customer.registered', $this->store(),
+			\Ocdata\Webhooks\Sender::customerData($customer_id, (array)($args[0] ?? []), [
+				'customer_group_id' => $this->config->get('config_customer_group_id'),
+				'store_id'          => $this->config->get('config_store_id'),
+				'status'            => true,
+			]));
 	}
 
 	private function orderData(array $order): array {
