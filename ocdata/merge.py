@@ -13,11 +13,15 @@ there by SQL — no row passes through Python:
 * **orders** — newest record per store and order id wins, with its totals and products;
   **order_history** and **calls** (logs) — every distinct row once.
 * **webhook_events** — by ``event_id`` (an event is stored once; the first copy stays).
+* **storedb_<frame>** (store-database snapshots, :mod:`ocdata.storedb.snapshot`) — every
+  snapshot once: a source's rows of a ``(source, snapshot_at)`` the output lacks are added whole.
+* **tables of your own** (:meth:`Cache.append_table`) — the source's rows the output does not
+  already hold (a multiset difference: duplicate rows within one input stay).
 
+Tables only an input has are created in the output; a column only an input has is added.
 On a tie the output's row stays, so merging is **idempotent**: merging A into itself, or
 the same inputs twice, gives the same cache. Inputs must be at the output's schema version
-(open an older cache once with ``Cache(path)`` to migrate it); a table this module does not
-know stops the merge rather than being dropped.
+(open an older cache once with ``Cache(path)`` to migrate it).
 
 :func:`export_study` writes a study as **hive-partitioned Parquet**,
 ``<dir>/study=<name>/store=<host_port>/date=<YYYY-MM-DD>/*.parquet`` (the standard
@@ -90,18 +94,19 @@ def merge(inputs: Iterable[str | os.PathLike], output: str | os.PathLike) -> dic
             raise CacheError(f"no cache at {src}: give the path of an ocdata DuckDB file")
     with Cache(out_path) as cache:
         # views (study_quotes) are derived from the tables: nothing of theirs to merge
-        tables = cache.sql("SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-                           "AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1")["table_name"].tolist()
-        unknown = sorted(set(tables) - set(MERGE_RULES))
-        if unknown:
-            raise CacheError(f"the cache has tables this version of ocdata.merge does not know: {unknown}; "
-                             f"update ocdata (merging would drop them)")
+        tables = [t for t in _base_tables(cache, "main") if t in MERGE_RULES]
         columns = {t: _columns(cache, t) for t in tables}
         for src in dict.fromkeys(sources):
             if src == out_path:
                 continue  # merging a cache into itself changes nothing
             _merge_one(cache, src, tables, columns)
-        return {t: int(cache.sql(f'SELECT count(*) AS n FROM "{t}"')["n"].iloc[0]) for t in tables}
+        return {t: int(cache.sql(f'SELECT count(*) AS n FROM "{t}"')["n"].iloc[0]) for t in _base_tables(cache, "main")}
+
+
+def _base_tables(cache: Cache, catalog: str) -> list[str]:
+    where = "current_database()" if catalog == "main" else f"'{catalog}'"
+    return cache.sql(f"SELECT table_name FROM information_schema.tables WHERE table_catalog = {where} "
+                     f"AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1")["table_name"].tolist()
 
 
 def _merge_one(cache: Cache, src: Path, tables: list[str], columns: dict[str, list[str]]) -> None:
@@ -111,11 +116,12 @@ def _merge_one(cache: Cache, src: Path, tables: list[str], columns: dict[str, li
         if int(version) != cache.schema_version:
             raise CacheError(f"{src} has schema version {version}, the output {cache.schema_version}: open it once "
                              f"with ocdata.Cache(path) (same ocdata version) to migrate it, then merge")
-        src_tables = set(cache.sql("SELECT table_name FROM information_schema.tables "
-                                   "WHERE table_catalog = 'src' AND table_schema = 'main'")["table_name"])
+        src_tables = set(_base_tables(cache, "src"))
         cache.sql("BEGIN TRANSACTION")
         try:
             _merge_sql(cache, columns, src_tables)
+            for table in sorted(src_tables - set(MERGE_RULES)):
+                _merge_other(cache, src, table)
             cache.sql("COMMIT")
         except BaseException:
             cache.sql("ROLLBACK")
@@ -180,6 +186,30 @@ def _merge_sql(cache: Cache, columns: dict[str, list[str]], src_tables: set[str]
         cols = columns["webhook_events"]
         run(f"INSERT INTO main.webhook_events ({_cols(cols)}) SELECT {_cols(cols)} FROM src.webhook_events "
             f"ON CONFLICT (event_id) DO NOTHING")
+
+
+def _merge_other(cache: Cache, src: Path, table: str) -> None:
+    """A table outside the schema: a store-database snapshot table or one of the user's own."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+        raise CacheError(f"{src} has a table named {table!r}, which ocdata.merge cannot carry: rename or drop it")
+    types = dict(cache.sql("SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'src' "
+                           "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [table])
+                 .itertuples(index=False, name=None))
+    if table not in _base_tables(cache, "main"):
+        cache.sql(f'CREATE TABLE main."{table}" AS SELECT * FROM src."{table}" LIMIT 0')
+    have = set(_columns(cache, table))
+    for column, kind in types.items():
+        if column not in have:  # an input written by a newer snapshot or a wider frame
+            cache.sql(f'ALTER TABLE main."{table}" ADD COLUMN "{column}" {kind}')
+    cols = _cols(list(types))
+    if table.startswith("storedb_") and {"source", "snapshot_at"} <= set(types):
+        # a snapshot is added whole or not at all: never half of one next to the other half
+        cache.sql(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM src."{table}" s '
+                  f'WHERE NOT EXISTS (SELECT 1 FROM main."{table}" o WHERE o.source IS NOT DISTINCT FROM s.source '
+                  f'AND o.snapshot_at IS NOT DISTINCT FROM s.snapshot_at)')
+    else:
+        cache.sql(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM src."{table}" '
+                  f'EXCEPT ALL SELECT {cols} FROM main."{table}"')
 
 
 def _match(key: str, a: str, b: str) -> str:

@@ -149,3 +149,41 @@ def test_study_exports_as_hive_partitioned_parquet_duckdb_reads_as_one_table(bui
 def test_store_slug_is_folder_safe():
     assert store_slug("http://127.0.0.1:8041/index.php") == "127.0.0.1_8041"
     assert store_slug("https://shop.example.com/uk/index.php") == "shop.example.com_uk"
+
+
+def _snapshot_frame(source: str, at: str, names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"snapshot_at": pd.Series([pd.Timestamp(at)] * len(names), dtype="datetime64[ns]"),
+                         "source": source, "product_id": range(1, len(names) + 1), "name": names})
+
+
+def test_store_database_snapshots_and_own_tables_merge_once_each(tmp_path):
+    """storedb_* snapshots are carried whole, once each; a table of the user's own gains the rows it lacks
+    (its duplicate rows kept); a table or column only one input has is created in the output."""
+    a, b, out = tmp_path / "a.duckdb", tmp_path / "b.duckdb", tmp_path / "out.duckdb"
+    with Cache(a) as cache:
+        cache.append_table("storedb_products", _snapshot_frame("mysql://shop-a", "2026-12-01", ["Phone", "Phone"]))
+        cache.append_table("notes", pd.DataFrame({"k": [1, 1, 2], "v": ["x", "x", "y"]}))
+        cache.flush()
+    with Cache(b) as cache:
+        # the same snapshot read on another machine, plus a later one with a column A never had
+        same = _snapshot_frame("mysql://shop-a", "2026-12-01", ["Phone", "Phone"])
+        cache.append_table("storedb_products", same.assign(model=pd.Series([None, None], dtype="str")))
+        later = _snapshot_frame("mysql://shop-a", "2026-12-02", ["Phone", "Camera", "Tablet"])
+        cache.append_table("storedb_products", later.assign(model=["P1", "C1", "T1"]))
+        cache.append_table("storedb_orders", _snapshot_frame("mysql://shop-b", "2026-12-02", ["order"]))
+        cache.append_table("notes", pd.DataFrame({"k": [2, 3], "v": ["y", "z"]}))
+        cache.flush()
+    counts = merge([a, b], out)
+    assert counts["storedb_products"] == 2 + 3 and counts["storedb_orders"] == 1 and counts["notes"] == 4
+    assert merge([b, a], out) == counts  # idempotent
+    con = duckdb.connect(str(out), read_only=True)
+    try:
+        per_snapshot = con.sql("SELECT snapshot_at::DATE::VARCHAR, count(*), count(model) FROM storedb_products "
+                               "GROUP BY ALL ORDER BY 1").fetchall()
+        notes = con.sql("SELECT k, v FROM notes ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    assert per_snapshot == [("2026-12-01", 2, 0), ("2026-12-02", 3, 3)]
+    assert notes == [(1, "x"), (1, "x"), (2, "y"), (3, "z")]
+    with Cache(out) as cache:  # the merged snapshots read back through the storedb API
+        assert sorted(ocdata.storedb.snapshots(cache)["frame"]) == ["orders", "products", "products"]
