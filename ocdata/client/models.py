@@ -51,6 +51,10 @@ def money(value: Any, decimals: int = 2) -> Decimal | None:
     Accepts what stores send: ints, PHP floats (``57.599999999999994`` -> ``57.60``),
     numeric strings (``"5.00"``). ``None``/``""`` give ``None``; anything else (``"abc"``,
     ``Infinity``, ``NaN``, ``1e400``) raises ``ValueError``.
+
+    Rounds as the store's own ``round()`` does (PHP 8.2 and earlier): first to 15 significant
+    digits, then half-up, so float noise below that (``53.294999999999995``, a tax a real 4.1.0.4
+    store sent for a line its checkout showed as 53.30) rounds the way the store's text does.
     """
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -65,10 +69,14 @@ def money(value: Any, decimals: int = 2) -> Decimal | None:
     if quantum is None:
         quantum = _QUANTA.setdefault(decimals, Decimal(1).scaleb(-decimals))
     try:
+        if len(amount.as_tuple().digits) > _PHP_PRECISION:  # PHP's pre-rounding (math.c _php_math_round)
+            amount = amount.quantize(Decimal(1).scaleb(amount.adjusted() - _PHP_PRECISION + 1), rounding=ROUND_HALF_UP)
         return amount.quantize(quantum, rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:  # more digits than a Decimal holds (1e400)
         raise ValueError(f"not an amount: {str(value)[:40]!r}") from exc
 
+
+_PHP_PRECISION = 15  # significant digits PHP's round() keeps before rounding to the places asked
 
 # decimals -> Decimal("0.01")-style quantum; every amount of every answer is rounded with one
 _QUANTA: dict[int, Decimal] = {}

@@ -24,6 +24,10 @@ from ocdata.client.models import Address, CartLine, Customer, OrderDraft, Shippi
 @pytest.mark.parametrize("raw,decimals,expected", [
     (57.599999999999994, 2, "57.60"), ("5.00", 2, "5.00"), (0, 2, "0.00"), (587.988, 2, "587.99"),
     (2.675, 2, "2.68"), ("1088", 0, "1088"), (1.0005, 3, "1.001"),
+    # a real 4.1.0.4 store's tax lines (CA, weight-based shipping) whose checkout showed 53.30 and 45.05:
+    # PHP's round() keeps 15 significant digits first
+    (53.294999999999995, 2, "53.30"), (45.044999999999995, 2, "45.05"), (0.285, 2, "0.29"),
+    (1.0049999999999, 2, "1.00"), ("53.2949", 2, "53.29"),
 ])
 def test_money_rounds_half_up_to_the_currency_decimals(raw, decimals, expected):
     assert money(raw, decimals) == Decimal(expected)
