@@ -129,6 +129,11 @@ INSERT INTO oc_product_discount (product_id, customer_group_id, quantity, priori
   (48, 3, 1, 1, 90.00, 'F', 1, '0000-00-00', '0000-00-00'), (48, 3, 5, 1, 80.00, 'F', 0, '0000-00-00', '0000-00-00'),
   (33, 3, 1, 1, 20.00, 'S', 1, '0000-00-00', '0000-00-00'), (33, 3, 3, 1, 15.00, 'P', 0, '0000-00-00', '0000-00-00');
 
+-- Wholesale may be chosen by a guest at the storefront checkout, without approval (only registration is
+-- gated by it; prices are not), so tools/oc41_checkout_compare.py can price both groups there
+UPDATE oc_setting SET value = '["1","3"]' WHERE \`key\` = 'config_customer_group_display';
+UPDATE oc_customer_group SET approval = 0 WHERE customer_group_id = 3;
+
 -- an enabled coupon (10 % off the sub-total, no date limits)
 INSERT INTO oc_coupon (name, code, type, discount, logged, shipping, total, date_start, date_end, uses_total,
   uses_customer, status, date_added) VALUES
