@@ -59,8 +59,12 @@ Minimum: 1 + 2q + b, and ``quote`` sends it: the first quote is chosen in the li
 real 4.1.0.4 store (``tools/real_store.sh``, ``tools/oc41_quote_dump.py``: 48 drafts, UK/California/
 New York/Germany, groups 1 and 3, taxed and untaxed lines, a coupon, pickup on and off): every
 cost, text, tax and totals line and payment method equal to the cent to the list in a session of
-its own (2 + 2q + b); ``transcripts-session/x06``-``x07`` record the sequence. Should a free quote's
-answer be refused, the cart is read in a fresh session (the list's then holds a chosen quote).
+its own (2 + 2q + b); ``transcripts-session/x06``-``x08`` record the sequence. The same store's
+guest checkout (``tools/oc41_checkout_compare.py``, 159 quotes) shows the same quote texts, totals
+and payment methods, but for one cent on 2 tax lines, in both flows alike: the store sends the float
+53.294999999999995 and shows $53.30 (PHP's ``round`` pre-rounds), ocdata rounds it to 53.29.
+Should a free quote's answer be refused, the cart is read in a fresh session (the list's then holds
+a chosen quote).
 In ``"api"`` pricing, 1 + q + b is the minimum: one list, one call per quote for its totals, one
 payment lookup per band.
 
