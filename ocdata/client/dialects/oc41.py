@@ -23,12 +23,13 @@ operation                  api        storefront        calls
 ``payment_methods``        1          2                 ``payment_methods``
 ``totals`` (no method)     1          2                 ``cart``
 ``totals`` (with method)   1          2                 ``shipping_method`` (reports a refused method)
-``quote``                  1 + q + b  2 + 2q + b        shipping_methods; per quote (own session)
-                                                        shipping_method; payment_methods once
+``quote``                  1 + q + b  1 + 2q + b        shipping_methods; per quote shipping_method
+                                                        (the first in the list's session, each
+                                                        other in its own); payment_methods once
                                                         per band. +1 ``cart`` when no quote is
                                                         free and untaxed (cost 0, tax class 0),
                                                         whose answer gives the cart otherwise
-``quote`` (per_option)     1 + 2q     2 + 3q            payment_methods in every quote's session
+``quote`` (per_option)     1 + 2q     1 + 3q            payment_methods in every quote's session
 ``quote`` (list refused)   +1         +1                ``cart`` (raises the cart's own errors)
 ``quote`` (nothing ships)  3, then 2  4, then 3         shipping_methods (refused), cart,
                                                         payment_methods; the same products'
@@ -49,13 +50,23 @@ The storefront quote's minimum, from what the store must be told (``SESSION-MODE
    primes plus q priced ``shipping_method`` calls;
 3. the list's ``text`` shows destination tax only when priced (codes, names and costs are the
    same unpriced) — 1 priced ``shipping_methods``; the payment methods, once per band, in a primed
-   session — b. Listing chooses nothing, so the list's session may serve the first quote.
+   session — b. Listing chooses nothing, so the list's session serves the first quote.
 
-Minimum: 1 + 2q + b. ``quote`` sends 2 + 2q + b (the list in a session of its own): one request
-above it per scenario (about 10 % of benchmark 1's 10.2). Closing the gap means choosing the first
-quote in the list's session; not done while the reliability work reshapes this flow, and to be
-checked against ``transcripts-session`` first. In ``"api"`` pricing, 1 + q + b is the minimum:
-one list, one call per quote for its totals, one payment lookup per band.
+Minimum: 1 + 2q + b, and ``quote`` sends it: the first quote is chosen in the list's session. In
+4.1.0.4 (``catalog/controller/api/order.php``) ``shipping_methods`` stores what the prime stores
+(customer, cart, both addresses; no product lines, so nothing is added) and no shipping method;
+``cart`` (asked there first when no quote is free) reads totals without choosing one. Checked on a
+real 4.1.0.4 store (``tools/real_store.sh``, ``tools/oc41_quote_dump.py``: 48 drafts, UK/California/
+New York/Germany, groups 1 and 3, taxed and untaxed lines, a coupon, pickup on and off): every
+cost, text, tax and totals line and payment method equal to the cent to the list in a session of
+its own (2 + 2q + b); ``transcripts-session/x06``-``x08`` record the sequence. The same store's
+guest checkout (``tools/oc41_checkout_compare.py``, 159 quotes) shows the same quote texts, totals
+and payment methods, but for one cent on 2 tax lines, in both flows alike: the store sends the float
+53.294999999999995 and shows $53.30 (PHP's ``round`` pre-rounds), ocdata rounds it to 53.29.
+Should a free quote's answer be refused, the cart is read in a fresh session (the list's then holds
+a chosen quote).
+In ``"api"`` pricing, 1 + q + b is the minimum: one list, one call per quote for its totals, one
+payment lookup per band.
 
 Payment methods: OpenCart 4.1.0.4's payment extensions
 (``extension/opencart/catalog/model/payment/{cod,bank_transfer,cheque,free_checkout}.php``)
@@ -377,15 +388,18 @@ class OC41(Dialect):
             if cart is None and free is None:
                 cart = self._listing_cart(listing, draft)
             free_answer = None
-            for q in quotes:
-                option, answer_body = self._quote_option(prepared.choose(q), q, bands)
+            for i, q in enumerate(quotes):
+                # listing chooses nothing: the list's session prices the first quote (one prime fewer)
+                option, answer_body = self._quote_option(prepared.choose(q), q, bands,
+                                                         session=listing if i == 0 else None)
                 options.append(option)
                 if q is free:
                     free_answer = option, answer_body
             if cart is None and free_answer is not None:
                 cart = self._cart_of_free_option(*free_answer, draft)
             if cart is None:
-                cart = self._listing_cart(listing, draft)
+                # the list's session now holds a chosen quote (its shipping line would be in the totals)
+                cart = self._listing_cart(self.scenario(prepared, prime="shipping_methods"), draft)
         return Quote(draft=draft, products=cart.products, totals=cart.totals, options=tuple(options),
                      payment_methods=payments, shipping_required=cart.shipping_required,
                      shipping_error=shipping_error, pricing=self.pricing, dialect=self.name,
@@ -416,10 +430,12 @@ class OC41(Dialect):
             self._ships_nothing.clear()
         self._ships_nothing.add(products)
 
-    def _quote_option(self, step: "_DraftBody", q: ShippingQuote, bands: PaymentBands) -> tuple[QuoteOption, Any]:
-        """One quote's totals and payment methods, in a scenario (session) of its own; with the
+    def _quote_option(self, step: "_DraftBody", q: ShippingQuote, bands: PaymentBands,
+                      session: "_Scenario | None" = None) -> tuple[QuoteOption, Any]:
+        """One quote's totals and payment methods, in a session that never held another chosen quote:
+        ``session`` (the list's, which chose nothing) or a scenario of its own; with the
         ``shipping_method`` answer (products, totals) when the store accepted the quote."""
-        priced = self.scenario(step, prime="shipping_methods")
+        priced = self.scenario(step, prime="shipping_methods") if session is None else session.choosing(step)
         answer, body = priced.call("shipping_method")
         try:
             self.check(body, "shipping_method", answer=answer)
@@ -572,6 +588,11 @@ class _Scenario:
     def __init__(self, dialect: OC41, body: _DraftBody, prime: str) -> None:
         self.dialect, self.body, self.prime = dialect, body, prime
         self.jar: dict[str, str] | None = None
+
+    def choosing(self, body: _DraftBody) -> "_Scenario":
+        """This scenario's session (primed or not) carrying ``body``'s fields from now on."""
+        self.body = body
+        return self
 
     def call(self, call: str, extra: Pairs = (), *, writes: bool = False) -> tuple[HttpAnswer, Any]:
         d, order_id = self.dialect, self.body.draft.order_id

@@ -37,7 +37,7 @@ def session():
 
 
 def test_every_business_transcript_is_replayed():
-    assert len(STOCK) == 105 and len(RICH) == 12 and len(SESSION) == 10
+    assert len(STOCK) == 105 and len(RICH) == 12 and len(SESSION) == 27
     routes = {ex.query["route"] for ex in STOCK}
     assert routes == {"api/order", "api/subscription"}
 
