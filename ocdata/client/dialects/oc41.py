@@ -61,8 +61,9 @@ New York/Germany, groups 1 and 3, taxed and untaxed lines, a coupon, pickup on a
 cost, text, tax and totals line and payment method equal to the cent to the list in a session of
 its own (2 + 2q + b); ``transcripts-session/x06``-``x08`` record the sequence. The same store's
 guest checkout (``tools/oc41_checkout_compare.py``, 159 quotes) shows the same quote texts, totals
-and payment methods, but for one cent on 2 tax lines, in both flows alike: the store sends the float
-53.294999999999995 and shows $53.30 (PHP's ``round`` pre-rounds), ocdata rounds it to 53.29.
+and payment methods; on 2 tax lines the store sends the float 53.294999999999995 and shows $53.30
+(PHP's ``round`` keeps 15 significant digits first), which :func:`~ocdata.client.models.money` now
+rounds the same way (it said 53.29 before).
 Should a free quote's answer be refused, the cart is read in a fresh session (the list's then holds
 a chosen quote).
 In ``"api"`` pricing, 1 + q + b is the minimum: one list, one call per quote for its totals, one
