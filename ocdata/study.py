@@ -28,7 +28,8 @@ scenarios: ``ok``, ``unavailable`` (no quote offered), ``no_shipping`` (the cart
 nothing), ``error`` (one shipping quote's own error); ``pending``: not fetched yet.
 
 **Caching and resume**: every finished scenario is committed to the cache (see
-:mod:`ocdata.cache`) within ``flush_interval`` seconds by the cache's writer thread, so
+:mod:`ocdata.cache`) within ``flush_interval`` seconds (2 s by default) by the cache's
+writer thread, and all of them when the run ends, is interrupted (Ctrl-C) or raises, so
 re-running an interrupted study fetches only what is missing. ``refresh=True`` fetches
 everything again; ``max_age`` ("12h", seconds, timedelta) re-fetches older answers.
 
