@@ -28,7 +28,8 @@ scenarios: ``ok``, ``unavailable`` (no quote offered), ``no_shipping`` (the cart
 nothing), ``error`` (one shipping quote's own error); ``pending``: not fetched yet.
 
 **Caching and resume**: every finished scenario is committed to the cache (see
-:mod:`ocdata.cache`) within ``flush_interval`` seconds by the cache's writer thread, so
+:mod:`ocdata.cache`) within ``flush_interval`` seconds (2 s by default) by the cache's
+writer thread, and all of them when the run ends, is interrupted (Ctrl-C) or raises, so
 re-running an interrupted study fetches only what is missing. ``refresh=True`` fetches
 everything again; ``max_age`` ("12h", seconds, timedelta) re-fetches older answers.
 
@@ -73,7 +74,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union
@@ -207,10 +208,6 @@ def error_groups(outcomes: pd.DataFrame, examples: int = 3) -> list[ErrorGroup]:
 
 
 _NOT_CONNECTED = object()  # a study read from a file before its store is connected
-
-
-class _Stop(Exception):
-    """A worker met an error about the caller, not the scenario: the run stops (see study_schema)."""
 
 
 # --------------------------------------------------------------------------- parsing the grid
@@ -730,56 +727,68 @@ class Study:
                draft_json: list[str], keys: list[str], report: RunReport, concurrency: int, progress: bool) -> None:
         from tqdm.auto import tqdm
 
+        # ``concurrency`` threads each take the next scenario until none is left: no future, work item
+        # or wake-up of this thread per scenario (they cost the study's threads the interpreter lock)
         lock = threading.Lock()
-        stop: list[BaseException] = []
-
-        def one(i: int) -> None:
-            if stop:
-                raise _Stop()
-            t0 = time.perf_counter()
-            quote = error = None
-            try:
-                quote = store.quote(drafts[i])
-            except Exception as exc:  # noqa: BLE001 - a failing scenario is a row, never the end of the study
-                error = exc
-            if error is not None and classify(error) == "stop":
-                with lock:
-                    stop.append(error)
-                raise _Stop()
-            elapsed = (time.perf_counter() - t0) * 1000
-            cache._put(cache._scenario_record(keys[i], skey, draft_json[i], quote, error, elapsed))
-            with lock:
-                report.fetched += 1
-
         pending = iter(todo.values())
-        in_flight: set[Future] = set()
+        halt = threading.Event()  # take no further scenario: interrupted, the caller refused, a worker crashed
+        stop: list[BaseException] = []  # the store refusing the caller (see study_schema.STOP_ERRORS)
+        crashed: list[BaseException] = []  # anything else a worker raised outside store.quote
+
+        def work() -> None:
+            try:
+                while not halt.is_set():
+                    with lock:
+                        i = next(pending, None)
+                    if i is None:
+                        return
+                    t0 = time.perf_counter()
+                    quote = error = None
+                    try:
+                        quote = store.quote(drafts[i])
+                    except Exception as exc:  # noqa: BLE001 - a failing scenario is a row, never the end of the study
+                        error = exc
+                    if error is not None and classify(error) == "stop":
+                        with lock:
+                            stop.append(error)
+                        halt.set()
+                        return
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    cache._put(cache._scenario_record(keys[i], skey, draft_json[i], quote, error, elapsed))
+                    with lock:
+                        report.fetched += 1
+            except BaseException as exc:  # noqa: BLE001 - raised by the run, in the caller's thread
+                with lock:
+                    crashed.append(exc)
+                halt.set()
+
+        threads = [threading.Thread(target=work, name=f"ocdata-study-{n}", daemon=True)
+                   for n in range(max(1, min(int(concurrency), len(todo))))]
         bar = tqdm(total=len(keys), initial=report.from_cache, disable=not progress, desc=self.name,
                    unit="scenario", leave=True)
-        pool = ThreadPoolExecutor(max_workers=max(1, int(concurrency)), thread_name_prefix="ocdata-study")
+        shown = 0
         try:
-            while True:
-                while not stop and len(in_flight) < 2 * max(1, concurrency):
-                    i = next(pending, None)
-                    if i is None:
-                        break
-                    in_flight.add(pool.submit(one, i))
-                if not in_flight:
-                    break
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    try:
-                        future.result()  # re-raises KeyboardInterrupt/SystemExit from a worker
-                    except _Stop:
-                        continue
-                    bar.update(1)
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.1)  # wakes to move the bar (and lets Ctrl-C in)
+                    if report.fetched > shown:
+                        bar.update(report.fetched - shown)
+                        shown = report.fetched
         except BaseException:
             report.interrupted = True
-            for future in in_flight:
-                future.cancel()
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # calls in flight finish and hand over their result
+            halt.set()
+            for thread in threads:
+                thread.join()  # calls in flight finish and hand over their result
+            if report.fetched > shown:
+                bar.update(report.fetched - shown)
             bar.close()
+        if crashed:
+            report.interrupted = True
+            raise crashed[0]
         if stop:
             report.interrupted = True
             error = stop[0]

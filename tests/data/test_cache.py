@@ -168,6 +168,24 @@ def _wait_for(condition, seconds=5.0):
     return condition()
 
 
+def test_sql_reads_this_processs_own_writes_before_the_interval(tmp_path):
+    commits = []
+    with Cache(tmp_path / "c.duckdb", flush_interval=60, on_commit=commits.append) as c:
+        c.record_quote(FakeStore(), draft(), quote(draft()))
+        assert c.sql("SELECT count(*) n FROM scenarios")["n"][0] == 1  # committed for the read
+        assert commits == [1]
+
+
+def test_an_on_commit_callback_can_read_the_cache(tmp_path):
+    seen = []
+    c = Cache(tmp_path / "c.duckdb", flush_interval=60)
+    c._on_commit = lambda n: seen.append(int(c.sql("SELECT count(*) n FROM scenarios")["n"][0]))
+    c.record_quote(FakeStore(), draft(), quote(draft()))
+    c.flush()  # the callback runs in the writer thread: its read must not wait for that thread
+    c.close()
+    assert seen == [1]
+
+
 def test_writer_commits_a_full_batch_without_waiting_for_the_interval(tmp_path):
     commits = []
     c = Cache(tmp_path / "c.duckdb", batch_size=3, flush_interval=60, on_commit=commits.append)

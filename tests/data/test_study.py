@@ -170,6 +170,71 @@ def test_interrupted_study_keeps_finished_scenarios_and_resumes(cache):
     assert not (done["status"] == "pending").any()
 
 
+class CtrlCStore(FakeStore):
+    """Sends this process a real Ctrl-C (the main thread's KeyboardInterrupt) during its n-th call,
+    then answers that call and every call already in flight."""
+
+    def __init__(self, n, **kw):
+        super().__init__(**kw)
+        self.n = n
+        self.answered: list[tuple] = []
+
+    def quote(self, draft):
+        with self._lock:
+            hit = len(self.calls) + 1 == self.n
+        if hit:
+            import _thread
+
+            _thread.interrupt_main()
+            self.delay = 0.2  # the calls in flight take a while yet
+        answer = super().quote(draft)
+        with self._lock:
+            self.answered.append(self.signature(draft))
+        return answer
+
+
+def test_ctrl_c_mid_run_loses_no_answered_scenario_with_a_long_commit_interval(tmp_path):
+    # answers are committed in large batches (every 60 s here): Ctrl-C in the caller's thread lets the
+    # calls in flight finish and commits every scenario the store answered before raising
+    dests = {f"d{i}": f"GB-Z{i}" for i in range(40)}
+    store = CtrlCStore(9, delay=0.01)
+    with Cache(tmp_path / "c.duckdb", flush_interval=60) as cache:
+        s = Study(store, CARTS, dests, name="ctrl-c", cache=cache)
+        with pytest.raises(KeyboardInterrupt):
+            s.run(concurrency=4, progress=False)
+        # the run raised only once the calls in flight were answered and handed to the cache
+        assert store.in_flight == 0 and s.last_run.interrupted and s.last_run.fetched == len(store.answered)
+        assert 9 <= len(store.answered) < 80
+        assert (s.outcomes()["status"] == "ok").sum() == len(store.answered)
+    with Cache(tmp_path / "c.duckdb") as cache:  # reopened: what was committed
+        again = FakeStore()
+        s = Study(again, CARTS, dests, name="ctrl-c", cache=cache)
+        s.run(concurrency=4, progress=False)
+        assert s.last_run.from_cache == len(store.answered)
+        assert not set(again.calls) & set(store.answered) and len(again.calls) == 80 - len(store.answered)
+
+
+def test_an_error_outside_the_quote_call_ends_the_run_with_it_and_keeps_what_was_recorded(cache, monkeypatch):
+    store = FakeStore(delay=0.005)
+    real = Cache._scenario_record
+    seen = []
+
+    def record(*args):
+        seen.append(args[0])
+        if len(seen) == 5:
+            raise RuntimeError("boom while recording")
+        return real(*args)
+
+    monkeypatch.setattr(Cache, "_scenario_record", staticmethod(record))
+    dests = {f"d{i}": f"GB-Z{i}" for i in range(20)}
+    s = Study(store, CARTS, dests, name="crash", cache=cache)
+    with pytest.raises(RuntimeError, match="boom while recording"):
+        s.run(concurrency=3, progress=False)
+    assert s.last_run.interrupted and s.last_run.fetched == len(seen) - 1 < 40
+    outcomes = s.outcomes()
+    assert (outcomes["status"] == "ok").sum() == len(seen) - 1  # every recorded answer was committed
+
+
 _KILLED_RUN = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[2])
