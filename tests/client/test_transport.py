@@ -115,20 +115,20 @@ def test_unreachable_store_is_a_transport_error_saying_what_to_check():
     t.close()
 
 
-def test_pool_is_at_least_workers_and_sessions_are_per_thread():
+def test_pool_is_at_least_workers_and_pools_are_per_thread():
     t = Transport(workers=32)
     seen = []
 
     def grab():
-        seen.append(t._session(True))
+        seen.append(t._pools())
 
     threads = [threading.Thread(target=grab) for _ in range(3)]
     [th.start() for th in threads]
     [th.join() for th in threads]
-    assert len({id(s) for s in seen}) == 3
-    adapter = seen[0].get_adapter("http://x")
-    assert adapter._pool_maxsize >= 32
-    assert not seen[0].cookies  # sessions keep no cookie
+    assert len({id(m) for m in seen}) == 3
+    pool = seen[0].connection_from_url("http://x/")
+    assert pool.pool.maxsize >= 32
+    assert not seen[0].proxy and seen[0].connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
     t.close()
 
 
