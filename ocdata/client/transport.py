@@ -1,6 +1,8 @@
-"""HTTP for every dialect: pooled sessions per thread, retries where safe, one hook per request.
+"""HTTP for every dialect: pooled connections per thread, retries where safe, one hook per request.
 
-* Each thread gets its own :class:`requests.Session` (connection pool of ``max(workers, 10)``).
+* Each thread gets its own :class:`urllib3.PoolManager` (a pool of ``max(workers, 10)``
+  connections per store), TLS verified against certifi's roots, no proxy from the
+  environment (it would change the client IP the store checks).
 * Retries follow an urllib3 :class:`~urllib3.util.retry.Retry` policy per call (capped,
   jittered exponential backoff, ``Retry-After`` honoured up to :data:`RETRY_AFTER_CAP` s),
   driven here rather than inside urllib3 so one **deadline** bounds the whole call:
@@ -8,20 +10,27 @@
   A *repeatable* call (a read) is repeated after connect errors, lost answers and
   429/502/503/504; any other call only after a connect error (the request never left this
   machine): a session change or an order write that reached the store is never sent twice.
+* With ``politeness`` (``connect(max_concurrency=, max_rps=)``) every attempt, retries
+  included, takes a slot and a rate token and waits out a store-wide pause; every 429/503
+  pauses the whole store at once (:mod:`ocdata.client.politeness`).
 * Answers are read streamed and refused beyond ``max_answer_bytes`` (32 MiB by default), and
   a redirect is refused with the URL to use instead (a POST must not be re-sent elsewhere).
-* No cookie is ever kept by the sessions: a dialect that needs one (oc41 storefront pricing)
-  passes its own per-scenario jar and reads ``HttpAnswer.cookies``, parsed from the answer's
-  ``Set-Cookie`` lines only when asked (stores set cookies on every answer; requests would
-  parse them into two jars per answer).
+* No cookie is ever kept: a dialect that needs one (oc41 storefront pricing) passes its own
+  per-scenario jar and reads ``HttpAnswer.cookies``, parsed from the answer's ``Set-Cookie``
+  lines only when asked.
 * The hook (``connect(hook=...)``) and the ``ocdata.client`` DEBUG log receive a
-  :class:`RequestRecord` per request, with secrets already removed.
-* Requests are prepared here, not by ``Session.request``: the store URL is normalised by
-  requests once per URL, the query and form arrive encoded, and the session keeps no
-  cookies or settings to merge, so per request only the headers are put together and
-  ``Session.send`` (adapters, retries, hooks) does the rest. That is a fifth of the
-  client's CPU per request, which at 8 concurrent quotes is time other threads wait for
-  the interpreter lock.
+  :class:`RequestRecord` per request, with secrets already removed (built only when one of
+  them listens).
+
+Why urllib3's ``HTTPConnectionPool.urlopen`` and not ``requests``: at 8-16 concurrent quotes
+the client's threads share one interpreter lock, so every millisecond of Python per request
+is time the other threads' answers wait. The store URL is parsed once (urllib3's
+``parse_url``: quoting, IDNA), the query and form arrive encoded and the headers are built
+once per transport, so a request is one dict copy and one ``urlopen``; requests' session,
+adapter and ``Response`` layers (cookie jars, hooks, settings merges) did nothing we need.
+CPU per POST against the sandbox (``bench``-style A/B, same run): see bench/RESULTS.md,
+Issue 14, "transport on urllib3". http.client alone is cheaper still, but would mean writing
+our own pooling, TLS setup and error classification; urllib3 is what ``Retry`` already is.
 """
 
 from __future__ import annotations
