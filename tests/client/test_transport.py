@@ -176,3 +176,33 @@ def test_answers_show_their_cookies_but_the_session_keeps_none_and_encoded_bodie
     assert seen[2][0] is None and third.status == 200  # nothing was kept from earlier answers
     assert paths == ["/index.php"] * 3 + ["/my%20shop/index.php?x=1&route=api%2Fa"]
     assert types == ["application/x-www-form-urlencoded"] * 4
+
+
+def test_https_is_verified_a_self_signed_store_is_refused():
+    import ssl
+    from pathlib import Path
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(Path(__file__).with_name("data") / "self_signed_127.0.0.1.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    t = Transport(retries=0, timeout=5)
+    try:
+        with pytest.raises(TransportError) as err:
+            t.request("GET", f"https://127.0.0.1:{server.server_port}/index.php", params=[("route", "x")])
+    finally:
+        t.close()
+        server.shutdown()
+        server.server_close()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(err.value) or "certificate verify failed" in str(err.value)
