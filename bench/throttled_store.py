@@ -12,12 +12,13 @@ three times against it, each with a fresh cache:
    what exceeds its limit; the transport waits the ``Retry-After`` of each refused read
    (per request) and the politeness layer is absent;
 2. ``max_concurrency``: ``connect(max_concurrency=concurrency)`` (the same threads, capped):
-   refusals the transport gave up on pause every request to the store (``Retry-After``,
-   at most 30 s);
+   the transport tells politeness of every refusal, so the first 429 pauses every request
+   to the store (``Retry-After``, at most 30 s) while the refused read is repeated;
 3. ``max_rps``: ``connect(max_rps=share x limit)`` (``--share``, 0.9): the client keeps under the limit and
    the store refuses nothing.
 
-Figures: wall time, scenarios/s, requests the store served, refusals (429) it sent, the
+Figures: wall time, scenarios/s, requests the store served, refusals (429) it sent, the refusals
+politeness saw (every one the limited runs received: each attempt of the transport goes through it), the
 most it served in any one-second window, failed scenarios, and the load average.
 """
 

@@ -1,31 +1,27 @@
 """Per-store politeness: how hard ocdata may press on one store, whoever is asking.
 
-``connect(url, ..., max_concurrency=4, max_rps=10)`` wraps the store's transport in a
-:class:`PoliteTransport`. Every HTTP request that store sends — from every thread of a
-study, every dialect step, every retry the politeness layer itself makes — then
+``connect(url, ..., max_concurrency=4, max_rps=10)`` gives the store's transport a
+:class:`Politeness`, which the transport asks before **every attempt** of every request —
+from every thread of a study, every dialect step, every retry the transport makes:
 
-* waits for one of ``max_concurrency`` slots (a semaphore: at most that many requests in
-  flight to this store), and
-* takes a token from a bucket refilled at ``max_rps`` per second (bursts of at most
+* wait for one of ``max_concurrency`` slots (a semaphore: at most that many requests in
+  flight to this store; a slot is held for one attempt, not while a retry backs off), and
+* take a token from a bucket refilled at ``max_rps`` per second (bursts of at most
   ``burst`` requests, default ``max(1, max_concurrency)``), and
-* waits while the store has asked everyone to back off.
+* wait while the store has asked everyone to back off.
 
-A store that answers **429** or **503** is backed off: its ``Retry-After`` (seconds or an
-HTTP date; 1 s when absent, doubling per consecutive refusal of the same call) pauses
-*every* request to that store, bounded by ``max_backoff`` (30 s) so a store announcing an
-hour cannot hang a study. A call that is safe to repeat (a read; the transport's
-``repeatable``) is then sent again, at most ``retries`` times; a write is never re-sent:
-its 429/503 answer goes back to the dialect, which reports it. The refusals seen are
-counted in :attr:`Politeness.throttled` and the time spent paused in
+A store that answers **429** or **503** is backed off at its first refusal: its
+``Retry-After`` (seconds or an HTTP date; 1 s when absent, doubling per consecutive refusal
+of the same call) pauses *every* request to that store, bounded by ``max_backoff`` (30 s) so
+a store announcing an hour cannot hang a study. Whether the refused call is sent again is the
+transport's retry policy: a read is (``retries`` times, within its deadline, after the pause),
+a write never is — its 429/503 answer goes back to the dialect, which reports it. The
+refusals seen are counted in :attr:`Politeness.throttled` and the time spent paused in
 :attr:`Politeness.paused_s`.
 
-This layer sits above :class:`~ocdata.client.transport.Transport` (it wraps
-``Transport.request``; the transport is unchanged). The transport already repeats a read
-answered 429/503 *with* ``Retry-After`` itself (urllib3's ``Retry``, waiting what the store
-asked, per request): such a retry holds its concurrency slot but takes no second token and
-pauses only its own thread. What reaches this layer — a 429/503 the transport did not or no
-longer retries — pauses every thread. (One hook in the transport's attempt loop would make
-every attempt go through here; left for when the transport's retry rework has landed.)
+:class:`PoliteTransport` puts the same limits around a transport of your own (one without
+the ``politeness`` hook, e.g. a test double): every call takes a slot, and a refused read is
+sent again at most ``retries`` times.
 
 Across processes (a Dask cluster) each process has its own limiter:
 :mod:`ocdata.distributed` divides a store's budget between the tasks it runs at once.
@@ -136,6 +132,16 @@ class Politeness:
             self._resume_at = max(self._resume_at, time.monotonic() + seconds)
         return seconds
 
+    def pause_left(self) -> float:
+        """Seconds until the store-wide pause ends (0 when there is none)."""
+        return max(0.0, self._resume_at - time.monotonic())
+
+    def refused(self, headers: Mapping[str, str], refusals: int = 0) -> float:
+        """The store refused a request (429/503): pause every request to it for its ``Retry-After``,
+        or 1 s doubling with each earlier refusal (``refusals``) of the same call when absent."""
+        asked = retry_after_seconds(headers)
+        return self.back_off(asked if asked is not None else min(self.max_backoff, 2.0 ** refusals))
+
     def _wait_pause(self) -> None:
         while True:
             with self._lock:
@@ -146,19 +152,31 @@ class Politeness:
             with self._lock:
                 self.paused_s += left
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one request's right to go to the store (concurrency slot, rate token, no pause)."""
+    def acquire(self) -> None:
+        """Wait for one request's right to go to the store: a concurrency slot, the end of any
+        store-wide pause, a rate token. :meth:`release` gives the slot back."""
         if self._slots is not None:
             self._slots.acquire()
         try:
             self._wait_pause()
             if self._bucket is not None:
                 self._bucket.take()
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one request's right to go to the store (concurrency slot, rate token, no pause)."""
+        self.acquire()
+        try:
             yield
         finally:
-            if self._slots is not None:
-                self._slots.release()
+            self.release()
 
 
 class PoliteTransport:
@@ -183,8 +201,7 @@ class PoliteTransport:
                 answer = self.inner.request(method, url, **kw)
             if answer.status not in THROTTLE_STATUSES:
                 return answer
-            asked = retry_after_seconds(answer.headers)
-            p.back_off(asked if asked is not None else min(p.max_backoff, 2.0 ** attempt))
+            p.refused(answer.headers, attempt)
             if not repeatable or attempt >= p.retries:
                 return answer  # the dialect reports it (a write is never sent twice)
             attempt += 1

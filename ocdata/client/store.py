@@ -36,7 +36,7 @@ from .models import (
     TotalLine,
     Zone,
 )
-from .politeness import Politeness, PoliteTransport
+from .politeness import Politeness
 from .transport import MAX_ANSWER_BYTES, Hook, Transport
 
 __all__ = ["Store", "connect"]
@@ -372,10 +372,10 @@ def connect(
     # a user name and password in the URL (a shop behind HTTP basic auth) travel as a header,
     # never in the URL that is shown, logged or stored
     site, auth_header = _split_userinfo(_usable_url(credentials.url))
-    transport: Any = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
-                               max_answer_bytes=max_answer_bytes, headers=auth_header)
-    if max_concurrency is not None or max_rps is not None:
-        transport = PoliteTransport(transport, Politeness(max_concurrency, max_rps))
+    limited = max_concurrency is not None or max_rps is not None
+    transport = Transport(timeout=timeout, workers=workers, hook=hook, retries=retries,
+                          max_answer_bytes=max_answer_bytes, headers=auth_header,
+                          politeness=Politeness(max_concurrency, max_rps) if limited else None)
     config = DialectConfig(base_url=front_controller(site), credentials=credentials, store_id=int(store_id),
                            language=language, currency=currency, pricing=pricing,
                            default_order_status_id=int(default_order_status_id))

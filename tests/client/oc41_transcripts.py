@@ -1,4 +1,4 @@
-"""Recorded OpenCart 4.1 exchanges, served to the client through ``responses``.
+"""Recorded OpenCart 4.1 exchanges, served to the client in place of its connection pool.
 
 :class:`Oc41Replay` answers each signed request with a recorded response chosen by its
 ``call`` (and route), and keeps what the client sent so a test can compare it with the
@@ -13,14 +13,16 @@ import base64
 import hashlib
 import hmac
 import json
+import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
-import responses
+from urllib3 import HTTPConnectionPool, HTTPHeaderDict, HTTPResponse
 
 from ocdata._php import body_md5, parse_body, parse_pairs
 from ocdata.client.models import Address, CartLine, Customer, OrderDraft, PaymentMethod, ShippingQuote
@@ -108,23 +110,31 @@ class Oc41Replay:
     key: str = KEY
 
     def __enter__(self) -> "Oc41Replay":
-        self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self._mock.__enter__()
-        self._mock.add_callback(responses.POST, re.compile(r"http://127\.0\.0\.1:8041/.*"), callback=self._answer)
-        self._mock.add_callback(responses.GET, re.compile(r"http://127\.0\.0\.1:8041/.*"), callback=self._answer)
+        # the transport's pools are swapped at urllib3's ``urlopen``: everything above it (the
+        # transport's headers, retries, streamed read) runs as it does against a store
+        real = HTTPConnectionPool.urlopen
+        replay = self
+
+        def urlopen(pool, method, url, body=None, headers=None, **kw):
+            if (pool.host, pool.port) != ("127.0.0.1", 8041):
+                return real(pool, method, url, body=body, headers=headers, **kw)
+            return replay._answer(f"{pool.scheme}://{pool.host}:{pool.port}{url}", body, headers or {})
+
+        self._patch = mock.patch.object(HTTPConnectionPool, "urlopen", urlopen)
+        self._patch.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._mock.__exit__(*exc)
+        self._patch.__exit__(*exc)
 
-    def _answer(self, request) -> tuple[int, list, str]:
-        parts = urlsplit(request.url)
+    def _answer(self, url: str, body: bytes | str | None, headers: dict) -> HTTPResponse:
+        parts = urlsplit(url)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        body = request.body or ""
+        body = body or ""
         if isinstance(body, bytes):
             body = body.decode()
         sent = Sent(query.get("call"), query.get("route", ""), query, parts.query, parse_body(body), body,
-                    request.headers.get("Cookie"))
+                    headers.get("Cookie"))
         self.sent.append(sent)
         key = sent.call or f"{sent.route}:{query.get('country_id')}"
         recorded = self.by_call.get(key)
@@ -132,9 +142,14 @@ class Oc41Replay:
             recorded = recorded.pop(0)
         assert recorded is not None, f"unexpected request {key}"
         res = recorded["response"]
-        headers = [("Content-Type", res["content_type"]), *_set_cookie_headers(res.get("set_cookie"))]
-        headers += [(k, v) for k, v in (res.get("headers") or {}).items() if k.lower() == "date"]
-        return res["status"], headers, res["body_text"]
+        content = res["body_text"].encode()
+        answer = HTTPHeaderDict([("Content-Type", res["content_type"]), ("Content-Length", str(len(content))),
+                                 *_set_cookie_headers(res.get("set_cookie"))])
+        for k, v in (res.get("headers") or {}).items():
+            if k.lower() == "date":
+                answer.add(k, v)
+        return HTTPResponse(io.BytesIO(content), headers=answer, status=res["status"], preload_content=False,
+                            request_method="POST", request_url=url)
 
     def verify_signature(self, sent: Sent, host: str = "127.0.0.1:8041", path: str = "/") -> None:
         q = sent.query

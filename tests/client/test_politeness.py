@@ -95,14 +95,16 @@ def test_retry_after_of_a_429_is_waited_before_the_call_is_sent_again():
     assert len(watch.refused_at) == 2
     gaps = [b - a for a, b in zip(watch.arrivals, watch.arrivals[1:])]
     assert gaps[0] >= 0.95 and gaps[1] >= 0.95  # each refusal's second was waited
+    # the transport repeated the refused read itself, and politeness saw each refusal
+    assert store.politeness.throttled == 2
 
 
-def test_429_that_reaches_the_politeness_layer_pauses_every_thread():
-    # retries=0: the transport hands the 429 straight up, and politeness backs the whole store off (1 s first)
+def test_first_429_pauses_every_thread_while_the_transport_repeats_the_read():
+    # the transport repeats the refused read (its own retry); the hook in its attempt loop pauses
+    # the whole store at that first refusal (no Retry-After: 1 s)
     sandbox, watch = served({"refuse": 1, "retry_after": None})
     with sandbox:
-        store = ocdata.connect(sandbox.url, sandbox.username, sandbox.key, dialect="oc41", max_concurrency=4,
-                               retries=0)
+        store = ocdata.connect(sandbox.url, sandbox.username, sandbox.key, dialect="oc41", max_concurrency=4)
         quotes = store.quote_many([draft(LOS_ANGELES), draft(LONDON)] * 4, workers=4)
         store.close()
     assert all(q.options for q in quotes)
@@ -111,9 +113,24 @@ def test_429_that_reaches_the_politeness_layer_pauses_every_thread():
     early = [t for t in watch.arrivals if refused < t < refused + 0.9]
     # only requests already on their way when the refusal came back (3 other threads; a little slack
     # for the race) reach the store before the pause ends; without the store-wide pause the other
-    # threads would send their whole scenarios meanwhile
+    # threads would send their whole scenarios meanwhile, and the refused read would be repeated
+    # after the transport's own 0.3 s backoff
     assert len(early) <= 5, len(early)
     assert len([t for t in watch.arrivals if t >= refused + 0.95]) >= 20
+
+
+def test_every_attempt_of_the_transport_takes_a_rate_token():
+    # 3 refusals answered at once (Retry-After: 0): the repeated reads are attempts like any other,
+    # so the bucket (1 token, 5 a second) spaces all of them
+    sandbox, watch = served({"refuse": 3, "retry_after": "0"})
+    with sandbox:
+        store = ocdata.connect(sandbox.url, sandbox.username, sandbox.key, dialect="oc41", max_rps=5,
+                               pricing="api")
+        store.quote(draft(LOS_ANGELES))
+        store.close()
+    assert len(watch.refused_at) == 3 and store.politeness.throttled == 3
+    times = watch.arrivals
+    assert all(b - a >= 0.15 for a, b in zip(times, times[1:])), [round(b - a, 3) for a, b in zip(times, times[1:])]
 
 
 def test_retry_after_is_bounded_and_read_as_seconds_or_a_date():

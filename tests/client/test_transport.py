@@ -115,20 +115,20 @@ def test_unreachable_store_is_a_transport_error_saying_what_to_check():
     t.close()
 
 
-def test_pool_is_at_least_workers_and_sessions_are_per_thread():
+def test_pool_is_at_least_workers_and_pools_are_per_thread():
     t = Transport(workers=32)
     seen = []
 
     def grab():
-        seen.append(t._session(True))
+        seen.append(t._pools())
 
     threads = [threading.Thread(target=grab) for _ in range(3)]
     [th.start() for th in threads]
     [th.join() for th in threads]
-    assert len({id(s) for s in seen}) == 3
-    adapter = seen[0].get_adapter("http://x")
-    assert adapter._pool_maxsize >= 32
-    assert not seen[0].cookies  # sessions keep no cookie
+    assert len({id(m) for m in seen}) == 3
+    pool = seen[0].connection_from_url("http://x/")
+    assert pool.pool.maxsize >= 32
+    assert not seen[0].proxy and seen[0].connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
     t.close()
 
 
@@ -176,3 +176,33 @@ def test_answers_show_their_cookies_but_the_session_keeps_none_and_encoded_bodie
     assert seen[2][0] is None and third.status == 200  # nothing was kept from earlier answers
     assert paths == ["/index.php"] * 3 + ["/my%20shop/index.php?x=1&route=api%2Fa"]
     assert types == ["application/x-www-form-urlencoded"] * 4
+
+
+def test_https_is_verified_a_self_signed_store_is_refused():
+    import ssl
+    from pathlib import Path
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(Path(__file__).with_name("data") / "self_signed_127.0.0.1.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    t = Transport(retries=0, timeout=5)
+    try:
+        with pytest.raises(TransportError) as err:
+            t.request("GET", f"https://127.0.0.1:{server.server_port}/index.php", params=[("route", "x")])
+    finally:
+        t.close()
+        server.shutdown()
+        server.server_close()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(err.value) or "certificate verify failed" in str(err.value)
