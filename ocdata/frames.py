@@ -30,7 +30,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from operator import attrgetter, is_
+from operator import attrgetter, is_, itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -422,17 +422,75 @@ def _as_list(value: Any, kind: type) -> list:
     return list(value)
 
 
+def _interned(objects: Sequence, attrs: tuple[str, ...]) -> tuple[np.ndarray, list]:
+    """Each object's index into the distinct ``attrgetter(*attrs)`` values, and those values."""
+    n = len(objects)
+    seen = _Intern(())
+    try:
+        # a pydantic model's fields live in its __dict__: reading them there skips the attribute
+        # protocol (type lookup, descriptor check), a third of the cost of a read
+        values = map(itemgetter(*attrs), map(_DICT, objects))
+        return np.fromiter(map(seen.__getitem__, values), np.int32, count=n), seen.distinct()
+    except (AttributeError, KeyError):  # slots, properties, class attributes: read them as attributes
+        seen = _Intern(())
+        values = map(attrgetter(*attrs), objects)
+        return np.fromiter(map(seen.__getitem__, values), np.int32, count=n), seen.distinct()
+
+
+_DICT = attrgetter("__dict__")
+
+
+def _pick(objects: Sequence, index: np.ndarray) -> list:
+    return list(map(objects.__getitem__, index.tolist()))
+
+
+def _repeats(items: Sequence, lengths: np.ndarray) -> np.ndarray | None:
+    """For each item of consecutive groups (``lengths`` items each), the item it repeats: a group
+    holding the very objects of the group before it (the client hands one band's payment
+    methods to each of its options) points at the first group of that run, item by item.
+    None when no group repeats its predecessor."""
+    n, n_groups = len(items), len(lengths)
+    if n == 0 or n_groups < 2:
+        return None
+    ids = np.fromiter(map(id, items), np.int64, count=n)  # the items are alive: ids are unique
+    starts = np.cumsum(lengths) - lengths
+    owner = np.repeat(np.arange(n_groups, dtype=np.int64), lengths)
+    index = np.arange(n, dtype=np.int64)
+    same_length = np.zeros(n_groups, dtype=bool)
+    same_length[1:] = lengths[1:] == lengths[:-1]
+    candidate = same_length[owner]
+    same = candidate & (ids == ids[np.where(candidate, index - lengths[owner], index)])
+    filled = np.flatnonzero(lengths > 0)
+    repeat = np.zeros(n_groups, dtype=bool)
+    repeat[filled] = np.logical_and.reduceat(same, starts[filled])
+    if not repeat.any():
+        return None
+    head = np.maximum.accumulate(np.where(repeat, 0, np.arange(n_groups)))  # a run's first group
+    return starts[head][owner] + (index - starts[owner])
+
+
 class _Read:
     """Some attributes of many objects, read in one pass as each object's index into the
     distinct combinations: objects repeat a lot (the same VAT line, shipping quote or
     payment method for thousands of scenarios), so each column is then built from the
     few distinct values and indexed."""
 
-    def __init__(self, objects: list, attrs: tuple[str, ...]) -> None:
+    def __init__(self, objects: Sequence, attrs: tuple[str, ...]) -> None:
         self.attrs = attrs
-        seen = _Intern(())
-        self.ids = np.fromiter(map(seen.__getitem__, map(attrgetter(*attrs), objects)), np.int32, count=len(objects))
-        self.rows = seen.distinct()  # tuples; bare values for a single attribute
+        self.ids, self.rows = _interned(objects, attrs)  # rows: tuples; bare values for a single attribute
+
+    @classmethod
+    def repeating(cls, objects: Sequence, attrs: tuple[str, ...], repeats: np.ndarray | None) -> "_Read":
+        """The read of ``objects`` where object ``i`` is object ``repeats[i]`` (:func:`_repeats`):
+        only the objects repeating none are read."""
+        if repeats is None:
+            return cls(objects, attrs)
+        heads = np.flatnonzero(repeats == np.arange(len(repeats)))
+        out = cls(_pick(objects, heads), attrs)
+        where = np.empty(len(repeats), dtype=np.int64)
+        where[heads] = np.arange(len(heads))
+        out.ids = out.ids[where[repeats]]
+        return out
 
     def part(self, start: int, stop: int) -> "_Read":
         """The same read for objects ``start:stop`` only (the distinct rows are shared)."""
@@ -473,11 +531,17 @@ class _Read:
 class _Items:
     """The items (total lines, payment methods) of many groups, flattened once."""
 
-    def __init__(self, groups: list[tuple]) -> None:
+    def __init__(self, groups: list[tuple], shared: bool = False) -> None:
+        """``shared``: groups may repeat the objects of the group before them (payment methods),
+        which are then read once."""
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
         self.items: Sequence = [x for g in groups for x in g]
         self._owner: np.ndarray | None = None
         self._reads: dict[tuple[str, ...], _Read] = {}
+        self._shared = shared
+        self._repeats: np.ndarray | bool | None = None  # False: not looked for yet
+        if shared:
+            self._repeats = False
 
     @property
     def owner(self) -> np.ndarray:
@@ -494,8 +558,15 @@ class _Items:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
         done = self.read_already(*attrs)
         if done is None:
-            done = self._reads[attrs] = _Read(self.items, attrs)
+            done = self._reads[attrs] = _Read.repeating(self.items, attrs, self.repeats)
         return done
+
+    @property
+    def repeats(self) -> np.ndarray | None:
+        """:func:`_repeats` of these groups (None unless ``shared``)."""
+        if self._repeats is False:
+            self._repeats = _repeats(self.items, self.lengths)
+        return self._repeats  # type: ignore[return-value]
 
     def read_already(self, *attrs: str) -> _Read | None:
         for read_attrs, done in self._reads.items():
@@ -510,6 +581,8 @@ class _Items:
         out = object.__new__(_Items)
         out.lengths, out.items, out._owner = self.lengths[first:last], _Window(self.items, i0, i1), None
         out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
+        out._shared = self._shared
+        out._repeats = False if self._shared else None  # looked for again, within the part, if ever needed
         return out
 
 
@@ -556,14 +629,11 @@ _OPTIONS, _QUOTE, _ERROR = attrgetter("options"), attrgetter("quote"), attrgette
 _SHIPPING_QUOTE_ATTRS = ("method_code", "code", "method_name", "name", "cost", "tax_class_id", "text", "sort_order")
 
 
-_NONE = (SimpleNamespace(payment_methods=()),)  # a quote offered no option: its own payment methods
-
-
-def _joined(codes: list[str], lengths: np.ndarray) -> pa.Array:
+def _joined(codes: pa.Array, lengths: np.ndarray) -> pa.Array:
     """Consecutive runs of ``lengths`` codes, each run comma-separated."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(codes, pa.string())), ",")
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), codes), ",")
 
 
 class _QuoteBatch:
@@ -599,7 +669,7 @@ class _QuoteBatch:
     @property
     def payments(self) -> _Items:
         if self._payments is None:
-            self._payments = _Items(self._groups("payment_methods"))
+            self._payments = _Items(self._groups("payment_methods"), shared=True)
         return self._payments
 
     def part(self, start: int, stop: int) -> "_QuoteBatch":
@@ -610,6 +680,11 @@ class _QuoteBatch:
             first = int(self.own_group[start]) if start < len(self.quotes) else n_groups
             last = int(self.own_group[stop]) if stop < len(self.quotes) else n_groups
             out._totals = self._totals.part(first, last)
+        if self._payments is not None:
+            n_groups = len(self.group_quote)
+            first = int(self.own_group[start]) if start < len(self.quotes) else n_groups
+            last = int(self.own_group[stop]) if stop < len(self.quotes) else n_groups
+            out._payments = self._payments.part(first, last)
         return out
 
     def sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -679,8 +754,12 @@ class _QuoteBatch:
         shipping_tax[shipless] = np.nan
 
         # the payment methods offered with each row: its option's, else its quote's own
-        offered = [o.payment_methods or q.payment_methods for q in quotes for o in (q.options or _NONE)]
-        n_offered = np.fromiter(map(len, offered), np.int64, count=n)
+        p = self.payments
+        offered = np.where(p.lengths[group] > 0, group, own)
+        n_offered = p.lengths[offered]
+        # all of them read once (the cache writes its payment_methods table from the same read) when
+        # options share their band's methods; only the codes otherwise
+        codes = p.read(*(_PAYMENT_ATTRS if p.repeats is not None else ("code",))).coded("code")
         nullable = pd.arrays.IntegerArray
         return {
             "quote": quote,
@@ -701,7 +780,7 @@ class _QuoteBatch:
             "shipping_tax": shipping_tax,
             "cost_with_tax": np.round(cost + shipping_tax, 6),
             "total": row_total,
-            "payment_methods": _joined([p.code for methods in offered for p in methods], n_offered),
+            "payment_methods": _joined(codes.strings(), p.lengths).take(pa.array(offered)),
             "n_payment_methods": n_offered,
             "status": _Coded(status.astype(np.int32), _STATUSES).compact(),
             "error": error,
@@ -716,7 +795,7 @@ class _QuoteBatch:
 
     def payment_columns(self) -> dict[str, Any]:
         p = self.payments
-        methods = p.read("code", "name", "method_code", "method_name", "sort_order")
+        methods = p.read(*_PAYMENT_ATTRS)
         return {"quote": self.group_quote[p.owner], "option_index": self.group_option[p.owner],
                 "code": methods.coded("code"), "name": methods.coded("name"),
                 "method_code": methods.coded("method_code", (None, "")), "method_name": methods.coded("method_name"),
@@ -728,8 +807,9 @@ class _QuoteBatch:
     def keep_for(self, frame: pd.DataFrame) -> None:
         """Remember this batch as ``frame``'s builder (see :func:`built_from`)."""
         self._sums = None  # only the total lines' read is wanted later
-        if self._totals is not None:
-            self._totals.release()
+        for items in (self._totals, self._payments):
+            if items is not None:
+                items.release()
         _BUILT.clear()  # the latest frame only: a kept builder costs ~150 MB per million rows
         _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
 
@@ -741,6 +821,7 @@ class _QuoteBatch:
 
 
 _TOTAL_LINE_ATTRS = ("code", "title", "value", "sort_order")
+_PAYMENT_ATTRS = ("code", "name", "method_code", "method_name", "sort_order")
 #: id(quotes frame) -> (a weak reference to it, the batch that built it), for the latest quotes frame
 #: built, while it lives (``to_frame(quotes)`` then ``Cache.record_quotes(..., frame=...)``)
 _BUILT: dict[int, tuple[weakref.ref, _QuoteBatch]] = {}
