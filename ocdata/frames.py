@@ -444,29 +444,20 @@ def _pick(objects: Sequence, index: np.ndarray) -> list:
     return list(map(objects.__getitem__, index.tolist()))
 
 
-def _repeats(items: Sequence, lengths: np.ndarray) -> np.ndarray | None:
-    """For each item of consecutive groups (``lengths`` items each), the item it repeats: a group
-    holding the very objects of the group before it (the client hands one band's payment
-    methods to each of its options) points at the first group of that run, item by item.
-    None when no group repeats its predecessor."""
-    n, n_groups = len(items), len(lengths)
-    if n == 0 or n_groups < 2:
+def _repeated_groups(groups: list, lengths: np.ndarray) -> np.ndarray | None:
+    """Which groups hold the very objects of the group before them (the client hands one band's
+    payment methods to each of its options): a bool per group, None when none does. Only a group
+    whose first object is its predecessor's is compared further (by identity, then equality)."""
+    candidates = np.flatnonzero((lengths[1:] == lengths[:-1]) & (lengths[1:] > 0)) + 1
+    if not len(candidates):
         return None
-    ids = np.fromiter(map(id, items), np.int64, count=n)  # the items are alive: ids are unique
-    starts = np.cumsum(lengths) - lengths
-    owner = np.repeat(np.arange(n_groups, dtype=np.int64), lengths)
-    index = np.arange(n, dtype=np.int64)
-    same_length = np.zeros(n_groups, dtype=bool)
-    same_length[1:] = lengths[1:] == lengths[:-1]
-    candidate = same_length[owner]
-    same = candidate & (ids == ids[np.where(candidate, index - lengths[owner], index)])
-    filled = np.flatnonzero(lengths > 0)
-    repeat = np.zeros(n_groups, dtype=bool)
-    repeat[filled] = np.logical_and.reduceat(same, starts[filled])
-    if not repeat.any():
+    at = candidates.tolist()
+    same = [g[0] is p[0] and g == p for g, p in zip(map(groups.__getitem__, at), map(groups.__getitem__, (candidates - 1).tolist()))]
+    if not any(same):
         return None
-    head = np.maximum.accumulate(np.where(repeat, 0, np.arange(n_groups)))  # a run's first group
-    return starts[head][owner] + (index - starts[owner])
+    repeated = np.zeros(len(groups), dtype=bool)
+    repeated[candidates] = same
+    return repeated
 
 
 class _Read:
@@ -478,19 +469,6 @@ class _Read:
     def __init__(self, objects: Sequence, attrs: tuple[str, ...]) -> None:
         self.attrs = attrs
         self.ids, self.rows = _interned(objects, attrs)  # rows: tuples; bare values for a single attribute
-
-    @classmethod
-    def repeating(cls, objects: Sequence, attrs: tuple[str, ...], repeats: np.ndarray | None) -> "_Read":
-        """The read of ``objects`` where object ``i`` is object ``repeats[i]`` (:func:`_repeats`):
-        only the objects repeating none are read."""
-        if repeats is None:
-            return cls(objects, attrs)
-        heads = np.flatnonzero(repeats == np.arange(len(repeats)))
-        out = cls(_pick(objects, heads), attrs)
-        where = np.empty(len(repeats), dtype=np.int64)
-        where[heads] = np.arange(len(heads))
-        out.ids = out.ids[where[repeats]]
-        return out
 
     def part(self, start: int, stop: int) -> "_Read":
         """The same read for objects ``start:stop`` only (the distinct rows are shared)."""
@@ -532,16 +510,28 @@ class _Items:
     """The items (total lines, payment methods) of many groups, flattened once."""
 
     def __init__(self, groups: list[tuple], shared: bool = False) -> None:
-        """``shared``: groups may repeat the objects of the group before them (payment methods),
-        which are then read once."""
+        """``shared``: a group may hold the very objects of the group before it (payment
+        methods): those are kept, and read, once."""
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
-        self.items: Sequence = [x for g in groups for x in g]
         self._owner: np.ndarray | None = None
         self._reads: dict[tuple[str, ...], _Read] = {}
-        self._shared = shared
-        self._repeats: np.ndarray | bool | None = None  # False: not looked for yet
-        if shared:
-            self._repeats = False
+        # items: every group's objects, or only those of the groups repeating none, with ``source``
+        # (int32 per item of every group) giving each item's place among them
+        self.source: np.ndarray | None = None
+        repeated = _repeated_groups(groups, self.lengths) if shared else None
+        if repeated is None:
+            self.items: Sequence = [x for g in groups for x in g]
+            return
+        kept = np.flatnonzero(~repeated)
+        self.items = [x for g in map(groups.__getitem__, kept.tolist()) for x in g]
+        n_groups = len(groups)
+        kept_lengths = self.lengths[kept]
+        kept_starts = np.zeros(n_groups, dtype=np.int64)
+        kept_starts[kept] = np.cumsum(kept_lengths) - kept_lengths
+        head = np.maximum.accumulate(np.where(repeated, 0, np.arange(n_groups)))  # a run's first group
+        starts = np.cumsum(self.lengths) - self.lengths
+        owner = self.owner
+        self.source = (kept_starts[head][owner] + (np.arange(len(owner)) - starts[owner])).astype(np.int32)
 
     @property
     def owner(self) -> np.ndarray:
@@ -558,15 +548,10 @@ class _Items:
         """``attrs`` of every item; a wider read already made serves a narrower one."""
         done = self.read_already(*attrs)
         if done is None:
-            done = self._reads[attrs] = _Read.repeating(self.items, attrs, self.repeats)
+            done = self._reads[attrs] = _Read(self.items, attrs)
+            if self.source is not None:
+                done.ids = done.ids[self.source]
         return done
-
-    @property
-    def repeats(self) -> np.ndarray | None:
-        """:func:`_repeats` of these groups (None unless ``shared``)."""
-        if self._repeats is False:
-            self._repeats = _repeats(self.items, self.lengths)
-        return self._repeats  # type: ignore[return-value]
 
     def read_already(self, *attrs: str) -> _Read | None:
         for read_attrs, done in self._reads.items():
@@ -579,10 +564,12 @@ class _Items:
         starts = np.concatenate(([0], np.cumsum(self.lengths)))
         i0, i1 = int(starts[first]), int(starts[last])
         out = object.__new__(_Items)
-        out.lengths, out.items, out._owner = self.lengths[first:last], _Window(self.items, i0, i1), None
+        out.lengths, out._owner = self.lengths[first:last], None
+        if self.source is None:
+            out.items, out.source = _Window(self.items, i0, i1), None
+        else:
+            out.items, out.source = self.items, self.source[i0:i1]
         out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
-        out._shared = self._shared
-        out._repeats = False if self._shared else None  # looked for again, within the part, if ever needed
         return out
 
 
@@ -759,7 +746,7 @@ class _QuoteBatch:
         n_offered = p.lengths[offered]
         # all of them read once (the cache writes its payment_methods table from the same read) when
         # options share their band's methods; only the codes otherwise
-        codes = p.read(*(_PAYMENT_ATTRS if p.repeats is not None else ("code",))).coded("code")
+        codes = p.read(*(_PAYMENT_ATTRS if p.source is not None else ("code",))).coded("code")
         nullable = pd.arrays.IntegerArray
         return {
             "quote": quote,
