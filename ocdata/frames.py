@@ -30,7 +30,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from operator import attrgetter, is_
+from operator import attrgetter, is_, itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -422,17 +422,53 @@ def _as_list(value: Any, kind: type) -> list:
     return list(value)
 
 
+def _interned(objects: Sequence, attrs: tuple[str, ...]) -> tuple[np.ndarray, list]:
+    """Each object's index into the distinct ``attrgetter(*attrs)`` values, and those values."""
+    n = len(objects)
+    seen = _Intern(())
+    try:
+        # a pydantic model's fields live in its __dict__: reading them there skips the attribute
+        # protocol (type lookup, descriptor check), a third of the cost of a read
+        values = map(itemgetter(*attrs), map(_DICT, objects))
+        return np.fromiter(map(seen.__getitem__, values), np.int32, count=n), seen.distinct()
+    except (AttributeError, KeyError):  # slots, properties, class attributes: read them as attributes
+        seen = _Intern(())
+        values = map(attrgetter(*attrs), objects)
+        return np.fromiter(map(seen.__getitem__, values), np.int32, count=n), seen.distinct()
+
+
+_DICT = attrgetter("__dict__")
+
+
+def _pick(objects: Sequence, index: np.ndarray) -> list:
+    return list(map(objects.__getitem__, index.tolist()))
+
+
+def _repeated_groups(groups: list, lengths: np.ndarray) -> np.ndarray | None:
+    """Which groups hold the very objects of the group before them (the client hands one band's
+    payment methods to each of its options): a bool per group, None when none does. Only a group
+    whose first object is its predecessor's is compared further (by identity, then equality)."""
+    candidates = np.flatnonzero((lengths[1:] == lengths[:-1]) & (lengths[1:] > 0)) + 1
+    if not len(candidates):
+        return None
+    at = candidates.tolist()
+    same = [g[0] is p[0] and g == p for g, p in zip(map(groups.__getitem__, at), map(groups.__getitem__, (candidates - 1).tolist()))]
+    if not any(same):
+        return None
+    repeated = np.zeros(len(groups), dtype=bool)
+    repeated[candidates] = same
+    return repeated
+
+
 class _Read:
     """Some attributes of many objects, read in one pass as each object's index into the
     distinct combinations: objects repeat a lot (the same VAT line, shipping quote or
     payment method for thousands of scenarios), so each column is then built from the
     few distinct values and indexed."""
 
-    def __init__(self, objects: list, attrs: tuple[str, ...]) -> None:
+    def __init__(self, objects: Sequence, attrs: tuple[str, ...]) -> None:
         self.attrs = attrs
-        seen = _Intern(())
-        self.ids = np.fromiter(map(seen.__getitem__, map(attrgetter(*attrs), objects)), np.int32, count=len(objects))
-        self.rows = seen.distinct()  # tuples; bare values for a single attribute
+        self.ids, self.rows = _interned(objects, attrs)  # rows: tuples; bare values for a single attribute
 
     def part(self, start: int, stop: int) -> "_Read":
         """The same read for objects ``start:stop`` only (the distinct rows are shared)."""
@@ -473,11 +509,29 @@ class _Read:
 class _Items:
     """The items (total lines, payment methods) of many groups, flattened once."""
 
-    def __init__(self, groups: list[tuple]) -> None:
+    def __init__(self, groups: list[tuple], shared: bool = False) -> None:
+        """``shared``: a group may hold the very objects of the group before it (payment
+        methods): those are kept, and read, once."""
         self.lengths = np.fromiter(map(len, groups), np.int64, count=len(groups))
-        self.items: Sequence = [x for g in groups for x in g]
         self._owner: np.ndarray | None = None
         self._reads: dict[tuple[str, ...], _Read] = {}
+        # items: every group's objects, or only those of the groups repeating none, with ``source``
+        # (int32 per item of every group) giving each item's place among them
+        self.source: np.ndarray | None = None
+        repeated = _repeated_groups(groups, self.lengths) if shared else None
+        if repeated is None:
+            self.items: Sequence = [x for g in groups for x in g]
+            return
+        kept = np.flatnonzero(~repeated)
+        self.items = [x for g in map(groups.__getitem__, kept.tolist()) for x in g]
+        n_groups = len(groups)
+        kept_lengths = self.lengths[kept]
+        kept_starts = np.zeros(n_groups, dtype=np.int64)
+        kept_starts[kept] = np.cumsum(kept_lengths) - kept_lengths
+        head = np.maximum.accumulate(np.where(repeated, 0, np.arange(n_groups)))  # a run's first group
+        starts = np.cumsum(self.lengths) - self.lengths
+        owner = self.owner
+        self.source = (kept_starts[head][owner] + (np.arange(len(owner)) - starts[owner])).astype(np.int32)
 
     @property
     def owner(self) -> np.ndarray:
@@ -495,6 +549,8 @@ class _Items:
         done = self.read_already(*attrs)
         if done is None:
             done = self._reads[attrs] = _Read(self.items, attrs)
+            if self.source is not None:
+                done.ids = done.ids[self.source]
         return done
 
     def read_already(self, *attrs: str) -> _Read | None:
@@ -508,7 +564,11 @@ class _Items:
         starts = np.concatenate(([0], np.cumsum(self.lengths)))
         i0, i1 = int(starts[first]), int(starts[last])
         out = object.__new__(_Items)
-        out.lengths, out.items, out._owner = self.lengths[first:last], _Window(self.items, i0, i1), None
+        out.lengths, out._owner = self.lengths[first:last], None
+        if self.source is None:
+            out.items, out.source = _Window(self.items, i0, i1), None
+        else:
+            out.items, out.source = self.items, self.source[i0:i1]
         out._reads = {attrs: r.part(i0, i1) for attrs, r in self._reads.items()}
         return out
 
@@ -556,14 +616,11 @@ _OPTIONS, _QUOTE, _ERROR = attrgetter("options"), attrgetter("quote"), attrgette
 _SHIPPING_QUOTE_ATTRS = ("method_code", "code", "method_name", "name", "cost", "tax_class_id", "text", "sort_order")
 
 
-_NONE = (SimpleNamespace(payment_methods=()),)  # a quote offered no option: its own payment methods
-
-
-def _joined(codes: list[str], lengths: np.ndarray) -> pa.Array:
+def _joined(codes: pa.Array, lengths: np.ndarray) -> pa.Array:
     """Consecutive runs of ``lengths`` codes, each run comma-separated."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(codes, pa.string())), ",")
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), codes), ",")
 
 
 class _QuoteBatch:
@@ -599,7 +656,7 @@ class _QuoteBatch:
     @property
     def payments(self) -> _Items:
         if self._payments is None:
-            self._payments = _Items(self._groups("payment_methods"))
+            self._payments = _Items(self._groups("payment_methods"), shared=True)
         return self._payments
 
     def part(self, start: int, stop: int) -> "_QuoteBatch":
@@ -610,6 +667,11 @@ class _QuoteBatch:
             first = int(self.own_group[start]) if start < len(self.quotes) else n_groups
             last = int(self.own_group[stop]) if stop < len(self.quotes) else n_groups
             out._totals = self._totals.part(first, last)
+        if self._payments is not None:
+            n_groups = len(self.group_quote)
+            first = int(self.own_group[start]) if start < len(self.quotes) else n_groups
+            last = int(self.own_group[stop]) if stop < len(self.quotes) else n_groups
+            out._payments = self._payments.part(first, last)
         return out
 
     def sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -679,8 +741,12 @@ class _QuoteBatch:
         shipping_tax[shipless] = np.nan
 
         # the payment methods offered with each row: its option's, else its quote's own
-        offered = [o.payment_methods or q.payment_methods for q in quotes for o in (q.options or _NONE)]
-        n_offered = np.fromiter(map(len, offered), np.int64, count=n)
+        p = self.payments
+        offered = np.where(p.lengths[group] > 0, group, own)
+        n_offered = p.lengths[offered]
+        # all of them read once (the cache writes its payment_methods table from the same read) when
+        # options share their band's methods; only the codes otherwise
+        codes = p.read(*(_PAYMENT_ATTRS if p.source is not None else ("code",))).coded("code")
         nullable = pd.arrays.IntegerArray
         return {
             "quote": quote,
@@ -701,7 +767,7 @@ class _QuoteBatch:
             "shipping_tax": shipping_tax,
             "cost_with_tax": np.round(cost + shipping_tax, 6),
             "total": row_total,
-            "payment_methods": _joined([p.code for methods in offered for p in methods], n_offered),
+            "payment_methods": _joined(codes.strings(), p.lengths).take(pa.array(offered)),
             "n_payment_methods": n_offered,
             "status": _Coded(status.astype(np.int32), _STATUSES).compact(),
             "error": error,
@@ -716,7 +782,7 @@ class _QuoteBatch:
 
     def payment_columns(self) -> dict[str, Any]:
         p = self.payments
-        methods = p.read("code", "name", "method_code", "method_name", "sort_order")
+        methods = p.read(*_PAYMENT_ATTRS)
         return {"quote": self.group_quote[p.owner], "option_index": self.group_option[p.owner],
                 "code": methods.coded("code"), "name": methods.coded("name"),
                 "method_code": methods.coded("method_code", (None, "")), "method_name": methods.coded("method_name"),
@@ -728,8 +794,9 @@ class _QuoteBatch:
     def keep_for(self, frame: pd.DataFrame) -> None:
         """Remember this batch as ``frame``'s builder (see :func:`built_from`)."""
         self._sums = None  # only the total lines' read is wanted later
-        if self._totals is not None:
-            self._totals.release()
+        for items in (self._totals, self._payments):
+            if items is not None:
+                items.release()
         _BUILT.clear()  # the latest frame only: a kept builder costs ~150 MB per million rows
         _BUILT[id(frame)] = (weakref.ref(frame, lambda _, key=id(frame): _BUILT.pop(key, None)), self)
 
@@ -741,6 +808,7 @@ class _QuoteBatch:
 
 
 _TOTAL_LINE_ATTRS = ("code", "title", "value", "sort_order")
+_PAYMENT_ATTRS = ("code", "name", "method_code", "method_name", "sort_order")
 #: id(quotes frame) -> (a weak reference to it, the batch that built it), for the latest quotes frame
 #: built, while it lives (``to_frame(quotes)`` then ``Cache.record_quotes(..., frame=...)``)
 _BUILT: dict[int, tuple[weakref.ref, _QuoteBatch]] = {}

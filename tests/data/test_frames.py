@@ -213,3 +213,153 @@ def test_payment_methods_shared_by_options_give_each_option_its_rows():
     assert got == expected
     many = frames.quote_payment_methods_frame(qs * 3)
     assert len(many) == 3 * len(expected) and many["code"].astype(str).tolist() == [e[2] for e in expected] * 3
+
+
+# --------------------------------------------------------------------------- the fast builders against plain ones
+
+
+def _reference_frames(quotes):
+    """The three quote frames built the plain way: one dict per row, Decimals summed exactly,
+    every attribute read as an attribute. The fast builders must give exactly these frames."""
+    def lines(group, code):
+        return [t.value for t in group if t.code == code]
+
+    def last(group, code):
+        found = lines(group, code)
+        return np.nan if not found or found[-1] is None else float(found[-1])
+
+    def tax(group):
+        if not group:
+            return np.nan
+        return float(sum((v for v in lines(group, "tax") if v is not None), D(0)))
+
+    rows, total_rows, payment_rows = [], [], []
+    for i, q in enumerate(quotes):
+        cart_tax, own_sub = tax(q.totals), last(q.totals, "sub_total")
+        for j, group in enumerate([q] + list(q.options)):
+            for t in group.totals:
+                total_rows.append(dict(quote=i, option_index=j - 1, code=t.code, title=t.title,
+                                       value=np.nan if t.value is None else float(t.value), sort_order=t.sort_order))
+            for p in group.payment_methods:
+                payment_rows.append(dict(quote=i, option_index=j - 1, code=p.code, name=p.name,
+                                         method_code=p.method_code or None, method_name=p.method_name,
+                                         sort_order=p.sort_order))
+        head = dict(quote=i, dialect=q.dialect or None, pricing=q.pricing, cart_tax=cart_tax)
+        if not q.options:
+            complete = q.shipping_required is False and not q.shipping_error
+            methods = q.payment_methods
+            rows.append(dict(head, option_index=-1, method_code=None, quote_code=None, method_name=None, name=None,
+                             cost=np.nan, tax_class_id=None, text=None, sort_order=None, sub_total=own_sub,
+                             tax=cart_tax if complete else np.nan, shipping_tax=np.nan, cost_with_tax=np.nan,
+                             total=last(q.totals, "total") if complete else np.nan,
+                             payment_methods=",".join(p.code for p in methods), n_payment_methods=len(methods),
+                             status="no_shipping" if complete else "unavailable", error=q.shipping_error or None))
+            continue
+        for j, o in enumerate(q.options):
+            s, methods = o.quote, o.payment_methods or q.payment_methods
+            sub = last(o.totals, "sub_total")
+            shipping_tax = np.round(tax(o.totals) - cart_tax, 6)
+            cost = np.nan if s.cost is None else float(s.cost)
+            rows.append(dict(head, option_index=j, method_code=s.method_code, quote_code=s.code,
+                             method_name=s.method_name, name=s.name, cost=cost, tax_class_id=s.tax_class_id,
+                             text=s.text, sort_order=s.sort_order, sub_total=own_sub if np.isnan(sub) else sub,
+                             tax=tax(o.totals), shipping_tax=shipping_tax, cost_with_tax=np.round(cost + shipping_tax, 6),
+                             total=last(o.totals, "total"), payment_methods=",".join(p.code for p in methods),
+                             n_payment_methods=len(methods), status="error" if o.error else "ok",
+                             error=o.error or None))
+
+    def frame(records, kind):
+        out = {}
+        for name, (dtype, _) in frames.COLUMNS[kind].items():
+            values = [r[name] for r in records]
+            if dtype == "category":
+                seen = list(dict.fromkeys(v for v in values if v is not None))
+                out[name] = pd.Categorical(values, categories=pd.Index(seen, dtype="str"))
+            elif dtype == "float64":
+                out[name] = np.array(values, dtype=np.float64)
+            else:
+                out[name] = pd.array(values, dtype=dtype)
+        return pd.DataFrame(out)
+
+    return (frame(rows, "quotes"), frame(total_rows, "quote_totals"), frame(payment_rows, "quote_payment_methods"))
+
+
+class _SlotQuote:
+    """A shipping quote that is not a pydantic model (no __dict__): read attribute by attribute."""
+
+    __slots__ = ("method_code", "code", "method_name", "name", "cost", "tax_class_id", "text", "sort_order")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+
+def _varied_quotes(n, seed=3):
+    import random
+
+    from ocdata.client.models import PaymentMethod, ShippingQuote
+
+    rng = random.Random(seed)
+    names = ["Flat &amp; Fast", "Caf&eacute; Pick-up", "Zone \u00e9t\u00e9", "Weight <b>Based</b>", "Free"]
+    texts = ["$5.00", "5,00 \u20ac", "\u00a35.00", "5.00 z\u0142", ""]
+    methods = [PaymentMethod(code=f"{c}.{c}", name=f"{c.title()} &amp; Co", method_code=c if k % 2 else "",
+                             method_name=c, sort_order=k) for k, c in enumerate(["cod", "bank", "cheque", "free"])]
+
+    def lines(with_shipping):
+        out = [TotalLine(code="sub_total", title="Sub-Total", value=D(rng.choice(["100.00", "57.60", "0.00"])),
+                         sort_order=1)]
+        if with_shipping:
+            out.append(TotalLine(code="shipping", title="Ship", value=D(rng.choice(["5.00", "2.50"])), sort_order=3))
+        for _ in range(rng.randint(0, 3)):
+            out.append(TotalLine(code="tax", title=rng.choice(["VAT (20%)", "Eco &amp; Tax"]),
+                                 value=rng.choice([D("11.52"), D("2.00"), D("1.60"), D("0.1000001"), None]),
+                                 sort_order=5))
+        if rng.random() < 0.9:
+            out.append(TotalLine(code="total", title="Total", value=rng.choice([D("123.45"), None]), sort_order=9))
+        if rng.random() < 0.1:  # a repeated line: the last one counts
+            out.append(TotalLine(code="sub_total", title="Sub-Total", value=D("99.99"), sort_order=1))
+        return tuple(out)
+
+    quotes = []
+    for i in range(n):
+        band = tuple(rng.sample(methods, rng.randint(0, 3)))
+        options = []
+        for j in range(rng.choice([0, 0, 1, 3, 5])):
+            cost = D(rng.choice(["0.00", "5.00", "2.50", "7.125"]))
+            kw = dict(method_code=f"m{j % 3}", code=f"m{j % 3}.q{j}", name=rng.choice(names),
+                      method_name=rng.choice(["", "Weight"]), cost=cost, tax_class_id=rng.choice([0, 9]),
+                      text=rng.choice(texts), sort_order=j)
+            sq = _SlotQuote(**kw) if rng.random() < 0.05 else ShippingQuote(**kw)
+            pick = rng.random()
+            # the same objects as the option before (per band), equal copies, own methods, or none
+            payment = band if pick < 0.5 else tuple(m.model_copy() for m in band) if pick < 0.7 else \
+                tuple(rng.sample(methods, 2)) if pick < 0.9 else ()
+            if rng.random() < 0.1:
+                options.append(QuoteOption.model_construct(quote=sq, totals=(), payment_methods=(),
+                                                           error=rng.choice(["No stock", ""])))
+            else:
+                options.append(QuoteOption.model_construct(quote=sq, totals=lines(True) if rng.random() < 0.9 else (),
+                                                           payment_methods=payment, error=None))
+        quotes.append(Quote.model_construct(
+            draft=None, products=(), totals=lines(False) if rng.random() < 0.9 else (), options=tuple(options),
+            payment_methods=band if rng.random() < 0.7 else (), shipping_required=rng.choice([True, False, None]),
+            shipping_error=rng.choice([None, "", "No shipping to this zone"]),
+            pricing=rng.choice(["api", "storefront", "session", None]), dialect=rng.choice(["oc41", "oc30", ""]),
+            warnings=(), requests=1))
+    return quotes
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fast_quote_frames_equal_a_plain_reference_builder(seed):
+    qs = _varied_quotes(300, seed)
+    quotes, totals_, payments = _reference_frames(qs)
+    pd.testing.assert_frame_equal(frames.quotes_frame(qs), quotes)
+    pd.testing.assert_frame_equal(frames.quote_totals_frame(qs), totals_)
+    pd.testing.assert_frame_equal(frames.quote_payment_methods_frame(qs), payments)
+    # the cache's chunks: a part of a batch whose reads were made on the whole batch (its
+    # categories are the whole batch's: the cache stores text)
+    batch = frames._QuoteBatch(qs)
+    batch.quotes_frame()
+    part, ref = batch.part(100, 200), _reference_frames(qs[100:200])
+    pd.testing.assert_frame_equal(part.payments_frame(), ref[2], check_categorical=False)
+    pd.testing.assert_frame_equal(part.totals_frame(), ref[1], check_categorical=False)
