@@ -77,6 +77,31 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
     return base, subs
 
 
+# Memos of the pure per-field steps (decoding a segment, splitting a name, cleaning a string):
+# requests repeat the same field names and most values. Bounded: emptied when full, and
+# long strings are never kept (a hostile body costs its own parse, not memory).
+_MEMO_SIZE = 20000
+_MEMO_MAX_LEN = 256
+_NAME_KEYS: dict[str, tuple[str | int | None, ...]] = {}
+_SEGMENTS: dict[str, tuple[str, str]] = {}
+_CLEANED: dict[str, str] = {}
+
+
+def _memo(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+def _name_keys(name: str) -> tuple[str | int | None, ...]:
+    """The array keys a bracketed name registers (``None`` for ``[]``), empty if it registers nothing."""
+    split = _split_name(name)
+    if split is None:
+        return ()
+    base, subs = split
+    return (php_key(base), *(None if sub is None else php_key(sub) for sub in subs))
+
+
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
     """Build ``$_POST`` from decoded name/value pairs, as ``php_register_variable`` does.
 
@@ -104,14 +129,16 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
                     next_free[id(result)] = (result, key + 1)
             result[key] = value
             continue
-        split = _split_name(name)
-        if split is None:
+        keys = _NAME_KEYS.get(name)
+        if keys is None:
+            keys = _name_keys(name)
+            if len(name) <= _MEMO_MAX_LEN:
+                _memo(_NAME_KEYS, name, keys)
+        if not keys:
             continue
-        base, subs = split
-        if len(subs) > MAX_INPUT_NESTING_LEVEL:
-            result.pop(php_key(base), None)
+        if len(keys) > MAX_INPUT_NESTING_LEVEL + 1:
+            result.pop(keys[0], None)
             continue
-        keys: list[str | int | None] = [php_key(base)] + [None if s is None else php_key(s) for s in subs]
         target = result
         last = len(keys) - 1
         for i, key in enumerate(keys):
@@ -167,10 +194,16 @@ def form_pairs(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, sour
         parts.pop()  # a trailing '&' ends the body: no empty segment after it
     pairs: list[tuple[str, str]] = []
     append = pairs.append
+    post = source == "post"
     for part in parts:
-        if part or source == "post":
-            name, _, value = part.partition("=")
-            append((_unquote_plus(name), _unquote_plus(value)))
+        if part or post:
+            pair = _SEGMENTS.get(part)
+            if pair is None:
+                name, _, value = part.partition("=")
+                pair = (_unquote_plus(name), _unquote_plus(value))
+                if len(part) <= _MEMO_MAX_LEN:
+                    _memo(_SEGMENTS, part, pair)
+            append(pair)
     return pairs
 
 
@@ -203,9 +236,14 @@ def parse_body(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, sour
 
 def clean_value(value: str) -> str:
     """OpenCart's ``Request::clean`` for a scalar: ``trim(htmlspecialchars($v, ENT_COMPAT))``."""
-    # html.escape(value, quote=False) inlined: this runs on every key and value of every request
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .strip(_TRIM))
+    cleaned = _CLEANED.get(value)
+    if cleaned is None:
+        # html.escape(value, quote=False), inlined
+        cleaned = (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+                   .strip(_TRIM))
+        if len(value) <= _MEMO_MAX_LEN:
+            _memo(_CLEANED, value, cleaned)
+    return cleaned
 
 
 def clean(data: Any) -> Any:
