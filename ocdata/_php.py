@@ -10,12 +10,11 @@ signer and the sandbox's server use this module so they agree byte for byte.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any, Union
-from urllib.parse import unquote_plus
+from urllib.parse import unquote
 
 PhpValue = Union[str, "PhpArray"]
 PhpArray = dict  # insertion-ordered, keys are int or str as in PHP arrays
@@ -41,11 +40,15 @@ POST_MAX_SIZE = 8 * 1024 * 1024
 
 def php_key(key: str | int) -> str | int:
     """PHP array-key normalisation: canonical decimal integer strings become ints."""
-    if isinstance(key, str) and _INT_KEY.match(key):
+    # only a digit or '-' can start an integer key: most keys are names and skip the regex
+    if isinstance(key, str) and key and key[0] in _INT_START and _INT_KEY.match(key):
         value = int(key)
         if -(2**63) <= value < 2**63:
             return value
     return key
+
+
+_INT_START = frozenset("-0123456789")
 
 
 def _split_name(name: str) -> tuple[str, list[str | None]] | None:
@@ -74,6 +77,31 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
     return base, subs
 
 
+# Memos of the pure per-field steps (decoding a segment, splitting a name, cleaning a string):
+# requests repeat the same field names and most values. Bounded: emptied when full, and
+# long strings are never kept (a hostile body costs its own parse, not memory).
+_MEMO_SIZE = 20000
+_MEMO_MAX_LEN = 256
+_NAME_KEYS: dict[str, tuple[str | int | None, ...]] = {}
+_SEGMENTS: dict[str, tuple[str, str]] = {}
+_CLEANED: dict[str, str] = {}
+
+
+def _memo(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+def _name_keys(name: str) -> tuple[str | int | None, ...]:
+    """The array keys a bracketed name registers (``None`` for ``[]``), empty if it registers nothing."""
+    split = _split_name(name)
+    if split is None:
+        return ()
+    base, subs = split
+    return (php_key(base), *(None if sub is None else php_key(sub) for sub in subs))
+
+
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
     """Build ``$_POST`` from decoded name/value pairs, as ``php_register_variable`` does.
 
@@ -84,35 +112,61 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
     ``max_input_vars`` is applied where the pairs are split (:func:`form_pairs`).
     """
     result: PhpArray = {}
-    # id(array) -> (array, nNextFreeElement); the array is held so its id is never reused
+    # id(array) -> (array, nNextFreeElement); the array is held so its id is never reused.
+    # An array absent here has never had an int key: its next free index is 0.
     next_free: dict[int, tuple[PhpArray, int]] = {}
     for name, value in pairs:
-        split = _split_name(name)
-        if split is None:
+        if "[" not in name:  # a plain name (most of them): one key in the top array
+            base = name.lstrip(" ")
+            if not base:
+                continue
+            if "." in base or " " in base:
+                base = base.replace(".", "_").replace(" ", "_")
+            key = php_key(base)
+            if type(key) is int:
+                entry = next_free.get(id(result))
+                if key >= (0 if entry is None else entry[1]):
+                    next_free[id(result)] = (result, key + 1)
+            result[key] = value
             continue
-        base, subs = split
-        if len(subs) > MAX_INPUT_NESTING_LEVEL:
-            result.pop(php_key(base), None)
+        keys = _NAME_KEYS.get(name)
+        if keys is None:
+            keys = _name_keys(name)
+            if len(name) <= _MEMO_MAX_LEN:
+                _memo(_NAME_KEYS, name, keys)
+        if not keys:
             continue
-        keys: list[str | int | None] = [php_key(base)] + [None if s is None else php_key(s) for s in subs]
+        if len(keys) > MAX_INPUT_NESTING_LEVEL + 1:
+            result.pop(keys[0], None)
+            continue
         target = result
+        last = len(keys) - 1
         for i, key in enumerate(keys):
-            free = next_free.get(id(target), (target, 0))[1]
-            if key is None:
-                key = free
-                if key > _INT64[1]:
-                    break  # "the next element is already occupied": PHP drops the variable
-            if isinstance(key, int) and key >= free:
-                next_free[id(target)] = (target, key + 1)
-            if i == len(keys) - 1:
+            if key is None or type(key) is int:
+                entry = next_free.get(id(target))
+                free = 0 if entry is None else entry[1]
+                if key is None:
+                    key = free
+                    if key > _INT64[1]:
+                        break  # "the next element is already occupied": PHP drops the variable
+                if key >= free:
+                    next_free[id(target)] = (target, key + 1)
+            if i == last:
                 target[key] = value
             else:
                 child = target.get(key)
-                if not isinstance(child, dict):
+                if type(child) is not dict:
                     child = {}
                     target[key] = child
                 target = child
     return result
+
+
+def _unquote_plus(text: str) -> str:
+    """``urllib.parse.unquote_plus`` (UTF-8, invalid bytes replaced), without its calls for plain text."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote(text) if "%" in text else text
 
 
 def form_pairs(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, source: str = "post") -> list[tuple[str, str]]:
@@ -126,19 +180,45 @@ def form_pairs(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, sour
     """
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="surrogateescape")
+    if not body:
+        return []
     keep = None if max_vars is None else (max_vars + 1 if source == "post" else max_vars)
+    # split at most keep times (bounded cost); the segment after the last split is the unread rest
+    parts = body.split("&") if keep is None else body.split("&", keep)
+    if keep is not None and len(parts) > keep:
+        if source != "post" and "" in parts[:keep]:
+            parts = _segments(body, keep)  # skipped empty segments do not count: read on
+        else:
+            del parts[keep:]
+    elif not parts[-1]:
+        parts.pop()  # a trailing '&' ends the body: no empty segment after it
     pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    post = source == "post"
+    for part in parts:
+        if part or post:
+            pair = _SEGMENTS.get(part)
+            if pair is None:
+                name, _, value = part.partition("=")
+                pair = (_unquote_plus(name), _unquote_plus(value))
+                if len(part) <= _MEMO_MAX_LEN:
+                    _memo(_SEGMENTS, part, pair)
+            append(pair)
+    return pairs
+
+
+def _segments(body: str, keep: int) -> list[str]:
+    """The first ``keep`` non-empty ``&``-separated segments of ``body``, read one by one."""
+    parts: list[str] = []
     start, end = 0, len(body)
-    while start < end and (keep is None or len(pairs) < keep):
+    while start < end and len(parts) < keep:
         amp = body.find("&", start)
         if amp < 0:
             amp = end
-        part = body[start:amp]
+        if amp > start:
+            parts.append(body[start:amp])
         start = amp + 1
-        if part or source == "post":
-            name, _, value = part.partition("=")
-            pairs.append((unquote_plus(name), unquote_plus(value)))
-    return pairs
+    return parts
 
 
 def exceeds_max_input_vars(body: str | bytes, *, source: str = "post") -> bool:
@@ -156,17 +236,28 @@ def parse_body(body: str | bytes, max_vars: int | None = MAX_INPUT_VARS, *, sour
 
 def clean_value(value: str) -> str:
     """OpenCart's ``Request::clean`` for a scalar: ``trim(htmlspecialchars($v, ENT_COMPAT))``."""
-    return html.escape(value, quote=False).replace('"', "&quot;").strip(_TRIM)
+    cleaned = _CLEANED.get(value)
+    if cleaned is None:
+        # html.escape(value, quote=False), inlined
+        cleaned = (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+                   .strip(_TRIM))
+        if len(value) <= _MEMO_MAX_LEN:
+            _memo(_CLEANED, value, cleaned)
+    return cleaned
 
 
 def clean(data: Any) -> Any:
     """OpenCart's ``Request::clean``, applied recursively to keys and values."""
-    if isinstance(data, Mapping):
+    kind = type(data)
+    if kind is str:
+        return clean_value(data)
+    if kind is dict or isinstance(data, Mapping):
         out: PhpArray = {}
         for key, value in data.items():
             new_key = php_key(clean_value(key)) if isinstance(key, str) else key
-            out.pop(new_key, None)
-            out[new_key] = clean(value)
+            if new_key in out:
+                del out[new_key]  # a key cleaned into an earlier one moves to the end, as PHP's unset+set
+            out[new_key] = clean_value(value) if type(value) is str else clean(value)
         return out
     if isinstance(data, str):
         return clean_value(data)

@@ -87,7 +87,6 @@ from ocdata._php import (
     MAX_INPUT_VARS,
     POST_MAX_SIZE,
     clean,
-    exceeds_max_input_vars,
     form_pairs,
     parse_body,
     parse_pairs,
@@ -279,8 +278,11 @@ def build_request(environ: dict[str, Any]) -> Request:
     method = environ.get("REQUEST_METHOD", "GET").upper()
     warnings: list[str] = []
     query_string = environ.get("QUERY_STRING", "")
-    if exceeds_max_input_vars(query_string, source="get"):
+    # one pass over the query: one variable past the limit says whether PHP warns
+    query_pairs = form_pairs(query_string, MAX_INPUT_VARS + 1, source="get")
+    if len(query_pairs) > MAX_INPUT_VARS:
         warnings.append(STARTUP_WARNING.format(message=VARS_EXCEEDED.format(limit=MAX_INPUT_VARS)))
+        del query_pairs[MAX_INPUT_VARS:]
     too_large = environ.get("ocdata.post_too_large")
     if too_large is None:
         try:
@@ -298,7 +300,7 @@ def build_request(environ: dict[str, Any]) -> Request:
     return Request(
         method=method,
         path=environ.get("PATH_INFO", "") or "/",
-        query=clean(parse_body(query_string, source="get")),
+        query=clean(parse_pairs(query_pairs)),
         form=clean(_post_form(method, content_type, body, environ, warnings)),
         headers=_headers(environ),
         cookies=_php_cookies(environ.get("HTTP_COOKIE", "")),

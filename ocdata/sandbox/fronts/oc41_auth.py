@@ -46,7 +46,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from ocdata._php import http_build_query, php_int
+from ocdata._php import http_build_query, php_int, urlencode
 from ocdata.sandbox.apiusers import ApiUser, ApiUsers
 from ocdata.sandbox.fronts.base import Request, Response, SessionStore
 
@@ -102,10 +102,52 @@ def api_token_crash() -> Response:
     )
 
 
+#: ``urlencode`` of the short names and values every call repeats (field names, the
+#: customer, the cart's ids): the signed body is re-encoded on every call. Bounded: cleared
+#: when full, and long strings are never kept.
+_ENCODED: dict[str, str] = {}
+_ENCODED_MAX = 20000
+_ENCODED_MAX_LEN = 256
+
+
+def _encoded(text: str) -> str:
+    found = _ENCODED.get(text)
+    if found is None:
+        found = urlencode(text)
+        if len(text) <= _ENCODED_MAX_LEN:
+            if len(_ENCODED) >= _ENCODED_MAX:
+                _ENCODED.clear()
+            _ENCODED[text] = found
+    return found
+
+
+def _form_query(form: dict[Any, Any]) -> str:
+    """``http_build_query`` of a parsed and cleaned ``$_POST`` (string leaves, nested arrays).
+
+    The encoded name of ``a[b]`` is that of ``a`` + ``%5B`` + that of ``b`` + ``%5D``, so each
+    key is encoded once (:func:`_encoded`) and never re-joined and re-encoded per leaf. Any
+    other leaf type falls back to :func:`ocdata._php.http_build_query`.
+    """
+    parts: list[str] = []
+
+    def walk(prefix: str | None, array: dict[Any, Any]) -> bool:
+        for key, child in array.items():
+            name = _encoded(key if type(key) is str else str(key))
+            if prefix is not None:
+                name = f"{prefix}%5B{name}%5D"
+            if type(child) is str:
+                parts.append(f"{name}={_encoded(child)}")
+            elif type(child) is not dict or not walk(name, child):
+                return False
+        return True
+
+    return "&".join(parts) if walk(None, form) else http_build_query(form)
+
+
 def string_to_sign(request: Request, user: ApiUser) -> str:
     """The ten newline-terminated lines 4.1.0.4 signs (PROTOCOL §2.1)."""
     q = request.query
-    body_md5 = hashlib.md5(http_build_query(request.form).encode("utf-8")).hexdigest()
+    body_md5 = hashlib.md5(_form_query(request.form).encode("utf-8")).hexdigest()
     fields = (
         q["route"],
         q["call"],
