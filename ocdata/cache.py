@@ -300,21 +300,29 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.
     if not len(data):
         return
     name = f"_ocdata_batch_{table}"
+    with _registered(con, name, data):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
+
+
+@contextlib.contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator[str]:
+    """``data`` visible to SQL as ``name`` for the block. When the block fails, the transaction is
+    aborted and unregistering fails too: the block's error is the one reported, not that one."""
     con.register(name, data)
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
-    finally:
-        con.unregister(name)
+        yield name
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
 
 
 def _delete_keys(con: duckdb.DuckDBPyConnection, tables: Iterable[str], column: str,
                  keys: pd.DataFrame | pa.Table) -> None:
-    con.register("_ocdata_keys", keys)
-    try:
+    with _registered(con, "_ocdata_keys", keys):
         for table in tables:
             con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT {column} FROM _ocdata_keys)")
-    finally:
-        con.unregister("_ocdata_keys")
 
 
 def _owned(values: list, n_per_owner: list[int]) -> np.ndarray:
@@ -495,12 +503,9 @@ def _segments(items: list[ScenarioRecord | _QuotesRecord]) -> list[_Segment]:
 def _write_scenarios(con: duckdb.DuckDBPyConnection, items: list[ScenarioRecord | _QuotesRecord]) -> None:
     segments = _segments(items)
     keys = pa.table({"scenario_key": pa.array([k for s in segments for k in s.keys], pa.string())})
-    con.register("_ocdata_new", keys)
-    try:
+    with _registered(con, "_ocdata_new", keys):
         known = con.execute("SELECT scenario_key FROM scenarios WHERE scenario_key IN "
                             "(SELECT scenario_key FROM _ocdata_new)").fetchall()
-    finally:
-        con.unregister("_ocdata_new")
     if known:  # a refresh: replace the earlier answer (deleting scans the tables, so only when needed)
         _delete_keys(con, _SCENARIO_TABLES, "scenario_key", pa.table({"scenario_key": [k for (k,) in known]}))
     rows = (table_rows for segment in segments for table_rows in segment.rows())
@@ -663,11 +668,8 @@ class _TableRecord:
 
 def _write_tables(con: duckdb.DuckDBPyConnection, records: list[_TableRecord]) -> None:
     for r in records:
-        con.register("_ocdata_append", r.data)
-        try:
+        with _registered(con, "_ocdata_append", r.data):
             con.execute(f"CREATE TABLE IF NOT EXISTS {r.table} AS SELECT * FROM _ocdata_append LIMIT 0")
-        finally:
-            con.unregister("_ocdata_append")
         _insert(con, r.table, r.data)  # the name was checked to be a plain identifier
 
 

@@ -156,3 +156,20 @@ def test_read_only_cache_serves_a_fully_cached_study_and_fails_only_to_fetch(tmp
         with pytest.raises(CacheReadOnlyError, match="1 of 2 scenarios are not in the read-only cache"):
             Study(store, carts, dests, name="s", cache=ro).run(progress=False)
         assert store.calls == []
+
+
+def test_a_failed_write_reports_its_own_cause_not_the_aborted_transaction(tmp_path):
+    """DuckDB refuses the second frame (a column the table lacks); unregistering the frame inside the
+    aborted transaction fails as well, and that second error must not hide the first."""
+    import pandas as pd
+
+    from ocdata.cache import Cache, CacheError
+
+    with Cache(tmp_path / "c.duckdb") as cache:
+        cache.append_table("notes", pd.DataFrame({"k": [1]}))
+        cache.flush()
+        cache.append_table("notes", pd.DataFrame({"k": [2], "extra": ["x"]}))
+        with pytest.raises(CacheError) as caught:
+            cache.flush()
+    message = str(caught.value)
+    assert "extra" in message and "transaction is aborted" not in message.lower()
