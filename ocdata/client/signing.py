@@ -139,14 +139,35 @@ class PreparedBody:
         if not extra:
             return SignedBody(self.pairs, self._text, self._md5.hexdigest())
         pairs = self.pairs + extra
-        parsed = parse_pairs(extra)
-        cleaned = clean(parsed)
-        if self._keys.intersection(parsed) or self._keys.intersection(cleaned):
+        keys, tail, text = _tail(extra)
+        if not self._keys.isdisjoint(keys):
             return SignedBody(pairs, urlencode(pairs), body_md5(pairs))
-        tail = http_build_query(cleaned)
         md5 = self._md5.copy()
         if tail:
             md5.update((("&" if self._query else "") + tail).encode("utf-8"))
-        text = urlencode(extra)
         return SignedBody(pairs, self._text + "&" + text if self._text and text else self._text or text,
                           md5.hexdigest())
+
+
+#: extra pairs -> (their raw and cleaned top-level keys, signed serialisation, urlencoded body);
+#: the same chosen methods recur in every call of a quote and across drafts
+_TAILS: dict[tuple[tuple[str, str], ...], tuple[frozenset, str, str]] = {}
+_TAILS_MAX = 1024
+
+
+def _tail(extra: tuple[tuple[str, str], ...]) -> tuple[frozenset, str, str]:
+    try:
+        found = _TAILS.get(extra)
+    except TypeError:  # unhashable pairs
+        found, extra_key = None, None
+    else:
+        extra_key = extra
+    if found is None:
+        parsed = parse_pairs(extra)
+        cleaned = clean(parsed)
+        found = (frozenset(parsed) | frozenset(cleaned), http_build_query(cleaned), urlencode(extra))
+        if extra_key is not None:
+            if len(_TAILS) >= _TAILS_MAX:
+                _TAILS.clear()
+            _TAILS[extra_key] = found
+    return found

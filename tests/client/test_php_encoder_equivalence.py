@@ -142,3 +142,32 @@ def test_string_to_sign_is_the_ten_fields():
     fields = SignedFields(route="api/order", call="cart", username="Default", host="shop:8080", path="/",
                           store_id=0, language="en-gb", currency="USD", time=1700000000, md5="abc")
     assert string_to_sign(fields) == "api/order\ncart\nDefault\nshop:8080\n/\n0\nen-gb\nUSD\nabc\n1700000000\n"
+
+
+@pytest.mark.parametrize("url,currency,store_id", [("http://shop.invalid:8080/shop/index.php", None, 0),
+                                                   ("https://shop.invalid/", "EUR", 3)])
+def test_signed_query_matches_the_ten_field_reference(url, currency, store_id):
+    """The dialect's cached head + MD5 + time signs and sends exactly what SignedFields and the
+    standard urlencode give (one call after another, so the second comes from the cache)."""
+    from ocdata.client.credentials import Credentials, Secret
+    from ocdata.client.dialects.base import DialectConfig
+    from ocdata.client.dialects.oc41 import OC41
+    from ocdata.client.signing import SignedBody, http_host, script_dir, sign
+
+    creds = Credentials(url=url, username="Dé fault+&", key=Secret("k3y/+=é"))
+    dialect = OC41(DialectConfig(base_url=url, credentials=creds, currency=currency, store_id=store_id,
+                                 language="en-gb"), transport=None)  # type: ignore[arg-type]
+    rng = random.Random(7)
+    for call in ("cart", "shipping_method", "cart", "confirm"):
+        form = pairs(rng, 6, sendable=True)
+        body = PreparedBody(form).extend()
+        for given in (form, body):
+            fields = SignedFields(route="api/order", call=call, username=creds.username, host=http_host(url),
+                                  path=script_dir(url), store_id=store_id, language="en-gb",
+                                  currency=currency or "USD", time=1700000123, md5=ref_body_md5(form))
+            expected = std_urlencode([("route", "api/order"), ("call", call), ("username", creds.username),
+                                      ("store_id", str(store_id)), ("language", "en-gb"),
+                                      ("currency", currency or "USD"), ("time", "1700000123"),
+                                      ("signature", sign("k3y/+=é", string_to_sign(fields)))])
+            assert dialect.signed_query("api/order", call, given, now=1700000123) == expected
+            assert isinstance(body, SignedBody)
