@@ -74,6 +74,26 @@ def _split_name(name: str) -> tuple[str, list[str | None]] | None:
     return base, subs
 
 
+#: name -> its PHP array keys (the same few field names recur in every body); cleared when full
+_NAME_KEYS: dict[str, tuple[str | int | None, ...] | None] = {}
+_NAME_KEYS_MAX = 4096
+
+
+def _name_keys(name: str) -> tuple[str | int | None, ...] | None:
+    """``a[b][]`` -> ``("a", "b", None)`` with PHP's key normalisation; None when PHP ignores the name."""
+    try:
+        return _NAME_KEYS[name]
+    except KeyError:
+        pass
+    split = _split_name(name)
+    keys = None if split is None else (php_key(split[0]),) + tuple(None if s is None else php_key(s) for s in split[1])
+    if len(name) <= 256:
+        if len(_NAME_KEYS) >= _NAME_KEYS_MAX:
+            _NAME_KEYS.clear()
+        _NAME_KEYS[name] = keys
+    return keys
+
+
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
     """Build ``$_POST`` from decoded name/value pairs, as ``php_register_variable`` does.
 
@@ -87,14 +107,12 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> PhpArray:
     # id(array) -> (array, nNextFreeElement); the array is held so its id is never reused
     next_free: dict[int, tuple[PhpArray, int]] = {}
     for name, value in pairs:
-        split = _split_name(name)
-        if split is None:
+        keys = _name_keys(name)
+        if keys is None:
             continue
-        base, subs = split
-        if len(subs) > MAX_INPUT_NESTING_LEVEL:
-            result.pop(php_key(base), None)
+        if len(keys) > MAX_INPUT_NESTING_LEVEL + 1:
+            result.pop(keys[0], None)
             continue
-        keys: list[str | int | None] = [php_key(base)] + [None if s is None else php_key(s) for s in subs]
         target = result
         for i, key in enumerate(keys):
             free = next_free.get(id(target), (target, 0))[1]

@@ -19,7 +19,7 @@ import hmac
 import posixpath
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from ocdata._php import body_md5, clean, http_build_query, parse_pairs
 
@@ -118,7 +118,7 @@ class PreparedBody:
         self._keys = frozenset(parsed) | frozenset(cleaned)
         self._query = http_build_query(cleaned)
         self._md5 = hashlib.md5(self._query.encode("utf-8"))
-        self._text = urlencode(self.pairs)
+        self._text = form_text(self.pairs)
         self._extended: dict[tuple[tuple[str, str], ...], SignedBody] = {}
 
     def extend(self, extra: Sequence[tuple[str, str]] = ()) -> SignedBody:
@@ -141,7 +141,7 @@ class PreparedBody:
         pairs = self.pairs + extra
         keys, tail, text = _tail(extra)
         if not self._keys.isdisjoint(keys):
-            return SignedBody(pairs, urlencode(pairs), body_md5(pairs))
+            return SignedBody(pairs, form_text(pairs), body_md5(pairs))
         md5 = self._md5.copy()
         if tail:
             md5.update((("&" if self._query else "") + tail).encode("utf-8"))
@@ -165,9 +165,36 @@ def _tail(extra: tuple[tuple[str, str], ...]) -> tuple[frozenset, str, str]:
     if found is None:
         parsed = parse_pairs(extra)
         cleaned = clean(parsed)
-        found = (frozenset(parsed) | frozenset(cleaned), http_build_query(cleaned), urlencode(extra))
+        found = (frozenset(parsed) | frozenset(cleaned), http_build_query(cleaned), form_text(extra))
         if extra_key is not None:
             if len(_TAILS) >= _TAILS_MAX:
                 _TAILS.clear()
             _TAILS[extra_key] = found
+    return found
+
+
+#: ``quote_plus(text, safe="")`` of short texts (field names, ids, codes recur in every body)
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 4096
+
+
+def form_text(pairs: Sequence[tuple[str, str]]) -> str:
+    """``urllib.parse.urlencode(pairs)``, byte for byte, with each short name and value quoted once
+    per process instead of once per call."""
+    out = []
+    for name, value in pairs:
+        if type(name) is not str or type(value) is not str:
+            return urlencode(pairs)
+        out.append(f"{_quote(name)}={_quote(value)}")
+    return "&".join(out)
+
+
+def _quote(text: str) -> str:
+    found = _QUOTED.get(text)
+    if found is None:
+        found = quote_plus(text, safe="")
+        if len(text) <= 128:
+            if len(_QUOTED) >= _QUOTED_MAX:
+                _QUOTED.clear()
+            _QUOTED[text] = found
     return found
