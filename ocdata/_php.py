@@ -264,17 +264,28 @@ def clean(data: Any) -> Any:
     return data
 
 
+#: PHP ``urlencode`` of each byte, indexed by the byte
+_QUOTED = tuple(chr(b) if b in _SAFE else "+" if b == 0x20 else f"%{b:02X}" for b in range(256))
+_SAFE_BYTES = bytes(sorted(_SAFE))
+#: Encodings of short texts (field names, ids, codes repeat in every signed call); cleared when full
+_URLENCODED: dict[str, str] = {}
+_URLENCODED_MAX = 4096
+_URLENCODED_LEN = 128
+
+
 def urlencode(text: str) -> str:
     """PHP ``urlencode``: only ``A-Za-z0-9_.-`` are kept; space becomes ``+``."""
-    out = []
-    for byte in text.encode("utf-8", errors="surrogateescape"):
-        if byte in _SAFE:
-            out.append(chr(byte))
-        elif byte == 0x20:
-            out.append("+")
-        else:
-            out.append(f"%{byte:02X}")
-    return "".join(out)
+    found = _URLENCODED.get(text)
+    if found is not None:
+        return found
+    data = text.encode("utf-8", errors="surrogateescape")
+    # one table look-up per byte, in C; a text of safe bytes only is its own encoding
+    encoded = "".join(map(_QUOTED.__getitem__, data)) if data.translate(None, _SAFE_BYTES) else data.decode("ascii")
+    if len(text) <= _URLENCODED_LEN:
+        if len(_URLENCODED) >= _URLENCODED_MAX:
+            _URLENCODED.clear()
+        _URLENCODED[text] = encoded
+    return encoded
 
 
 def _scalar(value: Any) -> str | None:
@@ -290,22 +301,23 @@ def _scalar(value: Any) -> str | None:
 def http_build_query(data: Mapping[Any, Any]) -> str:
     """PHP ``http_build_query`` (RFC 1738 flavour) of a nested array."""
     parts: list[str] = []
-
-    def walk(prefix: str | None, value: Any) -> None:
-        if isinstance(value, Mapping):
-            for key, child in value.items():
-                name = str(key) if prefix is None else f"{prefix}[{key}]"
-                walk(name, child)
-            return
-        if isinstance(value, (list, tuple)):
-            walk(prefix, {i: v for i, v in enumerate(value)})
-            return
-        text = _scalar(value)
-        if text is not None and prefix is not None:
-            parts.append(f"{urlencode(prefix)}={urlencode(text)}")
-
-    walk(None, data)
+    if isinstance(data, (Mapping, list, tuple)):
+        _build_query(parts, None, data)
     return "&".join(parts)
+
+
+def _build_query(parts: list[str], prefix: str | None, value: Any) -> None:
+    """Append ``value``'s ``name=value`` pairs; ``prefix`` is already urlencoded (PHP's
+    ``urlencode`` works byte by byte, so ``a[b]``'s encoding is ``a``'s, ``%5B``, ``b``'s, ``%5D``)."""
+    items = value.items() if isinstance(value, Mapping) else enumerate(value)
+    for key, child in items:
+        name = urlencode(str(key)) if prefix is None else f"{prefix}%5B{urlencode(str(key))}%5D"
+        if isinstance(child, (Mapping, list, tuple)):
+            _build_query(parts, name, child)
+        else:
+            text = _scalar(child)
+            if text is not None:
+                parts.append(f"{name}={urlencode(text)}")
 
 
 def body_md5(pairs_or_body: Iterable[tuple[str, str]] | str | bytes) -> str:

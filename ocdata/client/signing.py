@@ -19,11 +19,12 @@ import hmac
 import posixpath
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
 from ocdata._php import body_md5, clean, http_build_query, parse_pairs
 
-__all__ = ["SignedFields", "PreparedBody", "SignedBody", "http_host", "script_dir", "string_to_sign", "sign"]
+__all__ = ["SignedFields", "PreparedBody", "SignedBody", "http_host", "script_dir", "string_to_sign",
+           "string_to_sign_head", "sign"]
 
 
 def http_host(url: str) -> str:
@@ -60,9 +61,16 @@ class SignedFields:
     md5: str = field(default="")
 
     def string_to_sign(self) -> str:
-        fields = (self.route, self.call, self.username, self.host, self.path, str(int(self.store_id)),
-                  self.language, self.currency, self.md5, str(int(self.time)))
-        return "".join(f"{f}\n" for f in fields)
+        head = string_to_sign_head(self.route, self.call, self.username, self.host, self.path, self.store_id,
+                                   self.language, self.currency)
+        return f"{head}{self.md5}\n{int(self.time)}\n"
+
+
+def string_to_sign_head(route: str, call: str, username: str, host: str, path: str, store_id: int, language: str,
+                        currency: str) -> str:
+    """The first eight fields of the string to sign (all but the body MD5 and the time): the
+    same for every call of a route and call, so a dialect may compute it once."""
+    return "".join(f"{f}\n" for f in (route, call, username, host, path, str(int(store_id)), language, currency))
 
 
 def string_to_sign(fields: SignedFields, form: Iterable[tuple[str, str]] | str | bytes = ()) -> str:
@@ -95,9 +103,12 @@ class PreparedBody:
     part's, ``&``, then the appended part's. :meth:`extend` then continues a copy of the
     shared MD5 (and of the urlencoded body) instead of redoing the whole draft; when a key
     collides (PHP would overwrite or merge it in place) it falls back to the full path.
+    The bodies of the last few distinct extras are kept: a quote's calls repeat theirs
+    (``shipping_method`` then ``payment_methods`` with the same chosen method).
     """
 
-    __slots__ = ("pairs", "_keys", "_md5", "_query", "_text")
+    __slots__ = ("pairs", "_keys", "_md5", "_query", "_text", "_extended")
+    _EXTENDED_MAX = 64
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self.pairs = tuple(pairs)
@@ -107,21 +118,83 @@ class PreparedBody:
         self._keys = frozenset(parsed) | frozenset(cleaned)
         self._query = http_build_query(cleaned)
         self._md5 = hashlib.md5(self._query.encode("utf-8"))
-        self._text = urlencode(self.pairs)
+        self._text = form_text(self.pairs)
+        self._extended: dict[tuple[tuple[str, str], ...], SignedBody] = {}
 
     def extend(self, extra: Sequence[tuple[str, str]] = ()) -> SignedBody:
         """The body of the shared pairs followed by ``extra``."""
+        key = tuple(extra)
+        try:
+            found = self._extended.get(key)
+        except TypeError:  # unhashable pairs (lists): nothing to look up
+            return self._extend(key)
+        if found is None:
+            found = self._extend(key)
+            if len(self._extended) >= self._EXTENDED_MAX:
+                self._extended.clear()
+            self._extended[key] = found
+        return found
+
+    def _extend(self, extra: tuple[tuple[str, str], ...]) -> SignedBody:
         if not extra:
             return SignedBody(self.pairs, self._text, self._md5.hexdigest())
-        pairs = self.pairs + tuple(extra)
-        parsed = parse_pairs(extra)
-        cleaned = clean(parsed)
-        if self._keys.intersection(parsed) or self._keys.intersection(cleaned):
-            return SignedBody(pairs, urlencode(pairs), body_md5(pairs))
-        tail = http_build_query(cleaned)
+        pairs = self.pairs + extra
+        keys, tail, text = _tail(extra)
+        if not self._keys.isdisjoint(keys):
+            return SignedBody(pairs, form_text(pairs), body_md5(pairs))
         md5 = self._md5.copy()
         if tail:
             md5.update((("&" if self._query else "") + tail).encode("utf-8"))
-        text = urlencode(extra)
         return SignedBody(pairs, self._text + "&" + text if self._text and text else self._text or text,
                           md5.hexdigest())
+
+
+#: extra pairs -> (their raw and cleaned top-level keys, signed serialisation, urlencoded body);
+#: the same chosen methods recur in every call of a quote and across drafts
+_TAILS: dict[tuple[tuple[str, str], ...], tuple[frozenset, str, str]] = {}
+_TAILS_MAX = 1024
+
+
+def _tail(extra: tuple[tuple[str, str], ...]) -> tuple[frozenset, str, str]:
+    try:
+        found = _TAILS.get(extra)
+    except TypeError:  # unhashable pairs
+        found, extra_key = None, None
+    else:
+        extra_key = extra
+    if found is None:
+        parsed = parse_pairs(extra)
+        cleaned = clean(parsed)
+        found = (frozenset(parsed) | frozenset(cleaned), http_build_query(cleaned), form_text(extra))
+        if extra_key is not None:
+            if len(_TAILS) >= _TAILS_MAX:
+                _TAILS.clear()
+            _TAILS[extra_key] = found
+    return found
+
+
+#: ``quote_plus(text, safe="")`` of short texts (field names, ids, codes recur in every body)
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 4096
+
+
+def form_text(pairs: Sequence[tuple[str, str]]) -> str:
+    """``urllib.parse.urlencode(pairs)``, byte for byte, with each short name and value quoted once
+    per process instead of once per call."""
+    out = []
+    for name, value in pairs:
+        if type(name) is not str or type(value) is not str:
+            return urlencode(pairs)
+        out.append(f"{_quote(name)}={_quote(value)}")
+    return "&".join(out)
+
+
+def _quote(text: str) -> str:
+    found = _QUOTED.get(text)
+    if found is None:
+        found = quote_plus(text, safe="")
+        if len(text) <= 128:
+            if len(_QUOTED) >= _QUOTED_MAX:
+                _QUOTED.clear()
+            _QUOTED[text] = found
+    return found

@@ -91,7 +91,7 @@ import dataclasses
 import socket
 import time as _time
 from typing import Any, ClassVar
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import quote_plus, unquote, urlencode, urlsplit
 
 from ..errors import (
     ConfigurationError,
@@ -114,7 +114,8 @@ from ..models import (
     SubscriptionDraft,
     TotalLine,
 )
-from ..signing import PreparedBody, SignedBody, SignedFields, http_host, script_dir, sign, string_to_sign
+from ..._php import body_md5
+from ..signing import PreparedBody, SignedBody, http_host, script_dir, sign, string_to_sign_head
 from ..transport import HttpAnswer, Transport
 from .base import Dialect, DialectConfig, PaymentBands, PaymentLookup, ProbeResult, free_quote
 from .forms import (
@@ -172,6 +173,7 @@ class OC41(Dialect):
         self._warned_pricing = False
         self.clock_offset = 0.0  # store clock minus ours, learnt from a 403's Date header
         self._ships_nothing: set[frozenset[int]] = set()
+        self._signed_heads: dict[tuple, tuple[str, str]] = {}  # (route, call, ...) -> (string to sign, query)
 
     @property
     def pricing(self) -> PricingMode:
@@ -183,15 +185,20 @@ class OC41(Dialect):
         cfg = self.config
         currency = cfg.currency or "USD"
         stamp = int(now if now is not None else _time.time() + self.clock_offset)
-        known = isinstance(form, SignedBody)
-        fields = SignedFields(route=route, call=call, username=cfg.credentials.username, host=self._host,
-                              path=self._dir, store_id=cfg.store_id, language=cfg.language, currency=currency,
-                              time=stamp, md5=form.md5 if known else "")
-        signature = sign(cfg.credentials.key.reveal(), string_to_sign(fields, () if known else form))
-        # urlencode percent-encodes the base64 signature once (+ / =), as the store expects
-        return urlencode([("route", route), ("call", call), ("username", cfg.credentials.username),
-                          ("store_id", str(cfg.store_id)), ("language", cfg.language), ("currency", currency),
-                          ("time", str(stamp)), ("signature", signature)])
+        md5 = form.md5 if isinstance(form, SignedBody) else body_md5(list(form))
+        username = cfg.credentials.username
+        fixed = (route, call, username, cfg.store_id, cfg.language, currency)
+        heads = self._signed_heads.get(fixed)
+        if heads is None:  # what every call of this route and call signs and sends alike
+            # urlencode percent-encodes each field once, as the store expects
+            heads = self._signed_heads[fixed] = (
+                string_to_sign_head(route, call, username, self._host, self._dir, cfg.store_id, cfg.language,
+                                    currency),
+                urlencode([("route", route), ("call", call), ("username", username), ("store_id", str(cfg.store_id)),
+                           ("language", cfg.language), ("currency", currency)]))
+        signature = sign(cfg.credentials.key.reveal(), f"{heads[0]}{md5}\n{stamp}\n")
+        # the base64 signature is percent-encoded once (+ / =)
+        return f"{heads[1]}&time={stamp}&signature={quote_plus(signature, safe='')}"
 
     def send(self, call: str, form: Pairs | SignedBody, *, route: str = ORDER, cookies: dict | None = None,
              writes: bool = False, order_id: int | None = None) -> tuple[HttpAnswer, Any]:
