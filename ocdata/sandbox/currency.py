@@ -9,8 +9,12 @@ from ocdata.sandbox.model import Currency, WeightClass
 
 
 def php_round(value: float, places: int = 0) -> float:
-    """PHP ``round()``: half away from zero on the shortest decimal repr (so 1.005 -> 1.01)."""
+    """PHP ``round()`` (8.2 and earlier): half away from zero on the shortest decimal repr (so
+    1.005 -> 1.01), after PHP's pre-rounding to 15 significant digits (so 20.294999999999998,
+    8.25 % of 246 in floats, -> 20.3, as a real 4.1.0.4 store's checkout shows such amounts)."""
     d = Decimal(repr(float(value)))
+    if d and len(d.as_tuple().digits) > 15:
+        d = d.quantize(Decimal(1).scaleb(d.adjusted() - 14), rounding=ROUND_HALF_UP)
     q = Decimal(1).scaleb(-places)
     rounded = abs(d).quantize(q, rounding=ROUND_HALF_UP)
     return float(rounded if d >= 0 else -rounded)

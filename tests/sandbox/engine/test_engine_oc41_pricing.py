@@ -202,3 +202,17 @@ def test_payment_address_gates_cheque_only_with_setting(engine_for, stores):
             assert "cheque" not in codes and "bank_transfer" in codes
         else:
             assert codes == ["cod"]
+
+
+@pytest.mark.parametrize("value,places,expected", [
+    (20.294999999999998, 2, 20.30),   # 8.25 % of 246 in floats: a real store's checkout shows $20.30
+    (53.294999999999995, 2, 53.30),   # recorded on a real 4.1.0.4 store (tools/oc41_checkout_compare.py)
+    (1.005, 2, 1.01), (-2.675, 2, -2.68), (20.2949, 2, 20.29), (0.0, 2, 0.0),
+])
+def test_php_round_pre_rounds_to_15_significant_digits_as_php_does(value, places, expected):
+    from ocdata.sandbox.currency import format_money, php_round
+    from ocdata.sandbox.model import Currency
+
+    assert php_round(value, places) == expected
+    usd = Currency(currency_id=2, code="USD", title="US Dollar", symbol_left="$", symbol_right="", decimal_place=2, value=1.0)
+    assert format_money(value, usd) == "$" + format(expected, ",.2f")
