@@ -79,6 +79,8 @@ def test_server_failure_after_retries_is_a_retryable_transport_error(dialect, st
         store_.close()
     assert type(err.value) is E.TransportError and err.value.should_retry and err.value.status == status
     assert store_.hits == (3 if status != 500 else 1)  # gateway errors and 429 are retried, a 500 page is not
+    # a rate limit says how to stay under it; a failing store says to come back later
+    assert ("max_rps" in str(err.value)) == (status == 429)
 
 
 @pytest.mark.parametrize("url", ["htp://shop.example/", "http://[bad/", "shop.example/index.php"])

@@ -291,6 +291,13 @@ class Dialect(abc.ABC):
     def server_failure(self, answer: HttpAnswer, call: str) -> TransportError:
         """A 5xx answer (after the transport's retries) or 429: the store failed, not the draft;
         the same call may succeed later."""
+        if answer.status == 429:
+            # a rate limit in front of the store; a refused session change is not sent again (its
+            # outcome is treated as unknown), so pacing the requests is the cure, not retrying them
+            return TransportError(
+                f"the store refused {call} for too many requests (HTTP 429): send fewer, e.g. "
+                f"connect(..., max_rps=<below its limit>) or a lower concurrency, then run again (failed "
+                f"scenarios are fetched again)", status=429, body=answer.text, dialect=self.name, call=call)
         return TransportError(
             f"the store failed to answer {call} (HTTP {answer.status}); it is overloaded or broken — try again "
             f"later, and read the store's error log if it persists",
