@@ -1,16 +1,18 @@
-"""PHP's form handling, reproduced where OpenCart's wire behaviour depends on it.
+"""PHP's form handling and rounding, reproduced where OpenCart's wire behaviour depends on it.
 
 OpenCart 4.1 signs (and the sandbox verifies) the MD5 of ``http_build_query``
 applied to the *parsed and cleaned* ``$_POST`` array, not the raw body
 (``tests/recordings/oc41/PROTOCOL.md`` §2.3). Every OpenCart version also
 HTML-escapes and trims all input before controllers see it. Both the client's
-signer and the sandbox's server use this module so they agree byte for byte.
+signer and the sandbox's server use this module so they agree byte for byte, and both
+round amounts as PHP's ``round()`` does (:func:`pre_round`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any, Union
@@ -30,6 +32,18 @@ _INT64 = (-(2**63), 2**63 - 1)
 #: separately; for a form-encoded POST ``add_post_vars`` registers a variable *then*
 #: counts it, so the 1001st is kept and the rest dropped with a startup warning
 #: ("Input variables exceeded 1000…"); the script still runs.
+ROUND_PRECISION = 15
+"""Significant digits PHP's ``round()`` (8.3 and earlier) keeps before rounding to the places asked."""
+
+
+def pre_round(amount: Decimal) -> Decimal:
+    """The first step of PHP's ``round()``: the amount to :data:`ROUND_PRECISION` significant digits
+    (half-up), so float noise such as ``53.294999999999995`` rounds as ``53.295`` does."""
+    if len(amount.as_tuple().digits) <= ROUND_PRECISION:
+        return amount
+    return amount.quantize(Decimal(1).scaleb(amount.adjusted() - ROUND_PRECISION + 1), rounding=ROUND_HALF_UP)
+
+
 MAX_INPUT_VARS = 1000
 #: php.ini ``max_input_nesting_level`` (default 64): a deeper ``a[b][c]…`` name is dropped.
 MAX_INPUT_NESTING_LEVEL = 64

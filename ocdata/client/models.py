@@ -18,6 +18,8 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ocdata._php import pre_round
+
 __all__ = [
     "money",
     "text",
@@ -69,14 +71,10 @@ def money(value: Any, decimals: int = 2) -> Decimal | None:
     if quantum is None:
         quantum = _QUANTA.setdefault(decimals, Decimal(1).scaleb(-decimals))
     try:
-        if len(amount.as_tuple().digits) > _PHP_PRECISION:  # PHP's pre-rounding (math.c _php_math_round)
-            amount = amount.quantize(Decimal(1).scaleb(amount.adjusted() - _PHP_PRECISION + 1), rounding=ROUND_HALF_UP)
-        return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+        return pre_round(amount).quantize(quantum, rounding=ROUND_HALF_UP)
     except InvalidOperation as exc:  # more digits than a Decimal holds (1e400)
         raise ValueError(f"not an amount: {str(value)[:40]!r}") from exc
 
-
-_PHP_PRECISION = 15  # significant digits PHP's round() keeps before rounding to the places asked
 
 # decimals -> Decimal("0.01")-style quantum; every amount of every answer is rounded with one
 _QUANTA: dict[int, Decimal] = {}

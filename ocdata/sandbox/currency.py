@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from decimal import ROUND_HALF_UP, Decimal
 
+from ocdata._php import pre_round
 from ocdata.sandbox.model import Currency, WeightClass
 
 
@@ -12,9 +13,7 @@ def php_round(value: float, places: int = 0) -> float:
     """PHP ``round()`` (8.2 and earlier): half away from zero on the shortest decimal repr (so
     1.005 -> 1.01), after PHP's pre-rounding to 15 significant digits (so 20.294999999999998,
     8.25 % of 246 in floats, -> 20.3, as a real 4.1.0.4 store's checkout shows such amounts)."""
-    d = Decimal(repr(float(value)))
-    if d and len(d.as_tuple().digits) > 15:
-        d = d.quantize(Decimal(1).scaleb(d.adjusted() - 14), rounding=ROUND_HALF_UP)
+    d = pre_round(Decimal(repr(float(value))))
     q = Decimal(1).scaleb(-places)
     rounded = abs(d).quantize(q, rounding=ROUND_HALF_UP)
     return float(rounded if d >= 0 else -rounded)
