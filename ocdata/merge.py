@@ -72,10 +72,17 @@ def _quote_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _columns(cache: Cache, table: str) -> list[str]:
-    return cache.sql("SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
-                     "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [table])[
-        "column_name"].tolist()
+def _catalog(catalog: str) -> str:
+    """The ``table_catalog`` of the output (``main``) or of an attached input, for information_schema."""
+    return "current_database()" if catalog == "main" else f"'{catalog}'"
+
+
+def _columns(cache: Cache, table: str, catalog: str = "main") -> dict[str, str]:
+    """``{column: DuckDB type}`` of a table, in order; empty when the catalog has no such table."""
+    rows = cache.sql(f"SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = "
+                     f"{_catalog(catalog)} AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                     [table])
+    return dict(rows.itertuples(index=False, name=None))
 
 
 def _cols(names: list[str], prefix: str = "") -> str:
@@ -95,7 +102,7 @@ def merge(inputs: Iterable[str | os.PathLike], output: str | os.PathLike) -> dic
     with Cache(out_path) as cache:
         # views (study_quotes) are derived from the tables: nothing of theirs to merge
         tables = [t for t in _base_tables(cache, "main") if t in MERGE_RULES]
-        columns = {t: _columns(cache, t) for t in tables}
+        columns = {t: list(_columns(cache, t)) for t in tables}
         for src in dict.fromkeys(sources):
             if src == out_path:
                 continue  # merging a cache into itself changes nothing
@@ -104,8 +111,7 @@ def merge(inputs: Iterable[str | os.PathLike], output: str | os.PathLike) -> dic
 
 
 def _base_tables(cache: Cache, catalog: str) -> list[str]:
-    where = "current_database()" if catalog == "main" else f"'{catalog}'"
-    return cache.sql(f"SELECT table_name FROM information_schema.tables WHERE table_catalog = {where} "
+    return cache.sql(f"SELECT table_name FROM information_schema.tables WHERE table_catalog = {_catalog(catalog)} "
                      f"AND table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY 1")["table_name"].tolist()
 
 
@@ -192,12 +198,11 @@ def _merge_other(cache: Cache, src: Path, table: str) -> None:
     """A table outside the schema: a store-database snapshot table or one of the user's own."""
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
         raise CacheError(f"{src} has a table named {table!r}, which ocdata.merge cannot carry: rename or drop it")
-    types = dict(cache.sql("SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = 'src' "
-                           "AND table_schema = 'main' AND table_name = ? ORDER BY ordinal_position", [table])
-                 .itertuples(index=False, name=None))
-    if table not in _base_tables(cache, "main"):
+    types = _columns(cache, table, "src")
+    have = _columns(cache, table)
+    if not have:  # only the input has it
         cache.sql(f'CREATE TABLE main."{table}" AS SELECT * FROM src."{table}" LIMIT 0')
-    have = set(_columns(cache, table))
+        have = types
     for column, kind in types.items():
         if column not in have:  # an input written by a newer snapshot or a wider frame
             cache.sql(f'ALTER TABLE main."{table}" ADD COLUMN "{column}" {kind}')
